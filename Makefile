@@ -1,0 +1,49 @@
+# motcua: `make demo` runs a whole office, `make test` runs the tests.
+# Both first set up what they need on a fresh Debian machine.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := mosquitto mosquitto-clients libzbar0 xvfb xauth espeak-ng sox \
+	libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 fonts-dejavu-core
+# One command each package provides: how we tell the package is already there.
+APT_PROBES := /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/Xvfb /usr/bin/espeak-ng /usr/bin/sox
+
+.PHONY: demo test lint bench system venv clean
+
+demo: system venv
+	$(VENV)/bin/motcua demo --config examples/office.toml
+
+test: system venv
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: system venv
+	$(PY) bench/run_all.py
+
+system:
+	@missing=0; for f in $(APT_PROBES); do [ -e $$f ] || missing=1; done; \
+	ldconfig -p | grep -q libzbar.so.0 || missing=1; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "motcua needs system packages. Run:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; \
+	    exit 1; \
+	  fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

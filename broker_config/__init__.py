@@ -1,0 +1,1 @@
+"""Mosquitto configurations for motcua, and a development broker to run them."""

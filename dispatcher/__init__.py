@@ -1,0 +1,1 @@
+"""The office's dispatcher: the only writer of the queue."""

@@ -1,0 +1,31 @@
+"""Start a dispatcher on MQTT for one office: store, core, link, worker."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dispatcher.service import Dispatcher, DispatcherService
+from dispatcher.store import Store
+from motcua.clock import Clock
+from motcua.config import OfficeConfig
+from motcua.mqtt import Link
+
+log = logging.getLogger(__name__)
+
+
+def serve(office: OfficeConfig, broker_url: str, clock: Clock,
+          device: str = "main") -> DispatcherService:
+    store = Store(office.storage)
+    dispatcher = Dispatcher(office, store, clock)
+
+    def link(**hooks: Any) -> Link:
+        return Link(broker_url, office.id, "dispatcher", device,
+                    username=office.broker.username, password=office.broker.password,
+                    ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+                    clock=clock, **hooks)
+
+    service = DispatcherService(dispatcher, link).start()
+    log.info("dispatcher for %s on %s, database %s, day %s", office.id, broker_url,
+             office.storage, dispatcher.hall.day)
+    return service

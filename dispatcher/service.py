@@ -1,0 +1,274 @@
+"""The office's one writer: a command in, the core decides, SQLite commits, then it publishes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dispatcher.store import Store, StoreError
+from motcua import handlers, protocol, topics
+from motcua.clock import Clock
+from motcua.config import OfficeConfig
+from motcua.facts import (
+    BookingCancelled,
+    Called,
+    Closed,
+    CounterSet,
+    DayClosed,
+    Fact,
+    Issued,
+    Transferred,
+    apply,
+)
+from motcua.model import Hall, Status, Ticket
+from motcua.protocol import VERSION, Rejected, encode
+from motcua.views import Snapshot, config_view, stamp
+
+log = logging.getLogger(__name__)
+
+STATE_REFRESH_S = 5.0  # tiers change with the clock alone (a booking window opens)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: str
+    payload: bytes
+    retain: bool = False
+
+
+class Dispatcher:
+    """Commands to replies and events, one at a time; no MQTT in here, so tests call it."""
+
+    def __init__(self, office: OfficeConfig, store: Store, clock: Clock):
+        self.office, self.store, self.clock = office, store, clock
+        self.hall: Hall = store.load_hall(office, self._today(clock()))
+        self._published: dict[str, bytes] = {}
+
+    def _today(self, now: datetime):  # type: ignore[no-untyped-def]
+        return now.astimezone(self.office.tz).date()
+
+    # -- commands -----------------------------------------------------------------------
+    def handle(self, topic: str, payload: bytes) -> list[Outgoing]:
+        where = topics.parse_cmd(topic)
+        if where is None or where[0] != self.office.id:
+            log.warning("ignored a message on %s", topic)
+            return []
+        _, role, device = where
+        reply_topic = topics.reply(self.office.id, role, device)
+        try:
+            envelope = protocol.parse(role, payload)
+        except protocol.Unreadable as exc:
+            log.warning("dropped a command from %s/%s: %s", role, device, exc)
+            return []
+        except Rejected as exc:
+            cmd_id = exc.extra.pop("id")
+            return self._answer_only(role, device, cmd_id, "invalid", reply_topic,
+                                     protocol.error_reply(cmd_id, exc.code, exc.detail))
+        stored = self.store.stored_reply(role, device, envelope.id)
+        if stored is not None:
+            return [Outgoing(reply_topic, stored)]
+        now = self.clock().astimezone(self.office.tz)
+        out = self.roll_day(now)
+        ctx = handlers.Context(self.office, now, role, device)
+        try:
+            decision = handlers.decide(self.hall, envelope.command, ctx)
+        except Rejected as exc:
+            return out + self._answer_only(
+                role, device, envelope.id, envelope.type, reply_topic,
+                protocol.error_reply(envelope.id, exc.code, exc.detail, **exc.extra))
+        try:
+            with self.store.transaction():
+                touched = self._apply(decision.facts)
+                snap = Snapshot(self.hall, self.office, now)
+                events = self._events(decision.facts, touched, snap)
+                for change, fact_topic, body, ticket, counter in events:
+                    self.store.append_event(self.hall.day, now, change, ticket, counter, body)
+                reply = encode(self._reply(envelope.id, decision, snap))
+                self.store.save_reply(role, device, envelope.id, envelope.type, now, reply)
+        except StoreError as exc:
+            # Nothing was committed: forget what was applied in memory, send no reply, so
+            # the device retries the same id once the disk is writable again.
+            log.error("command %s from %s/%s not taken: %s", envelope.id, role, device, exc)
+            self.hall = self.store.load_hall(self.office, self.hall.day)
+            return out
+        out.append(Outgoing(reply_topic, reply))
+        out += [Outgoing(t, body) for _, t, body, _, _ in events if t]
+        return out
+
+    def _answer_only(self, role: str, device: str, cmd_id: str, ctype: str, reply_topic: str,
+                     reply: dict[str, Any]) -> list[Outgoing]:
+        body = encode(reply)
+        try:
+            with self.store.transaction():
+                self.store.save_reply(role, device, cmd_id, ctype, self.clock(), body)
+        except StoreError as exc:
+            log.error("reply to %s not stored: %s", cmd_id, exc)
+        return [Outgoing(reply_topic, body)]
+
+    def _apply(self, facts: list[Fact]) -> list[Ticket | None]:
+        touched = []
+        for fact in facts:
+            ticket = apply(self.hall, fact)
+            self.store.record(self.hall, fact, ticket)
+            touched.append(ticket)
+        if facts:
+            self.store.save_counters(self.hall)
+        return touched
+
+    def _reply(self, cmd_id: str, decision: handlers.Decision, snap: Snapshot) -> dict[str, Any]:
+        ticket = (snap.ticket(self.hall.tickets[decision.ticket]) if decision.ticket else None)
+        if decision.error:
+            return protocol.error_reply(cmd_id, decision.error, ticket=ticket)
+        fields = dict(decision.extra)
+        if decision.show_ticket:
+            fields["ticket"] = ticket
+        return protocol.ok_reply(cmd_id, **fields)
+
+    def _events(self, facts: list[Fact], touched: list[Ticket | None], snap: Snapshot
+                ) -> list[tuple[str, str | None, bytes, str | None, str | None]]:
+        """(change, topic or None for the log only, body, ticket, counter) per fact."""
+        o = self.office
+        out: list[tuple[str, str | None, bytes, str | None, str | None]] = []
+        for fact, ticket in zip(facts, touched, strict=True):
+            at = stamp(getattr(fact, "at", None) or snap.now, o)
+            change: str
+            match fact:
+                case Issued(change=change):
+                    pass
+                case Called(recall=recall, counter=cid):
+                    call = {"v": VERSION, "ticket": fact.number, "counter": cid,
+                            "counter_name": o.counters[cid].name,
+                            "kind": "recall" if recall else "call", "at": at}
+                    out.append(("recalled" if recall else "call", topics.event_call(o.id),
+                                encode(call), fact.number, cid))
+                    if recall:
+                        continue
+                    change = "called"
+                case Closed(status=status):
+                    change = str(status)
+                case Transferred():
+                    change = "transferred"
+                case BookingCancelled(booking=b):
+                    body = {"v": VERSION, "ticket": None, "change": "cancelled", "at": at,
+                            "booking": {"id": b.id, "service": b.service,
+                                        "start": stamp(b.start, o), "end": stamp(b.end, o)}}
+                    out.append(("cancelled", topics.event_ticket(o.id), encode(body), None, None))
+                    continue
+                case CounterSet(status=status, counter=cid):
+                    out.append((f"counter_{status}", None, encode({"v": VERSION, "at": at}),
+                                None, cid))
+                    continue
+                case DayClosed():
+                    out.append(("day_closed", None, encode({"v": VERSION, "at": at}), None, None))
+                    continue
+            assert ticket is not None
+            body = {"v": VERSION, "ticket": snap.ticket(ticket), "change": change, "at": at}
+            out.append((change, topics.event_ticket(o.id), encode(body), ticket.number,
+                        ticket.counter))
+        return out
+
+    # -- the day ------------------------------------------------------------------------
+    def roll_day(self, now: datetime) -> list[Outgoing]:
+        """A new day: close what yesterday left open, start numbering again."""
+        today = self._today(now)
+        if today == self.hall.day:
+            return []
+        facts: list[Fact] = [Closed(t.number, Status.DONE, now)
+                             for t in self.hall.tickets.values() if t.status is Status.SERVING]
+        facts += handlers.end_of_day(self.hall, now)
+        out: list[Outgoing] = []
+        if facts:
+            with self.store.transaction():
+                touched = self._apply(facts)
+                snap = Snapshot(self.hall, self.office, now)
+                for change, t, body, number, cid in self._events(facts, touched, snap):
+                    self.store.append_event(self.hall.day, now, change, number, cid, body)
+                    if t:
+                        out.append(Outgoing(t, body))
+        log.info("day %s closed, day %s begins", self.hall.day, today)
+        self.hall = self.store.load_hall(self.office, today)
+        return out
+
+    # -- retained state -----------------------------------------------------------------
+    def state(self, force: bool = False) -> list[Outgoing]:
+        """Retained state that changed since last time (all of it when forced)."""
+        now = self.clock()
+        snap = Snapshot(self.hall, self.office, now)
+        o = self.office.id
+        messages = {topics.state_config(o): config_view(self.office),
+                    topics.state_board(o): snap.board(), topics.state_order(o): snap.order()}
+        for cid in self.office.counters:
+            messages[topics.state_counter(o, cid)] = snap.counter(cid)
+        out = []
+        for topic, message in messages.items():
+            stable = json.dumps({k: v for k, v in message.items() if k != "at"},
+                                sort_keys=True).encode()
+            if force or self._published.get(topic) != stable:
+                self._published[topic] = stable
+                out.append(Outgoing(topic, encode(message), retain=True))
+        return out
+
+
+class DispatcherService:
+    """The dispatcher on MQTT: one worker thread owns the hall; paho's thread only enqueues."""
+
+    def __init__(self, dispatcher: Dispatcher, link_factory: Any):
+        self.dispatcher = dispatcher
+        self.inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self._republish = threading.Event()
+        self._stop = threading.Event()
+        o = dispatcher.office.id
+        self.link = link_factory(on_connect=self._on_connect, presence_detail=self._presence)
+        self.link.subscribe(topics.cmd_filter(o), lambda t, p: self.inbox.put((t, p)))
+        self.worker = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+
+    def _presence(self) -> dict[str, Any]:
+        return {"day": self.dispatcher.hall.day.isoformat()}
+
+    def _on_connect(self) -> None:
+        self._republish.set()
+        self.inbox.put(None)  # wake the worker: it republishes everything
+
+    def start(self) -> DispatcherService:
+        self.worker.start()
+        self.link.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.inbox.put(None)
+        self.worker.join(5)
+        self.link.stop()
+
+    def _publish(self, messages: list[Outgoing]) -> None:
+        for m in messages:
+            self.link.publish(m.topic, m.payload, retain=m.retain)
+
+    def _run(self) -> None:
+        d = self.dispatcher
+        last_state = 0.0
+        while not self._stop.is_set():
+            try:
+                item = self.inbox.get(timeout=1.0)
+            except queue.Empty:
+                item = None
+            try:
+                if item is not None:
+                    self._publish(d.handle(*item))
+                if self._republish.is_set():
+                    self._republish.clear()
+                    self._publish(d.state(force=True))
+                    last_state = time.monotonic()
+                elif self.inbox.empty() or time.monotonic() - last_state > 0.2:
+                    # Bursts are coalesced: state goes out when the inbox is drained.
+                    if item is not None or time.monotonic() - last_state > STATE_REFRESH_S:
+                        self._publish(d.roll_day(d.clock()) + d.state())
+                        last_state = time.monotonic()
+            except Exception:
+                log.exception("the dispatcher failed on a command; going on")

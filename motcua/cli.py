@@ -1,0 +1,161 @@
+"""The `motcua` command. Each subcommand imports its room only when it runs, so a headless
+dispatcher never loads Kivy, OpenCV or escpos."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from motcua import config as office_config
+from motcua.clock import Clock, ShiftedClock, SystemClock
+
+
+def _load(args: argparse.Namespace) -> office_config.OfficeConfig:
+    try:
+        return office_config.load(args.config)
+    except office_config.ConfigError as exc:
+        print(f"motcua: the office file has mistakes / tệp cấu hình có lỗi:\n{exc}",
+              file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _clock(args: argparse.Namespace, office: office_config.OfficeConfig) -> Clock:
+    if getattr(args, "start_at", None):
+        try:
+            start = datetime.fromisoformat(args.start_at)
+        except ValueError as exc:
+            raise SystemExit(f"motcua: --start-at {args.start_at!r}: {exc}") from exc
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=office.tz)
+        return ShiftedClock(start, args.speed)
+    return SystemClock(office.tz)
+
+
+def _broker_url(args: argparse.Namespace, office: office_config.OfficeConfig) -> str:
+    return getattr(args, "broker", None) or office.broker.url
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def cmd_dispatcher(args: argparse.Namespace) -> int:
+    from dispatcher.run import serve
+
+    office = _load(args)
+    service = serve(office, _broker_url(args, office), _clock(args, office))
+    try:
+        _wait_for_signal()
+    finally:
+        service.stop()
+    return 0
+
+
+def cmd_broker(args: argparse.Namespace) -> int:
+    from broker_config.dev import BrokerError, DevBroker
+
+    try:
+        broker = DevBroker(Path(args.data), args.port).start()
+    except BrokerError as exc:
+        print(f"motcua broker: {exc}", file=sys.stderr)
+        return 1
+    print(f"Mosquitto (development config) listening on {broker.url}; Ctrl-C stops it.")
+    try:
+        _wait_for_signal()
+    finally:
+        broker.stop()
+    return 0
+
+
+def cmd_close_day(args: argparse.Namespace) -> int:
+    from motcua.mqtt import Link, NoReply, Requester
+
+    office = _load(args)
+    link = Link(_broker_url(args, office), office.id, "admin", args.device,
+                username=office.broker.username, password=office.broker.password,
+                persistent=False).start()
+    try:
+        reply = Requester(link).request("close_day", timeout=args.timeout)
+    except NoReply:
+        print("motcua close-day: the dispatcher did not answer / bộ điều phối không trả lời",
+              file=sys.stderr)
+        return 1
+    finally:
+        link.stop()
+    print(f"Day {reply.get('day')} closed / đã kết thúc ngày làm việc." if reply["ok"]
+          else reply["error"]["message_en"])
+    return 0 if reply["ok"] else 1
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    from printer.testprint import main as test_print
+
+    _load(args)
+    return test_print(args.config, args.service)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from motcua.demo import run_demo
+
+    return run_demo(_load(args), speed=args.speed, duration=args.duration,
+                    seed=args.seed, view=not args.quiet)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="motcua", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument("--config", required=True, help="the office file (office.toml)")
+        sp.add_argument("--broker", help="broker URL; overrides [broker].url")
+        return sp
+
+    d = with_config(sub.add_parser("dispatcher", help="run the office's dispatcher"))
+    d.add_argument("--start-at", help="run the office clock from this time (demos, tests)")
+    d.add_argument("--speed", type=float, default=1.0, help="clock speed with --start-at")
+    d.set_defaults(func=cmd_dispatcher)
+
+    b = sub.add_parser("broker", help="run Mosquitto with the development config")
+    b.add_argument("--port", type=int, default=1883)
+    b.add_argument("--data", default="var/broker", help="persistence directory")
+    b.set_defaults(func=cmd_broker)
+
+    c = with_config(sub.add_parser("close-day", help="end the working day"))
+    c.add_argument("--device", default="cli", help="admin device id")
+    c.add_argument("--timeout", type=float, default=10.0)
+    c.set_defaults(func=cmd_close_day)
+
+    t = sub.add_parser("ticket", help="print a test ticket with the configured printer")
+    t.add_argument("--config", required=True)
+    t.add_argument("--service", required=True)
+    t.set_defaults(func=cmd_ticket)
+
+    m = sub.add_parser("demo", help="a whole office on this machine")
+    m.add_argument("--config", default="examples/office.toml")
+    m.add_argument("--speed", type=float, default=30.0, help="simulated minutes per minute")
+    m.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: Ctrl-C)")
+    m.add_argument("--seed", type=int, default=1)
+    m.add_argument("--quiet", action="store_true", help="no live terminal view")
+    m.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Expected waits: position in the queue, counters open for the service, recent service times."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+
+from motcua.config import OfficeConfig
+from motcua.model import CounterStatus, Hall, Status
+
+PRIOR_WEIGHT = 5  # the configured mean counts as this many observed services
+
+
+def mean_service_minutes(hall: Hall, office: OfficeConfig, service: str) -> float:
+    """A moving mean of the last services, pulled towards the configured prior."""
+    recent = hall.service_minutes.get(service, ())
+    prior = office.booking.mean_service_minutes
+    return (prior * PRIOR_WEIGHT + sum(recent)) / (PRIOR_WEIGHT + len(recent))
+
+
+def waiting_counts(hall: Hall) -> Tally[str]:
+    return Tally(t.service for t in hall.tickets.values() if t.status is Status.WAITING)
+
+
+def wait_minutes(hall: Hall, office: OfficeConfig, service: str, ahead: int,
+                 counts: Tally[str] | None = None) -> int:
+    """Minutes until a citizen with `ahead` people before them is called, rounded."""
+    counts = waiting_counts(hall) if counts is None else counts
+    serving = [c for c in office.counters.values() if service in c.services]
+    open_ = [c for c in serving if hall.counters[c.id].status is CounterStatus.OPEN]
+    # A counter shared by several services gives this one a share of its time in
+    # proportion to what waits for each of them.
+    capacity = sum((counts[service] + 1) / sum(counts[s] + 1 for s in c.services)
+                   for c in (open_ or serving))
+    busy = all(hall.counters[c.id].current is not None for c in open_)
+    mean = mean_service_minutes(hall, office, service)
+    # With every counter busy, the first in line still waits about half a service.
+    return round((ahead + (0.5 if busy else 0.0)) * mean / capacity)

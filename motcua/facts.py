@@ -1,0 +1,122 @@
+"""What happened: the facts handlers decide, and how each one changes the hall."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+from motcua.model import Booking, CounterState, CounterStatus, Hall, Status, Ticket
+
+
+@dataclass(frozen=True)
+class Issued:
+    ticket: Ticket
+    change: str = "issued"  # "checked_in" for a booking
+
+
+@dataclass(frozen=True)
+class Called:
+    number: str
+    counter: str
+    at: datetime
+    recall: bool = False
+
+
+@dataclass(frozen=True)
+class Closed:
+    number: str
+    status: Status
+    at: datetime
+    reason: str | None = None
+    guidance: str | None = None
+
+
+@dataclass(frozen=True)
+class Transferred:
+    number: str
+    at: datetime
+    service: str | None = None
+    counter: str | None = None
+
+
+@dataclass(frozen=True)
+class CounterSet:
+    counter: str
+    status: CounterStatus
+    at: datetime
+
+
+@dataclass(frozen=True)
+class BookingCancelled:
+    booking: Booking
+    at: datetime
+    reason: str = "no_show"
+
+
+@dataclass(frozen=True)
+class DayClosed:
+    at: datetime
+
+
+Fact = Issued | Called | Closed | Transferred | CounterSet | BookingCancelled | DayClosed
+
+
+def number_parts(number: str) -> tuple[str, int]:
+    digits = len(number) - len(number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    return number[:digits], int(number[digits:])
+
+
+def apply(hall: Hall, fact: Fact) -> Ticket | None:
+    """Change the hall by one fact; return the ticket it touched, if any."""
+    match fact:
+        case Issued(ticket=ticket):
+            t = dataclasses.replace(ticket)
+            hall.tickets[t.number] = t
+            hall.seq = max(hall.seq, t.seq)
+            prefix, n = number_parts(t.number)
+            hall.last_number[prefix] = max(hall.last_number.get(prefix, 0), n)
+            if t.booking is not None:
+                hall.checked_in[t.booking.id] = t.number
+            return t
+        case Called(number=number, counter=cid, at=at, recall=recall):
+            t = hall.tickets[number]
+            counter = hall.counters[cid]
+            if not recall:
+                t.status, t.counter, t.called_at, t.closed_at = Status.SERVING, cid, at, None
+                t.target_counter = None
+                counter.current, counter.since = number, at
+                hall.recent_calls.appendleft((number, cid, at))
+            return t
+        case Closed(number=number, status=status, at=at, reason=reason, guidance=guidance):
+            t = hall.tickets[number]
+            if t.status is Status.SERVING and status is Status.DONE and t.called_at:
+                hall.record_service_time(t.service, (at - t.called_at).total_seconds() / 60)
+            t.status, t.closed_at, t.reason, t.guidance = status, at, reason, guidance
+            _release(hall, t)
+            return t
+        case Transferred(number=number, service=service, counter=target):
+            t = hall.tickets[number]
+            _release(hall, t)
+            t.status, t.transferred = Status.WAITING, True
+            if service is not None:
+                t.service, t.target_counter = service, None
+            else:
+                t.target_counter = target
+            return t
+        case CounterSet(counter=cid, status=status):
+            hall.counters[cid].status = status
+            return None
+        case BookingCancelled(booking=booking):
+            hall.cancelled.add(booking.id)
+            return None
+        case DayClosed():
+            hall.closed = True
+            return None
+    raise TypeError(f"not a fact: {fact!r}")
+
+
+def _release(hall: Hall, t: Ticket) -> None:
+    if t.counter and hall.counters.get(t.counter, CounterState("")).current == t.number:
+        hall.counters[t.counter].current = None
+        hall.counters[t.counter].since = None

@@ -1,0 +1,214 @@
+"""Command handlers: the hall and one command in, facts out. No I/O, the clock passed in.
+
+A handler never changes the hall; it raises Rejected or returns a Decision whose facts the
+caller stores, applies and publishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from motcua import calendar, protocol, tokens
+from motcua.config import OfficeConfig
+from motcua.facts import (
+    BookingCancelled,
+    Called,
+    Closed,
+    CounterSet,
+    DayClosed,
+    Fact,
+    Issued,
+    Transferred,
+)
+from motcua.model import CounterStatus, Hall, Kind, Status, Ticket
+from motcua.policy import arrival_for, callable_at
+from motcua.protocol import Rejected
+
+
+@dataclass(frozen=True)
+class Context:
+    office: OfficeConfig
+    now: datetime  # aware, office time zone
+    role: str
+    device: str
+
+
+@dataclass
+class Decision:
+    facts: list[Fact] = field(default_factory=list)
+    ticket: str | None = None  # the ticket number the reply shows
+    show_ticket: bool = False  # whether the reply carries "ticket" (null when ticket is None)
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # an error reply that still shows `ticket` (already_checked_in)
+
+
+def _new_ticket(hall: Hall, prefix: str, **fields: Any) -> Ticket:
+    number = f"{prefix}{hall.last_number.get(prefix, 0) + 1:03d}"
+    return Ticket(number=number, seq=hall.seq + 1, **fields)
+
+
+def _require_open(hall: Hall, ctx: Context) -> None:
+    if hall.closed or not calendar.is_open(ctx.office, ctx.now):
+        opening = calendar.next_opening(ctx.office, ctx.now) if not hall.closed else None
+        extra = {"opens_at": opening.isoformat(timespec="minutes")} if opening else {}
+        raise Rejected("office_closed", **extra)
+
+
+def walk_in(hall: Hall, cmd: protocol.WalkIn, ctx: Context) -> Decision:
+    if cmd.service not in ctx.office.services:
+        raise Rejected("unknown_service", cmd.service)
+    _require_open(hall, ctx)
+    prefix = ctx.office.services[cmd.service].prefix
+    ticket = _new_ticket(hall, prefix, service=cmd.service, kind=Kind.WALK_IN,
+                         issued_at=ctx.now, entry_at=ctx.now,
+                         priority=cmd.priority and ctx.office.kiosk.priority_button)
+    return Decision([Issued(ticket)], ticket.number, True)
+
+
+def check_in(hall: Hall, cmd: protocol.CheckIn, ctx: Context) -> Decision:
+    office = ctx.office
+    try:
+        verified = tokens.verify(cmd.token, office.booking.keys, office.id, ctx.now.date(),
+                                 office.tz)
+    except tokens.TokenError as exc:
+        extra = {"booking_date": exc.booking_date.isoformat()} if exc.booking_date else {}
+        raise Rejected(exc.code, exc.detail, **extra) from exc
+    booking = verified.booking
+    if booking.service not in office.services:
+        raise Rejected("unknown_service", booking.service)
+    if booking.id in hall.cancelled:
+        raise Rejected("booking_cancelled", booking.id)
+    if booking.id in hall.checked_in:
+        return Decision([], hall.checked_in[booking.id], True, error="already_checked_in")
+    _require_open(hall, ctx)
+    ticket = _new_ticket(hall, office.booking.ticket_prefix, service=booking.service,
+                         kind=Kind.BOOKING, issued_at=ctx.now, entry_at=ctx.now,
+                         booking=booking, arrival=arrival_for(booking, ctx.now, office.booking))
+    return Decision([Issued(ticket, "checked_in")], ticket.number, True)
+
+
+def _counter(hall: Hall, ctx: Context) -> str:
+    if ctx.device not in ctx.office.counters:
+        raise Rejected("unknown_counter", ctx.device)
+    return ctx.device
+
+
+def _current(hall: Hall, ctx: Context) -> str:
+    current = hall.counters[_counter(hall, ctx)].current
+    if current is None:
+        raise Rejected("no_current_ticket")
+    return current
+
+
+def _close_current(hall: Hall, cid: str, ctx: Context) -> list[Fact]:
+    current = hall.counters[cid].current
+    return [Closed(current, Status.DONE, ctx.now)] if current else []
+
+
+def _require_not_paused(hall: Hall, cid: str) -> None:
+    if hall.counters[cid].status is CounterStatus.PAUSED:
+        raise Rejected("counter_paused")
+
+
+def call_next(hall: Hall, cmd: protocol.Next, ctx: Context) -> Decision:
+    cid = _counter(hall, ctx)
+    _require_not_paused(hall, cid)
+    facts = _close_current(hall, cid, ctx)
+    candidates = callable_at(hall, ctx.office, cid, ctx.now)
+    if not candidates:
+        return Decision(facts, None, True)
+    first = candidates[0].number
+    return Decision([*facts, Called(first, cid, ctx.now)], first, True)
+
+
+def recall(hall: Hall, cmd: protocol.Recall, ctx: Context) -> Decision:
+    current = _current(hall, ctx)
+    return Decision([Called(current, ctx.device, ctx.now, recall=True)], current, True)
+
+
+def done(hall: Hall, cmd: protocol.Done, ctx: Context) -> Decision:
+    current = _current(hall, ctx)
+    return Decision([Closed(current, Status.DONE, ctx.now)], current, True)
+
+
+def no_show(hall: Hall, cmd: protocol.NoShow, ctx: Context) -> Decision:
+    current = _current(hall, ctx)
+    return Decision([Closed(current, Status.NO_SHOW, ctx.now)], current, True)
+
+
+def call_number(hall: Hall, cmd: protocol.Call, ctx: Context) -> Decision:
+    cid = _counter(hall, ctx)
+    _require_not_paused(hall, cid)
+    ticket = hall.tickets.get(cmd.ticket)
+    if ticket is None or ticket.status not in (Status.WAITING, Status.NO_SHOW):
+        raise Rejected("unknown_ticket", cmd.ticket)
+    facts = _close_current(hall, cid, ctx)
+    return Decision([*facts, Called(ticket.number, cid, ctx.now)], ticket.number, True)
+
+
+def transfer(hall: Hall, cmd: protocol.Transfer, ctx: Context) -> Decision:
+    current = _current(hall, ctx)
+    if cmd.service is not None and cmd.service not in ctx.office.services:
+        raise Rejected("unknown_service", cmd.service)
+    if cmd.counter is not None:
+        if cmd.counter not in ctx.office.counters:
+            raise Rejected("unknown_counter", cmd.counter)
+        if cmd.counter == ctx.device:
+            raise Rejected("bad_request", "cannot transfer a ticket to its own counter")
+    fact = Transferred(current, ctx.now, service=cmd.service, counter=cmd.counter)
+    return Decision([fact], current, True)
+
+
+def refuse(hall: Hall, cmd: protocol.Refuse, ctx: Context) -> Decision:
+    current = _current(hall, ctx)
+    fact = Closed(current, Status.REFUSED, ctx.now, reason=cmd.reason, guidance=cmd.guidance)
+    return Decision([fact], current, True)
+
+
+def pause(hall: Hall, cmd: protocol.Pause, ctx: Context) -> Decision:
+    cid = _counter(hall, ctx)
+    return Decision([CounterSet(cid, CounterStatus.PAUSED, ctx.now)], hall.counters[cid].current)
+
+
+def resume(hall: Hall, cmd: protocol.Resume, ctx: Context) -> Decision:
+    cid = _counter(hall, ctx)
+    return Decision([CounterSet(cid, CounterStatus.OPEN, ctx.now)], hall.counters[cid].current)
+
+
+def close_day(hall: Hall, cmd: protocol.CloseDay, ctx: Context) -> Decision:
+    return Decision(end_of_day(hall, ctx.now), extra={"day": hall.day.isoformat()})
+
+
+def end_of_day(hall: Hall, at: datetime) -> list[Fact]:
+    """Waiting tickets become unserved, never-checked-in bookings are cancelled."""
+    if hall.closed:
+        return []
+    facts: list[Fact] = [Closed(t.number, Status.UNSERVED, at)
+                         for t in sorted(hall.tickets.values(), key=lambda t: t.seq)
+                         if t.status is Status.WAITING]
+    facts += [BookingCancelled(b, at) for b in hall.bookings.values()
+              if b.id not in hall.checked_in and b.id not in hall.cancelled]
+    return [*facts, DayClosed(at)]
+
+
+HANDLERS: dict[type, Callable[[Hall, Any, Context], Decision]] = {
+    protocol.WalkIn: walk_in,
+    protocol.CheckIn: check_in,
+    protocol.Next: call_next,
+    protocol.Recall: recall,
+    protocol.Done: done,
+    protocol.NoShow: no_show,
+    protocol.Call: call_number,
+    protocol.Transfer: transfer,
+    protocol.Refuse: refuse,
+    protocol.Pause: pause,
+    protocol.Resume: resume,
+    protocol.CloseDay: close_day,
+}
+
+
+def decide(hall: Hall, command: protocol.Command, ctx: Context) -> Decision:
+    return HANDLERS[type(command)](hall, command, ctx)

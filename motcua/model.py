@@ -1,0 +1,130 @@
+"""The hall as plain values: services, counters, bookings, tickets and their states."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    WALK_IN = "walk_in"
+    BOOKING = "booking"
+
+
+class Status(StrEnum):
+    WAITING = "waiting"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    REFUSED = "refused"
+    UNSERVED = "unserved"
+
+    @property
+    def closed(self) -> bool:
+        return self not in (Status.WAITING, Status.SERVING)
+
+
+class Arrival(StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    EARLY = "early"  # on time, but checked in before its window opened
+
+
+class Tier(StrEnum):
+    SERVING = "serving"
+    BOOKING = "booking"
+    GENERAL = "general"
+
+
+class CounterStatus(StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    name: str
+    name_en: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class Counter:
+    id: str
+    name: str
+    services: tuple[str, ...]
+    bookings: bool
+
+
+@dataclass(frozen=True)
+class Booking:
+    id: str
+    service: str
+    start: datetime
+    end: datetime
+    name: str | None = None
+
+
+@dataclass
+class Ticket:
+    number: str
+    seq: int  # global issue order: exact even within one second
+    service: str
+    kind: Kind
+    issued_at: datetime
+    entry_at: datetime  # issue time for walk-ins, check-in time for bookings
+    priority: bool = False
+    booking: Booking | None = None
+    arrival: Arrival | None = None
+    status: Status = Status.WAITING
+    transferred: bool = False
+    target_counter: str | None = None  # a transfer to one counter: first there, nowhere else
+    counter: str | None = None  # the counter that called it last
+    called_at: datetime | None = None
+    closed_at: datetime | None = None
+    reason: str | None = None
+    guidance: str | None = None
+
+
+@dataclass
+class CounterState:
+    id: str
+    status: CounterStatus = CounterStatus.OPEN
+    current: str | None = None  # ticket number being served
+    since: datetime | None = None
+
+    def idle(self) -> bool:
+        return self.status is CounterStatus.OPEN and self.current is None
+
+
+SERVICE_TIME_WINDOW = 20  # recent service times kept per service for the wait estimate
+
+
+@dataclass
+class Hall:
+    """Everything the dispatcher knows about one working day."""
+
+    day: date
+    counters: dict[str, CounterState]
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    seq: int = 0
+    last_number: dict[str, int] = field(default_factory=dict)  # per ticket prefix
+    checked_in: dict[str, str] = field(default_factory=dict)  # booking id -> ticket number
+    bookings: dict[str, Booking] = field(default_factory=dict)  # known from the portal
+    cancelled: set[str] = field(default_factory=set)  # booking ids
+    closed: bool = False
+    recent_calls: deque[tuple[str, str, datetime]] = field(
+        default_factory=lambda: deque(maxlen=10)
+    )
+    service_minutes: dict[str, deque[float]] = field(default_factory=dict)
+
+    def waiting(self) -> list[Ticket]:
+        return [t for t in self.tickets.values() if t.status is Status.WAITING]
+
+    def record_service_time(self, service: str, minutes: float) -> None:
+        self.service_minutes.setdefault(service, deque(maxlen=SERVICE_TIME_WINDOW)).append(
+            minutes
+        )

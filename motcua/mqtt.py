@@ -1,0 +1,223 @@
+"""The one MQTT client every room uses: MQTT 5, TCP_NODELAY, last-will presence, reconnect,
+republish on every connect, and requests retried by command id until their reply comes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from motcua import topics
+from motcua.protocol import VERSION, encode
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 24 * 3600  # a device's queued commands survive a day of broker outage
+
+Handler = Callable[[str, bytes], None]
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        u = urlparse(url)
+        if u.scheme not in ("mqtt", "mqtts") or not u.hostname:
+            raise ValueError(f"broker URL {url!r} must look like mqtt://host:1883")
+        tls = u.scheme == "mqtts"
+        return cls(u.hostname, u.port or (8883 if tls else 1883), tls)
+
+
+def new_command_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _no_delay(client: paho.Client, userdata: Any, sock: Any) -> None:
+    # Nagle's algorithm costs ~40 ms per round trip; the broker sets it off on its side too.
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
+
+
+class Link:
+    """A device's connection: presence, subscriptions and retained state kept across reconnects.
+
+    `on_connect` runs (on paho's thread) after every (re)connect, once subscriptions are
+    asked for: the place to republish retained state.
+    """
+
+    def __init__(self, url: str, office: str, role: str, device: str, *,
+                 username: str | None = None, password: str | None = None,
+                 ca_file: str | None = None, persistent: bool = True,
+                 presence_detail: Callable[[], dict[str, Any]] | None = None,
+                 on_connect: Callable[[], None] | None = None,
+                 clock: Callable[[], datetime] | None = None):
+        self.address = BrokerAddress.parse(url)
+        self.office, self.role, self.device = office, role, device
+        self.presence_topic = topics.presence(office, role, device)
+        self.persistent = persistent
+        self.presence_detail = presence_detail
+        self.on_connect_hook = on_connect
+        self.clock = clock or (lambda: datetime.now().astimezone())
+        self.connected = threading.Event()
+        self._handlers: list[tuple[str, Handler]] = []
+        self._lock = threading.Lock()
+        self._stopping = False
+        self.client = paho.Client(CallbackAPIVersion.VERSION2,
+                                  client_id=f"motcua-{office}-{role}-{device}",
+                                  protocol=paho.MQTTv5, reconnect_on_failure=True)
+        if username:
+            self.client.username_pw_set(username, password)
+        if self.address.tls:
+            self.client.tls_set(ca_certs=ca_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        self.client.max_inflight_messages_set(100)
+        self.client.max_queued_messages_set(0)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self.client.will_set(self.presence_topic, encode({"v": VERSION, "status": "offline"}),
+                             qos=1, retain=True)
+        self.client.on_socket_open = _no_delay
+        self.client.on_connect = self._connected
+        self.client.on_disconnect = self._disconnected
+        self.client.on_message = self._message
+
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self, wait: float | None = 10.0) -> Link:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S if self.persistent else 0
+        self.client.connect_async(self.address.host, self.address.port, keepalive=15,
+                                  clean_start=not self.persistent, properties=props)
+        self.client.loop_start()
+        if wait and not self.connected.wait(wait):
+            log.warning("no broker at %s:%s yet; still trying", self.address.host,
+                        self.address.port)
+        return self
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self.connected.is_set():
+            info = self.client.publish(self.presence_topic, encode(
+                {"v": VERSION, "status": "offline", "at": self._now()}), qos=1, retain=True)
+            info.wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _now(self) -> str:
+        return self.clock().isoformat(timespec="seconds")
+
+    def _connected(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
+                   props: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        with self._lock:
+            filters = sorted({f for f, _ in self._handlers})
+        for f in filters:
+            client.subscribe(f, qos=1)
+        self.publish_presence()
+        if self.on_connect_hook:
+            try:
+                self.on_connect_hook()
+            except Exception:  # a failing hook must not kill paho's network thread
+                log.exception("republish after connect failed")
+        self.connected.set()
+        log.info("connected to %s:%s", self.address.host, self.address.port)
+
+    def _disconnected(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
+                      props: Any) -> None:
+        self.connected.clear()
+        if not self._stopping:
+            log.warning("lost the broker (%s); reconnecting", reason)
+
+    def publish_presence(self, status: str = "online") -> None:
+        detail = self.presence_detail() if self.presence_detail else {}
+        self.publish(self.presence_topic, {"v": VERSION, "status": status, "at": self._now(),
+                                           "detail": detail}, retain=True)
+
+    # -- messages -----------------------------------------------------------------------
+    def subscribe(self, topic_filter: str, handler: Handler) -> None:
+        with self._lock:
+            self._handlers.append((topic_filter, handler))
+        if self.connected.is_set():
+            self.client.subscribe(topic_filter, qos=1)
+
+    def _message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        with self._lock:
+            handlers = [h for f, h in self._handlers if paho.topic_matches_sub(f, msg.topic)]
+        for handler in handlers:
+            try:
+                handler(msg.topic, msg.payload)
+            except Exception:
+                log.exception("handler for %s failed", msg.topic)
+
+    def publish(self, topic: str, message: dict[str, Any] | bytes, retain: bool = False,
+                qos: int = 1) -> paho.MQTTMessageInfo:
+        payload = message if isinstance(message, bytes) else encode(message)
+        return self.client.publish(topic, payload, qos=qos, retain=retain)
+
+
+class NoReply(Exception):
+    """The dispatcher did not answer in time (after retries with the same command id)."""
+
+
+class Requester:
+    """Send commands as one device and wait for their replies, retrying by id."""
+
+    def __init__(self, link: Link, retry_every: float = 1.0):
+        self.link = link
+        self.retry_every = retry_every
+        self.cmd_topic = topics.cmd(link.office, link.role, link.device)
+        self._waiting: dict[str, tuple[threading.Event, list[dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+        link.subscribe(topics.reply(link.office, link.role, link.device), self._reply)
+
+    def _reply(self, topic: str, payload: bytes) -> None:
+        try:
+            reply = json.loads(payload)
+            slot = self._waiting.get(reply.get("id")) if isinstance(reply, dict) else None
+        except (ValueError, TypeError):
+            return
+        if slot is not None:
+            slot[1].append(reply)
+            slot[0].set()
+
+    def request(self, ctype: str, timeout: float = 5.0, cmd_id: str | None = None,
+                **fields: Any) -> dict[str, Any]:
+        """Send one command and return its reply; the same id on every retry."""
+        cmd_id = cmd_id or new_command_id()
+        message = {"v": VERSION, "id": cmd_id, "type": ctype, **fields}
+        event = threading.Event()
+        box: list[dict[str, Any]] = []
+        with self._lock:
+            self._waiting[cmd_id] = (event, box)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                if self.link.connected.is_set():
+                    self.link.publish(self.cmd_topic, message)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise NoReply(f"no reply to {ctype} {cmd_id} in {timeout:.1f} s")
+                if event.wait(min(self.retry_every, left)):
+                    return box[0]
+        finally:
+            with self._lock:
+                self._waiting.pop(cmd_id, None)

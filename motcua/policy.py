@@ -1,0 +1,106 @@
+"""The ordering policy of DESIGN.md: who waits in which tier, and whom each counter calls next.
+
+Everything here is a pure function of the hall and the clock: same state, same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from motcua.config import BookingRules, OfficeConfig
+from motcua.model import Arrival, Booking, Hall, Status, Ticket, Tier
+
+
+def arrival_for(booking: Booking, checked_in_at: datetime, rules: BookingRules) -> Arrival:
+    if checked_in_at > booking.start + timedelta(minutes=rules.grace_minutes):
+        return Arrival.LATE
+    if checked_in_at < window_opens(booking, rules):
+        return Arrival.EARLY
+    return Arrival.ON_TIME
+
+
+def window_opens(booking: Booking, rules: BookingRules) -> datetime:
+    return booking.start - timedelta(minutes=rules.call_ahead_minutes)
+
+
+def tier(ticket: Ticket, now: datetime, rules: BookingRules) -> Tier:
+    if ticket.status is Status.SERVING:
+        return Tier.SERVING
+    if (ticket.booking is not None and not ticket.transferred
+            and ticket.arrival in (Arrival.ON_TIME, Arrival.EARLY)
+            and now >= window_opens(ticket.booking, rules)):
+        # An early booking is promoted the moment its window opens.
+        return Tier.BOOKING
+    return Tier.GENERAL
+
+
+def general_key(t: Ticket) -> tuple:
+    return (not t.transferred, not t.priority, t.entry_at, t.seq)
+
+
+def booking_key(t: Ticket) -> tuple:
+    assert t.booking is not None
+    return (t.booking.start, t.entry_at, t.seq)
+
+
+def service_queue(waiting: list[Ticket], now: datetime, rules: BookingRules) -> list[
+        tuple[Ticket, Tier]]:
+    """One service's waiting tickets in priority order, each with its tier."""
+    tiers = [(t, tier(t, now, rules)) for t in waiting]
+    booked = sorted((t for t, k in tiers if k is Tier.BOOKING), key=booking_key)
+    general = sorted((t for t, k in tiers if k is Tier.GENERAL), key=general_key)
+    return [(t, Tier.BOOKING) for t in booked] + [(t, Tier.GENERAL) for t in general]
+
+
+def callable_at(hall: Hall, office: OfficeConfig, counter_id: str, now: datetime) -> list[Ticket]:
+    """Whom counter `counter_id` would call, in order, if it pressed next now.
+
+    Transfers addressed to this counter come first; then due bookings, if this counter takes
+    bookings for that service or none of that service's booking counters is idle (the
+    spill-over); then the general tier of its services.
+    """
+    counter = office.counters[counter_id]
+    rules = office.booking
+    waiting = [t for t in hall.tickets.values() if t.status is Status.WAITING]
+    targeted = sorted((t for t in waiting if t.target_counter == counter_id), key=general_key)
+    mine = [t for t in waiting if t.target_counter is None and t.service in counter.services]
+    spill: dict[str, bool] = {}
+
+    def may_take_booking(service: str) -> bool:
+        if counter.bookings:
+            return True
+        if service not in spill:
+            spill[service] = not any(
+                hall.counters[c.id].idle() for c in office.booking_counters(service)
+                if c.id != counter_id)
+        return spill[service]
+
+    tiers = [(t, tier(t, now, rules)) for t in mine]
+    booked = sorted((t for t, k in tiers if k is Tier.BOOKING and may_take_booking(t.service)),
+                    key=booking_key)
+    general = sorted((t for t, k in tiers if k is Tier.GENERAL), key=general_key)
+    return targeted + booked + general
+
+
+@dataclass(frozen=True)
+class Ordering:
+    queues: dict[str, list[tuple[Ticket, Tier]]]  # service code -> waiting tickets in order
+    next_at: dict[str, list[Ticket]]  # counter id -> whom it would call, in order
+
+    def position(self, ticket: Ticket) -> int:
+        """How many wait ahead of `ticket` in its service's queue."""
+        for i, (t, _) in enumerate(self.queues.get(ticket.service, [])):
+            if t.number == ticket.number:
+                return i
+        return 0
+
+
+def order(hall: Hall, office: OfficeConfig, now: datetime) -> Ordering:
+    by_service: dict[str, list[Ticket]] = {code: [] for code in office.services}
+    for t in hall.tickets.values():
+        if t.status is Status.WAITING:
+            by_service.setdefault(t.service, []).append(t)
+    queues = {code: service_queue(ts, now, office.booking) for code, ts in by_service.items()}
+    next_at = {cid: callable_at(hall, office, cid, now) for cid in office.counters}
+    return Ordering(queues, next_at)

@@ -87,7 +87,7 @@ class Dispatcher:
                 touched = self._apply(decision.facts)
                 snap = Snapshot(self.hall, self.office, now)
                 events = self._events(decision.facts, touched, snap)
-                for change, fact_topic, body, ticket, counter in events:
+                for change, _fact_topic, body, ticket, counter in events:
                     self.store.append_event(self.hall.day, now, change, ticket, counter, body)
                 reply = encode(self._reply(envelope.id, decision, snap))
                 self.store.save_reply(role, device, envelope.id, envelope.type, now, reply)
@@ -252,7 +252,7 @@ class DispatcherService:
 
     def _run(self) -> None:
         d = self.dispatcher
-        last_state = 0.0
+        last_state, pending = 0.0, False
         while not self._stop.is_set():
             try:
                 item = self.inbox.get(timeout=1.0)
@@ -261,14 +261,15 @@ class DispatcherService:
             try:
                 if item is not None:
                     self._publish(d.handle(*item))
+                    pending = True
+                since = time.monotonic() - last_state
                 if self._republish.is_set():
                     self._republish.clear()
                     self._publish(d.state(force=True))
-                    last_state = time.monotonic()
-                elif self.inbox.empty() or time.monotonic() - last_state > 0.2:
-                    # Bursts are coalesced: state goes out when the inbox is drained.
-                    if item is not None or time.monotonic() - last_state > STATE_REFRESH_S:
-                        self._publish(d.roll_day(d.clock()) + d.state())
-                        last_state = time.monotonic()
+                    last_state, pending = time.monotonic(), False
+                elif (pending and (self.inbox.empty() or since > 0.2)) or since > STATE_REFRESH_S:
+                    # A burst of commands is coalesced into one state update.
+                    self._publish(d.roll_day(d.clock()) + d.state())
+                    last_state, pending = time.monotonic(), False
             except Exception:
                 log.exception("the dispatcher failed on a command; going on")

@@ -224,7 +224,8 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
             days.add(WEEKDAYS.index(d))
     hours: list[tuple[time, time]] = []
     for span in r.get(o, "office", "hours", list, [["07:30", "11:30"], ["13:00", "16:30"]]):
-        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(s, str) for s in span)):
+        if not (isinstance(span, list) and len(span) == 2
+                and all(isinstance(s, str) for s in span)):
             r.fail("office", 0, "hours", f"{span!r} must be a pair like [\"07:30\", \"11:30\"]")
             continue
         start, end = _parse_time(span[0]), _parse_time(span[1])
@@ -315,17 +316,17 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
             r.fail("booking.keys", 0, kid, "must be the path of a PEM public key")
             continue
         try:
-            key = load_pem_public_key(file_path(kpath).read_bytes())
+            loaded = load_pem_public_key(file_path(kpath).read_bytes())
         except OSError as exc:
             r.fail("booking.keys", 0, kid, f"cannot read {kpath}: {exc.strerror}")
             continue
         except ValueError as exc:
             r.fail("booking.keys", 0, kid, f"{kpath} is not a PEM public key: {exc}")
             continue
-        if not isinstance(key, Ed25519PublicKey):
+        if not isinstance(loaded, Ed25519PublicKey):
             r.fail("booking.keys", 0, kid, f"{kpath} is not an Ed25519 key")
             continue
-        keys[kid] = key
+        keys[kid] = loaded
     rules = BookingRules(ticket_prefix=tprefix, keys=keys, feedback_service=feedback, **rules_kw)
 
     counters: dict[str, Counter] = {}

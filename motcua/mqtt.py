@@ -3,6 +3,7 @@ republish on every connect, and requests retried by command id until their reply
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -52,10 +53,8 @@ def new_command_id() -> str:
 
 def _no_delay(client: paho.Client, userdata: Any, sock: Any) -> None:
     # Nagle's algorithm costs ~40 ms per round trip; the broker sets it off on its side too.
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):
-        pass
 
 
 class Link:
@@ -164,7 +163,7 @@ class Link:
             handlers = [h for f, h in self._handlers if paho.topic_matches_sub(f, msg.topic)]
         for handler in handlers:
             try:
-                handler(msg.topic, msg.payload)
+                handler(msg.topic, bytes(msg.payload))
             except Exception:
                 log.exception("handler for %s failed", msg.topic)
 
@@ -192,7 +191,7 @@ class Requester:
     def _reply(self, topic: str, payload: bytes) -> None:
         try:
             reply = json.loads(payload)
-            slot = self._waiting.get(reply.get("id")) if isinstance(reply, dict) else None
+            slot = self._waiting.get(str(reply.get("id"))) if isinstance(reply, dict) else None
         except (ValueError, TypeError):
             return
         if slot is not None:

@@ -196,7 +196,7 @@ def parse(role: str, payload: bytes) -> Envelope:
         parser = PARSERS.get(role, {}).get(ctype) if isinstance(ctype, str) else None
         if parser is None:
             raise Rejected("bad_request", f"unknown command type {str(ctype)[:40]!r} for {role}")
-        return Envelope(cmd_id, ctype, parser(body))
+        return Envelope(cmd_id, str(ctype), parser(body))
     except Rejected as exc:
         exc.extra.setdefault("id", cmd_id)
         raise
@@ -210,10 +210,10 @@ def error_reply(cmd_id: str, code: str, detail: str = "", **extra: Any) -> dict[
     vi, en = MESSAGES[code]
     if detail and code == "bad_request":
         en = f"{en} {detail}"
-    reply = {"v": VERSION, "id": cmd_id, "ok": False,
-             "error": {"code": code, "message": vi, "message_en": en}}
+    error = {"code": code, "message": vi, "message_en": en}
     if detail:
-        reply["error"]["detail"] = detail
+        error["detail"] = detail
+    reply: dict[str, Any] = {"v": VERSION, "id": cmd_id, "ok": False, "error": error}
     reply.update(extra)
     return reply
 

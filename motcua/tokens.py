@@ -73,7 +73,7 @@ def verify(token: str, keys: dict[str, Ed25519PublicKey], office_id: str, today:
     booking_day = start.astimezone(tz).date()
     if booking_day != today:
         raise TokenError("wrong_date", f"the booking is for {booking_day}", booking_day)
-    return VerifiedToken(Booking(jti, svc, start, end, name), office_id, kid)
+    return VerifiedToken(Booking(jti, svc, start, end, name), office_id, str(kid))
 
 
 def sign(claims: dict, private_key: Ed25519PrivateKey, kid: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,9 @@ REGULAR = FONT_DIR / "DejaVuSans.ttf"
 BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+# Spelt out rather than strftime("%a %b"), which follows whatever locale the kiosk runs in.
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Antialiased grey below this level prints as a dot: a little bolder than 50 %, because
 # thin hairlines of small diacritics vanish on thermal paper first.
 INK_THRESHOLD = 170
@@ -50,26 +52,49 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def wrap(text: str, f: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """Break text into lines no wider than width, by words, splitting over-long words."""
+def _greedy(paragraph: str, f: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for word in paragraph.split():
+        candidate = f"{line} {word}" if line else word
+        if f.getlength(candidate) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        while f.getlength(word) > width:  # a word wider than the paper: cut it
+            cut = next((i for i in range(len(word) - 1, 0, -1)
+                        if f.getlength(word[:i]) <= width), 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    lines.append(line)
+    return lines
+
+
+def wrap(text: str, f: ImageFont.FreeTypeFont, width: int, balance: bool = True) -> list[str]:
+    """Break text into lines no wider than width.
+
+    A phrase " — " that does not fit on one line breaks there, dash dropped ("Trước bạn
+    còn 3 người / khoảng 12 phút"), and balanced lines leave no lonely last word.
+    """
     lines: list[str] = []
     for paragraph in nfc(text).split("\n"):
-        line = ""
-        for word in paragraph.split():
-            candidate = f"{line} {word}" if line else word
-            if f.getlength(candidate) <= width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            line = ""
-            while f.getlength(word) > width:  # a word wider than the paper: cut it
-                cut = max(1, next(i for i in range(len(word), 0, -1)
-                                  if f.getlength(word[:i]) <= width or i == 1))
-                lines.append(word[:cut])
-                word = word[cut:]
-            line = word
-        lines.append(line)
+        if f.getlength(paragraph) > width and " — " in paragraph:
+            lines.extend(wrap(paragraph.replace(" — ", "\n"), f, width, balance))
+            continue
+        greedy = _greedy(paragraph, f, width)
+        if balance and len(greedy) > 1:
+            # The narrowest width that still needs no more lines evens them out.
+            low, high = 1, width
+            while low < high:
+                mid = (low + high) // 2
+                if len(_greedy(paragraph, f, mid)) <= len(greedy):
+                    high = mid
+                else:
+                    low = mid + 1
+            greedy = _greedy(paragraph, f, low)
+        lines.extend(greedy)
     return lines
 
 
@@ -125,22 +150,23 @@ class Sheet:
         self.y += thick
         self.space(after)
 
-    def band(self, draw_inside: Callable[[], None], pad: float = 8) -> None:
-        """A black band with white text: seen from across the hall at a glance."""
-        top = self.y
+    def lines_height(self, text: str, size: float, bold: bool = False,
+                     width: int | None = None, gap: float = 4) -> int:
+        f = self.font(size, bold)
+        top, bottom = _line_box(f)
+        n = len(wrap(text, f, self.inner if width is None else width))
+        return n * (bottom - top) + (n - 1) * self.px(gap)
+
+    def band(self, text: str, size: float, pad: float = 8) -> None:
+        """White bold text on a black band: seen from across the hall at a glance."""
+        width = self.inner - 2 * self.px(pad)
+        height = self.lines_height(text, size, True, width) + 2 * self.px(pad)
+        self.draw.rectangle((self.margin, self.y, self.width - self.margin - 1,
+                             self.y + height - 1), fill=INK)
         self.space(pad)
-        probe = self.im.copy()
-        draw_inside()
+        self.text(text, size, bold=True, left=self.margin + self.px(pad), width=width,
+                  fill=PAPER)
         self.space(pad)
-        bottom = self.y
-        # Draw the text once to know its height, then paint the band and draw it again
-        # in white on top: simpler than measuring every wrapped line beforehand.
-        self.im.paste(probe.crop((0, top, self.width, bottom)), (0, top))
-        self.draw.rectangle((self.margin, top, self.width - self.margin - 1, bottom - 1),
-                            fill=INK)
-        self.y = top + self.px(pad)
-        draw_inside()
-        self.y = bottom
 
     def paste(self, im: Image.Image, x: int, y: int | None = None) -> None:
         self.im.paste(im, (x, self.y if y is None else y))
@@ -225,7 +251,7 @@ def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -
     s.space(12)
 
     if ticket.get("priority"):
-        s.band(lambda: s.text("★ ƯU TIÊN · PRIORITY ★", 26, bold=True, fill=PAPER))
+        s.band("★ ƯU TIÊN · PRIORITY ★", 26)
         s.space(12)
 
     s.text(service.name if service else ticket["service"], 32, bold=True)
@@ -252,20 +278,28 @@ def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -
         s.space(2)
         s.text(en, 21)
 
-    s.rule(dashed=True, before=14, after=14)
-    code = qr_image(qr_content(ticket, office), 5 if width_px >= 512 else 4)
+    s.rule(dashed=True, before=14, after=10)
+    module = 5 if width_px >= 512 else 4
+    code = qr_image(qr_content(ticket, office), module)
+    quiet = 4 * module
     top = s.y
-    s.paste(code, s.margin - 4 * 5 + s.px(12), top)  # the quiet zone may eat the margin
-    text_left = s.margin + code.width - 4 * 5 + s.px(12)
+    # The code's own quiet zone stands in for the page margin, so the code lines up with
+    # the text above; never cut into it, scanners need it.
+    x = max(0, s.margin - quiet)
+    s.paste(code, x, top)
+    text_left = x + code.width - quiet + s.px(16)
     column = s.width - s.margin - text_left
-    s.y = top + s.px(22)
+    s.y = top + quiet
+    s.text("Giờ lấy số · Issued", 18, align="left", left=text_left, width=column)
+    s.space(4)
     s.text(when.strftime("%H:%M"), 40, bold=True, align="left", left=text_left, width=column)
     s.space(6)
     s.text(f"{WEEKDAYS_VI[when.weekday()]}, {when:%d/%m/%Y}", 21, align="left",
            left=text_left, width=column)
     s.space(4)
-    s.text(f"Issued {when:%a %d %b %Y}", 18, align="left", left=text_left, width=column)
-    s.y = max(s.y, top + code.height)
+    s.text(f"{WEEKDAYS_EN[when.weekday()]} {when.day} {MONTHS_EN[when.month - 1]} {when.year}",
+           18, align="left", left=text_left, width=column)
+    s.y = max(s.y + quiet, top + code.height) - quiet
 
     s.rule(before=4, after=12)
     s.text("Vui lòng chờ gọi số", 24, bold=True)

@@ -8,6 +8,7 @@ import socket
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,12 @@ def _profile(name: str, width_px: int) -> Any:
     return profile
 
 
+def _with_profile(cls: Callable[..., Escpos], profile: Any, *args: Any, **kw: Any) -> Escpos:
+    p = cls(*args, **kw)
+    p.profile = profile  # escpos takes profiles by name only; ours may know the paper width
+    return p
+
+
 def _printable_width(profile: Any, width_px: int) -> int:
     head = profile.profile_data["media"]["width"]["pixels"]
     if head < width_px:
@@ -100,7 +107,7 @@ def _printable_width(profile: Any, width_px: int) -> int:
 
 def encode_ticket(image: Image.Image, profile: str = "default") -> bytes:
     """The ESC/POS bytes a printer receives for this ticket image."""
-    dummy = Dummy(profile=_profile(profile, image.width))
+    dummy = _with_profile(Dummy, _profile(profile, image.width))
     write_job(dummy, image)
     return dummy.output
 
@@ -119,7 +126,7 @@ class FilePrinter(TicketPrinter):
 
     def print_ticket(self, image: Image.Image, name: str) -> None:
         _check_width(image, self.width_px)
-        dummy = Dummy(profile=self.profile)
+        dummy = _with_profile(Dummy, self.profile)
         write_job(dummy, image)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -213,7 +220,7 @@ class EscposPrinter(TicketPrinter):
             try:
                 self._print(p, image)
             except PrintError as exc:
-                self.state = exc.code if exc.code in (PAPER_OUT,) else OFFLINE
+                self.state = PAPER_OUT if exc.code == PAPER_OUT else OFFLINE
                 raise
             except (OSError, EscposError) as exc:
                 self.state = OFFLINE
@@ -332,12 +339,6 @@ def _serial_args(text: str) -> tuple[str, int]:
     return device, int(baud or 9600)
 
 
-def _usb_connect(vendor: int, product: int, profile: Any, timeout: float) -> Callable[[], Escpos]:
-    def connect() -> Escpos:
-        return _AutoUsb(vendor, product, timeout=int(timeout * 1000), profile=profile)
-    return connect
-
-
 class _AutoUsb(Usb):
     """escpos Usb that finds the printer's bulk endpoints instead of assuming 0x82/0x01."""
 
@@ -354,7 +355,7 @@ class _AutoUsb(Usb):
                     self.in_ep = ep.bEndpointAddress
                 else:
                     self.out_ep = ep.bEndpointAddress
-        except Exception as exc:  # noqa: BLE001 - keep the defaults, they fit most printers
+        except Exception as exc:  # keep the defaults: they fit most printers
             log.debug("USB endpoints not detected: %s", exc)
 
 
@@ -372,19 +373,16 @@ def open_printer(cfg: Any, timeout: float = 5.0, status_timeout: float = 1.0) ->
     if cfg.kind == "network":
         host, port = _host_port(cfg.network)
         where = f"{host}:{port}"
-
-        def connect() -> Escpos:
-            return Network(host, port, timeout=timeout, profile=profile)
+        connect = partial(_with_profile, Network, profile, host, port, timeout=timeout)
     elif cfg.kind == "serial":
         device, baud = _serial_args(cfg.serial)
         where = cfg.serial
-
-        def connect() -> Escpos:
-            return Serial(device, baudrate=baud, timeout=timeout, profile=profile)
+        connect = partial(_with_profile, Serial, profile, device, baudrate=baud, timeout=timeout)
     elif cfg.kind == "usb":
         vendor, product = _usb_ids(cfg.usb)
         where = f"USB {vendor:04x}:{product:04x}"
-        connect = _usb_connect(vendor, product, profile, timeout)
+        connect = partial(_with_profile, _AutoUsb, profile, vendor, product,
+                          timeout=int(timeout * 1000))
     else:
         raise PrintError("config", f"Không biết loại máy in {cfg.kind!r}",
                          f"Unknown printer kind {cfg.kind!r}")

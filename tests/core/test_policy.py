@@ -154,3 +154,25 @@ def test_serving_is_never_preempted(hw: Hallway, make_token) -> None:  # type: i
     assert hw.hall.counters["1"].current == "A001"
     assert order(hw.hall, hw.office, hw.clock()).next_at["1"][0].number == "H001"
     assert hw.hall.tickets["A001"].status is Status.SERVING
+
+
+def test_bookings_go_by_slot_start_not_by_check_in(hw: Hallway, make_token) -> None:  # type: ignore[no-untyped-def]
+    hw.at(at("08:25"))
+    later_slot = hw.check_in(make_token("BK-2", at("08:30")))    # H001, first to arrive
+    hw.at(at("08:26"))
+    earlier_slot = hw.check_in(make_token("BK-1", at("08:00")))  # H002, late: general
+    hw.check_in(make_token("BK-3", at("08:20")))                 # H003 on time, slot 08:20
+    assert earlier_slot.arrival.value == "late"
+    assert [t.number for t in callable_at(hw.hall, hw.office, "1", hw.clock())] == [
+        "H003", later_slot.number, "H002"]
+
+
+def test_a_transferred_ticket_goes_before_earlier_walk_ins(hw: Hallway) -> None:
+    hw.walk_in("B")                                              # B001 at 08:00
+    hw.walk_in("B")                                              # B002 at 08:00
+    hw.at(at("08:10"))
+    hw.walk_in("A")                                              # A001 at 08:10
+    assert hw.next("1") == "B001"
+    assert hw.send("counter", "2", protocol.Call("A001")).ticket == "A001"
+    hw.send("counter", "2", protocol.Transfer(service="B"))
+    assert hw.next("3") == "A001"                                # before B002 of 08:00

@@ -40,10 +40,15 @@ def _broker_url(args: argparse.Namespace, office: office_config.OfficeConfig) ->
     return getattr(args, "broker", None) or office.broker.url
 
 
-def _wait_for_signal() -> None:
+def _on_signal() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM; install it before starting anything."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _wait(stop: threading.Event) -> None:
     while not stop.wait(0.5):
         pass
 
@@ -52,9 +57,10 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     from dispatcher.run import serve
 
     office = _load(args)
+    stop = _on_signal()
     service = serve(office, _broker_url(args, office), _clock(args, office))
     try:
-        _wait_for_signal()
+        _wait(stop)
     finally:
         service.stop()
     return 0
@@ -63,6 +69,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 def cmd_broker(args: argparse.Namespace) -> int:
     from broker_config.dev import BrokerError, DevBroker
 
+    stop = _on_signal()
     try:
         broker = DevBroker(Path(args.data), args.port).start()
     except BrokerError as exc:
@@ -70,7 +77,7 @@ def cmd_broker(args: argparse.Namespace) -> int:
         return 1
     print(f"Mosquitto (development config) listening on {broker.url}; Ctrl-C stops it.")
     try:
-        _wait_for_signal()
+        _wait(stop)
     finally:
         broker.stop()
     return 0

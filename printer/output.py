@@ -151,7 +151,7 @@ class FilePrinter(TicketPrinter):
         d = self.directory
         while not d.exists() and d != d.parent:  # it will be created: ask its parent
             d = d.parent
-        self.state = OK if os.access(d, os.W_OK) else OFFLINE
+        self.state = OK if d.is_dir() and os.access(d, os.W_OK) else OFFLINE
         return self.state
 
 

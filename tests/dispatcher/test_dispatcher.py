@@ -1,0 +1,262 @@
+"""The dispatcher in process with a real SQLite file: every command, error and retry."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dispatcher.service import Dispatcher
+from dispatcher.store import Store
+from motcua.clock import ManualClock
+from tests.conftest import at
+
+
+class Desk:
+    """Send commands to a Dispatcher as devices would, read what it publishes."""
+
+    def __init__(self, office, clock: ManualClock):  # type: ignore[no-untyped-def]
+        self.office, self.clock = office, clock
+        self.d = Dispatcher(office, Store(office.storage), clock)
+        self.published: list[tuple[str, dict]] = []
+
+    def restart(self) -> None:
+        self.d.store.close()
+        self.d = Dispatcher(self.office, Store(self.office.storage), self.clock)
+
+    def raw(self, role: str, device: str, payload: bytes) -> list:
+        out = self.d.handle(f"motcua/demo/cmd/{role}/{device}", payload)
+        self.published += [(o.topic, json.loads(o.payload)) for o in out]
+        return out
+
+    def send(self, role: str, device: str, ctype: str, cmd_id: str | None = None,
+             **fields: Any) -> dict | None:
+        body = {"v": 1, "id": cmd_id or secrets.token_hex(8), "type": ctype, **fields}
+        out = self.raw(role, device, json.dumps(body).encode())
+        replies = [json.loads(o.payload) for o in out if "/reply/" in o.topic]
+        return replies[0] if replies else None
+
+    def ok(self, role: str, device: str, ctype: str, **fields: Any) -> dict:
+        reply = self.send(role, device, ctype, **fields)
+        assert reply and reply["ok"], reply
+        return reply
+
+    def error(self, role: str, device: str, ctype: str, **fields: Any) -> str:
+        reply = self.send(role, device, ctype, **fields)
+        assert reply and not reply["ok"], reply
+        assert reply["error"]["message"] and reply["error"]["message_en"]
+        return reply["error"]["code"]
+
+    def events(self, kind: str) -> list[dict]:
+        return [m for t, m in self.published if t.endswith(f"/event/{kind}")]
+
+
+@pytest.fixture
+def desk(office) -> Desk:  # type: ignore[no-untyped-def]
+    return Desk(office, ManualClock(at("08:00")))
+
+
+def test_walk_in_call_and_close(desk: Desk) -> None:
+    t = desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]
+    assert t["number"] == "A001" and t["kind"] == "walk_in" and t["booking"] is None
+    assert t["issued_at"] == "2026-11-25T08:00:00+07:00"
+    desk.ok("kiosk", "k1", "walk_in", service="A", priority=True)
+    called = desk.ok("counter", "1", "next")["ticket"]
+    assert called["number"] == "A002" and called["status"] == "serving"
+    assert desk.events("call")[-1] == {"v": 1, "ticket": "A002", "counter": "1",
+                                       "counter_name": "Quầy 1", "kind": "call",
+                                       "at": "2026-11-25T08:00:00+07:00"}
+    desk.ok("counter", "1", "recall")
+    assert desk.events("call")[-1]["kind"] == "recall"
+    desk.clock.advance(minutes=12)
+    assert desk.ok("counter", "1", "next")["ticket"]["number"] == "A001"
+    assert desk.ok("counter", "1", "no_show")["ticket"]["status"] == "no_show"
+    assert desk.ok("counter", "1", "next")["ticket"] is None
+    changes = [e["change"] for e in desk.events("ticket")]
+    assert changes == ["issued", "issued", "called", "done", "called", "no_show"]
+
+
+def test_booking_check_in_and_errors(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+    token = make_token("BK-2026-000123", at("08:30"))
+    t = desk.ok("kiosk", "k1", "check_in", token=token)["ticket"]
+    assert t["number"] == "H001" and t["kind"] == "booking"
+    assert t["booking"] == {"id": "BK-2026-000123", "start": "2026-11-25T08:30:00+07:00",
+                            "end": "2026-11-25T09:00:00+07:00", "arrival": "early"}
+    again = desk.send("kiosk", "k2", "check_in", token=token)
+    assert again["error"]["code"] == "already_checked_in" and again["ticket"]["number"] == "H001"
+    assert desk.error("kiosk", "k1", "check_in", token="garbage") == "invalid_token"
+    assert desk.error("kiosk", "k1", "check_in",
+                      token=make_token("BK-9", at("08:30"), office="hcm-q1")) == "wrong_office"
+    other_day = desk.send("kiosk", "k1", "check_in",
+                          token=make_token("BK-8", at("08:30").replace(day=26)))
+    assert other_day["error"]["code"] == "wrong_date"
+    assert other_day["booking_date"] == "2026-11-26"
+    assert desk.error("kiosk", "k1", "check_in",
+                      token=make_token("BK-7", at("08:30"), service="Z")) == "unknown_service"
+    desk.d.hall.cancelled.add("BK-6")  # what issue 4's admin commands will record
+    assert desk.error("kiosk", "k1", "check_in",
+                      token=make_token("BK-6", at("08:30"))) == "booking_cancelled"
+    assert len(desk.d.hall.tickets) == 1
+
+
+def test_office_closed(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+    desk.clock.now = at("12:00")
+    reply = desk.send("kiosk", "k1", "walk_in", service="A")
+    assert reply["error"]["code"] == "office_closed" and reply["opens_at"].endswith("13:00+07:00")
+    assert desk.error("kiosk", "k1", "check_in",
+                      token=make_token("BK-1", at("13:00"))) == "office_closed"
+    desk.clock.now = at("13:00")
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.ok("admin", "cli", "close_day")
+    assert desk.error("kiosk", "k1", "walk_in", service="A") == "office_closed"
+
+
+def test_counter_errors(desk: Desk) -> None:
+    for ctype in ("recall", "done", "no_show"):
+        assert desk.error("counter", "1", ctype) == "no_current_ticket"
+    assert desk.error("counter", "1", "refuse", reason="x") == "no_current_ticket"
+    assert desk.error("counter", "1", "transfer", service="B") == "no_current_ticket"
+    assert desk.error("counter", "9", "next") == "unknown_counter"
+    assert desk.error("counter", "1", "call", ticket="A999") == "unknown_ticket"
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.ok("counter", "1", "next")
+    assert desk.error("counter", "1", "refuse", reason="   ") == "bad_request"
+    assert desk.error("counter", "1", "transfer", service="Z") == "unknown_service"
+    assert desk.error("counter", "1", "transfer", counter="9") == "unknown_counter"
+    assert desk.error("counter", "1", "transfer", counter="1") == "bad_request"
+    assert desk.error("counter", "1", "transfer", service="B", counter="2") == "bad_request"
+    assert desk.error("counter", "1", "transfer") == "bad_request"
+    desk.ok("counter", "1", "pause")
+    assert desk.error("counter", "1", "next") == "counter_paused"
+    assert desk.error("counter", "1", "call", ticket="A001") == "counter_paused"
+    refused = desk.ok("counter", "1", "refuse", reason="Ngoài thẩm quyền",
+                      guidance="Liên hệ UBND phường")["ticket"]
+    assert refused["status"] == "refused" and refused["reason"] == "Ngoài thẩm quyền"
+    desk.ok("counter", "1", "resume")
+    assert desk.error("kiosk", "k1", "walk_in", service="Z") == "unknown_service"
+
+
+def test_bad_input_gets_bad_request_and_changes_nothing(desk: Desk) -> None:
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    before = desk.d.store.db.execute("SELECT count(*) FROM tickets").fetchone()
+    cases: list[dict[str, Any]] = [
+        {"v": 1, "id": "abcdefgh01", "type": "launch"},
+        {"v": 1, "id": "abcdefgh02"},
+        {"v": 2, "id": "abcdefgh03", "type": "walk_in", "service": "A"},
+        {"v": 1, "id": "abcdefgh04", "type": "walk_in"},
+        {"v": 1, "id": "abcdefgh05", "type": "walk_in", "service": 7},
+        {"v": 1, "id": "abcdefgh06", "type": "walk_in", "service": "A", "priority": "yes"},
+        {"v": 1, "id": "abcdefgh07", "type": "check_in", "token": ["x"]},
+        {"v": 1, "id": "abcdefgh08", "type": "next"},  # a counter command from a kiosk
+        {"v": 1, "id": "abcdefgh09", "type": "call"},
+    ]
+    for body in cases:
+        role = "counter" if body["type" if "type" in body else "id"] == "call" else "kiosk"
+        out = desk.raw(role, "1" if role == "counter" else "k1", json.dumps(body).encode())
+        reply = json.loads(out[0].payload)
+        assert reply["error"]["code"] == "bad_request", body
+        assert reply["id"] == body["id"]
+    # Unreadable: no id to answer to, so dropped (and logged), never a crash.
+    for junk in (b"\xff\xfe", b"[]", b"null", b'"x"', b"{", b'{"id": 5}',
+                 b'{"id": "short"}', json.dumps({"v": 1, "id": "a" * 10, "type": "walk_in",
+                                                 "service": "A", "pad": "x" * 17000}).encode()):
+        assert desk.raw("kiosk", "k1", junk) == []
+    assert desk.raw("display", "d1", b'{"v":1,"id":"abcdefgh10","type":"next"}') == []
+    assert desk.d.store.db.execute("SELECT count(*) FROM tickets").fetchone() == before
+
+
+def test_same_id_same_reply_one_effect(desk: Desk) -> None:
+    first = desk.send("kiosk", "k1", "walk_in", cmd_id="tap-0001", service="A")
+    second = desk.send("kiosk", "k1", "walk_in", cmd_id="tap-0001", service="A")
+    assert first == second and len(desk.d.hall.tickets) == 1
+    # The same id from another device is another command.
+    assert desk.send("kiosk", "k2", "walk_in", cmd_id="tap-0001", service="A")["ticket"][
+        "number"] == "A002"
+    desk.restart()
+    assert desk.send("kiosk", "k1", "walk_in", cmd_id="tap-0001", service="A") == first
+    n1 = desk.send("counter", "1", "next", cmd_id="press-001")
+    assert desk.send("counter", "1", "next", cmd_id="press-001") == n1
+    assert desk.d.hall.counters["1"].current == "A001"
+    assert desk.d.hall.tickets["A002"].status.value == "waiting"
+
+
+def test_restart_rebuilds_and_numbering_continues(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.ok("kiosk", "k1", "check_in", token=make_token("BK-1", at("08:00")))
+    desk.ok("counter", "1", "next")
+    desk.ok("counter", "2", "pause")
+    before = {o.topic: json.loads(o.payload) for o in desk.d.state(force=True)}
+    desk.restart()
+    after = {o.topic: json.loads(o.payload) for o in desk.d.state(force=True)}
+    assert after == before
+    assert desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A004"
+    assert desk.error("kiosk", "k1", "check_in",
+                      token=make_token("BK-1", at("08:00"))) == "already_checked_in"
+
+
+def test_a_new_day_closes_the_old_one_and_numbers_start_again(desk: Desk) -> None:
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.ok("counter", "1", "next")
+    desk.clock.now = at("08:00").replace(day=26)
+    assert desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A001"
+    rows = dict(desk.d.store.db.execute(
+        "SELECT number, status FROM tickets WHERE day='2026-11-25'").fetchall())
+    assert rows == {"A001": "done", "A002": "unserved"}
+
+
+def test_a_store_that_cannot_write_changes_nothing(desk: Desk, tmp_path: Path) -> None:
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.d.store.db.execute("PRAGMA query_only = ON")  # as a read-only or full disk would
+    assert desk.send("kiosk", "k1", "walk_in", cmd_id="retry-me-1", service="A") is None
+    assert set(desk.d.hall.tickets) == {"A001"}
+    desk.d.store.db.execute("PRAGMA query_only = OFF")
+    assert desk.send("kiosk", "k1", "walk_in", cmd_id="retry-me-1",
+                     service="A")["ticket"]["number"] == "A002"
+
+
+def test_close_day_marks_unserved_and_cancels_bookings(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+    desk.d.store.db.execute(
+        "INSERT INTO bookings (id, day, service, start, \"end\") VALUES (?,?,?,?,?)",
+        ("BK-NEVER", "2026-11-25", "A", at("09:00").isoformat(), at("09:30").isoformat()))
+    desk.restart()
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.ok("kiosk", "k1", "walk_in", service="B")
+    desk.ok("counter", "1", "next")
+    desk.clock.advance(hours=8)
+    reply = desk.ok("admin", "cli", "close_day")
+    assert reply["day"] == "2026-11-25"
+    changes = [(e["change"], (e["ticket"] or {}).get("number"), e.get("booking", {}).get("id"))
+               for e in desk.events("ticket")][-2:]
+    assert changes == [("unserved", "B001", None), ("cancelled", None, "BK-NEVER")]
+    status = desk.d.store.db.execute("SELECT status FROM bookings").fetchone()[0]
+    assert status == "cancelled"
+    assert desk.d.hall.counters["1"].current == "A001"  # still being served
+
+
+def test_state_messages_follow_the_protocol(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(55):
+        desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.clock.now = at("08:25")
+    desk.ok("kiosk", "k1", "check_in", token=make_token("BK-1", at("08:30")))
+    desk.ok("counter", "3", "next")
+    state = {o.topic.split("/", 3)[3]: json.loads(o.payload) for o in desk.d.state(force=True)}
+    board, order = state["board"], state["order"]
+    assert board["serving"] == [{"counter": "3", "counter_name": "Quầy 3", "ticket": "A001",
+                                 "since": "2026-11-25T08:25:00+07:00"}]
+    assert board["waiting"]["A"]["count"] == 55 and board["waiting"]["A"]["est_wait_min"] > 100
+    assert order["queues"]["A"][0] == {"ticket": "H001", "tier": "booking"}
+    assert len(order["queues"]["A"]) == 51 and order["queues"]["A"][-1] == {"more": 5}
+    assert order["counters"]["1"] == {"status": "open", "current": None,
+                                      "next": ["H001", "A002", "A003", "A004", "A005"]}
+    assert order["counters"]["3"]["next"][0] == "A002"   # booking counters are idle
+    assert state["counter/3"]["current"]["number"] == "A001"
+    assert state["config"]["counters"][0] == {"id": "1", "name": "Quầy 1",
+                                              "services": ["A", "B"], "bookings": True}
+    assert len(desk.d.store.db.execute("SELECT * FROM events").fetchall()) == 58
+    sqlite3.connect(desk.office.storage).execute("SELECT * FROM tickets").fetchall()

@@ -1,0 +1,93 @@
+"""Ticket images: both paper widths, readable QR code, long text wraps inside the paper."""
+
+from __future__ import annotations
+
+import dataclasses
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pyzbar import pyzbar
+
+from motcua.config import OfficeConfig
+from motcua.model import Service
+from printer.layout import font, qr_content, render_ticket, ticket_name, wrap
+
+WIDTHS = [576, 384]
+
+
+def read_qr(image: Image.Image) -> list[str]:
+    return [c.data.decode() for c in pyzbar.decode(image.convert("L"))]
+
+
+def ink_columns(image: Image.Image, x0: int, x1: int) -> int:
+    """How many dots are black between columns x0 and x1."""
+    return image.crop((x0, 0, x1, image.height)).convert("L").histogram()[0]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("which", ["walk_in", "booking"])
+def test_ticket_renders_at_both_widths(width: int, which: str, office: OfficeConfig,
+                                       request: pytest.FixtureRequest, artifacts: Path) -> None:
+    ticket: dict[str, Any] = request.getfixturevalue(which)
+    im = render_ticket(ticket, office, width)
+    im.save(artifacts / f"ticket-{which}-{width}.png")
+    assert im.mode == "1" and im.width == width
+    assert 500 < im.height < 1100, "a ticket, not a scroll"
+    assert read_qr(im) == [f"motcua:bd-tdm:2026-11-24:{ticket['number']}"]
+
+
+def test_qr_content_and_file_name_use_the_office_day(office: OfficeConfig,
+                                                    walk_in: dict[str, Any]) -> None:
+    # 23:30 UTC on the 23rd is already the 24th in Viet Nam.
+    walk_in["issued_at"] = "2026-11-23T23:30:00+00:00"
+    assert qr_content(walk_in, office) == "motcua:bd-tdm:2026-11-24:A012"
+    assert ticket_name(walk_in, office) == "2026-11-24_A012"
+
+
+def test_priority_and_booking_make_the_ticket_longer(office: OfficeConfig,
+                                                     walk_in: dict[str, Any],
+                                                     booking: dict[str, Any]) -> None:
+    plain = render_ticket(walk_in, office, 576)
+    walk_in["priority"] = True
+    assert render_ticket(walk_in, office, 576).height > plain.height
+    assert render_ticket(booking, office, 576).height > plain.height
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_long_text_wraps_inside_the_margins(width: int, office: OfficeConfig,
+                                           booking: dict[str, Any], artifacts: Path) -> None:
+    long_name = unicodedata.normalize(  # NFD, as some keyboards type it
+        "NFD", "Giải quyết hưởng bảo hiểm xã hội một lần cho người lao động")
+    services = {**office.services, "W": Service(
+        "W", long_name, "One-time social insurance withdrawal for workers", "WX")}
+    wide = dataclasses.replace(
+        office, services=services,
+        name="Bảo hiểm xã hội thành phố Hồ Chí Minh — Bộ phận tiếp nhận và trả kết quả")
+    booking.update(number="WX1234", service="W", ahead=123, est_wait_min=245)
+    booking["booking"].update(id="BK-2026-000123456789-ABCDEFGHIJKLMNOP", arrival="late")
+    im = render_ticket(booking, wide, width)
+    im.save(artifacts / f"ticket-long-{width}.png")
+    margin = round(14 * (0.55 + 0.45 * width / 576))
+    assert ink_columns(im, 0, margin) == 0
+    assert ink_columns(im, width - margin, width) == 0
+    assert read_qr(im) == ["motcua:bd-tdm:2026-11-24:WX1234"]
+
+
+def test_wrap_fits_every_line_and_composes_marks() -> None:
+    f = font(24, True)
+    text = unicodedata.normalize("NFD", "Trước bạn còn 12 người — khoảng 45 phút")
+    lines = wrap(text, f, 320)
+    assert lines == ["Trước bạn còn 12 người", "khoảng 45 phút"]
+    assert all(f.getlength(line) <= 320 for line in lines)
+    assert all(unicodedata.is_normalized("NFC", line) for line in lines)
+    one_word = wrap("BK-2026-000123456789-ABCDEFGHIJKLMNOP", f, 200)
+    assert len(one_word) > 1 and all(f.getlength(line) <= 200 for line in one_word)
+
+
+def test_a_called_ticket_shows_no_wait(office: OfficeConfig, walk_in: dict[str, Any]) -> None:
+    waiting = render_ticket(walk_in, office, 576)
+    walk_in["status"] = "serving"  # a reprint after the call: "3 people ahead" would be false
+    assert render_ticket(walk_in, office, 576).height < waiting.height

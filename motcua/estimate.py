@@ -21,16 +21,20 @@ def waiting_counts(hall: Hall) -> Tally[str]:
     return Tally(t.service for t in hall.tickets.values() if t.status is Status.WAITING)
 
 
+def _share(services: tuple[str, ...], service: str, counts: Tally[str]) -> float:
+    """The part of a shared counter's time that goes to `service`: in proportion to what
+    waits for each of its services, counting one more for the citizen being estimated."""
+    total = sum(counts[s] for s in services) + 1
+    return (counts[service] + 1) / total
+
+
 def wait_minutes(hall: Hall, office: OfficeConfig, service: str, ahead: int,
                  counts: Tally[str] | None = None) -> int:
     """Minutes until a citizen with `ahead` people before them is called, rounded."""
     counts = waiting_counts(hall) if counts is None else counts
     serving = [c for c in office.counters.values() if service in c.services]
     open_ = [c for c in serving if hall.counters[c.id].status is CounterStatus.OPEN]
-    # A counter shared by several services gives this one a share of its time in
-    # proportion to what waits for each of them.
-    capacity = sum((counts[service] + 1) / sum(counts[s] + 1 for s in c.services)
-                   for c in (open_ or serving))
+    capacity = sum(_share(c.services, service, counts) for c in (open_ or serving))
     busy = all(hall.counters[c.id].current is not None for c in open_)
     mean = mean_service_minutes(hall, office, service)
     # With every counter busy, the first in line still waits about half a service.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 from functools import lru_cache
@@ -44,7 +45,7 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 def _line_box(f: ImageFont.FreeTypeFont) -> tuple[int, int]:
     """Top and bottom of any line of text relative to the ascender line."""
     left, top, right, bottom = f.getbbox(LINE_PROBE, anchor="la")
-    return min(0, top), bottom
+    return min(0, int(top)), int(bottom)
 
 
 def nfc(text: str) -> str:
@@ -106,9 +107,17 @@ class Sheet:
         self.scale = scale
         self.margin = round(14 * scale)
         self.inner = width - 2 * self.margin
-        self.im = Image.new("L", (width, 4000), PAPER)
+        self.im = Image.new("L", (width, 1400), PAPER)
         self.draw = ImageDraw.Draw(self.im)
         self.y = self.margin
+
+    def room(self, height: int) -> None:
+        """Lengthen the strip when what comes next would run off its end."""
+        if self.y + height + self.margin <= self.im.height:
+            return
+        longer = Image.new("L", (self.width, 2 * (self.y + height + self.margin)), PAPER)
+        longer.paste(self.im, (0, 0))
+        self.im, self.draw = longer, ImageDraw.Draw(longer)
 
     def px(self, value: float) -> int:
         return max(1, round(value * self.scale))
@@ -123,12 +132,15 @@ class Sheet:
              left: int | None = None, width: int | None = None, fill: Color = INK,
              gap: float = 4) -> int:
         """Wrap and draw text; return the height it took."""
+        if not text.strip():
+            return 0
         f = self.font(size, bold)
         x0 = self.margin if left is None else left
         w = self.inner if width is None else width
         top, bottom = _line_box(f)
         start = self.y
         for line in wrap(text, f, w):
+            self.room(bottom - top)
             length = f.getlength(line)
             x = x0 + {"center": (w - length) / 2, "right": w - length}.get(align, 0)
             self.draw.text((x, self.y - top), line, font=f, fill=fill, anchor="la")
@@ -139,6 +151,7 @@ class Sheet:
     def rule(self, dashed: bool = False, before: float = 10, after: float = 10) -> None:
         self.space(before)
         thick = self.px(2)
+        self.room(thick)
         if dashed:
             dash = self.px(8)
             for x in range(self.margin, self.width - self.margin, 2 * dash):
@@ -161,6 +174,7 @@ class Sheet:
         """White bold text on a black band: seen from across the hall at a glance."""
         width = self.inner - 2 * self.px(pad)
         height = self.lines_height(text, size, True, width) + 2 * self.px(pad)
+        self.room(height)
         self.draw.rectangle((self.margin, self.y, self.width - self.margin - 1,
                              self.y + height - 1), fill=INK)
         self.space(pad)
@@ -168,8 +182,9 @@ class Sheet:
                   fill=PAPER)
         self.space(pad)
 
-    def paste(self, im: Image.Image, x: int, y: int | None = None) -> None:
-        self.im.paste(im, (x, self.y if y is None else y))
+    def paste(self, im: Image.Image, x: int) -> None:
+        self.room(im.height)
+        self.im.paste(im, (x, self.y))
 
     def finish(self) -> Image.Image:
         self.y += self.margin
@@ -197,7 +212,8 @@ def qr_content(ticket: dict[str, Any], office: OfficeConfig) -> str:
 
 def ticket_name(ticket: dict[str, Any], office: OfficeConfig) -> str:
     """A file-safe name for one printed ticket: its day and number."""
-    return f"{issued_at(ticket, office):%Y-%m-%d}_{ticket['number']}"
+    number = re.sub(r"[^A-Za-z0-9-]", "-", str(ticket["number"]))
+    return f"{issued_at(ticket, office):%Y-%m-%d}_{number}"
 
 
 def _hhmm(stamp: str | None, office: OfficeConfig) -> str:
@@ -213,7 +229,7 @@ def _wait_lines(ahead: int, minutes: int) -> tuple[str, str]:
             f"{ahead} {people} ahead of you — about {minutes} min")
 
 
-def _arrival_lines(booking: dict[str, Any], office: OfficeConfig) -> tuple[str, str]:
+def _arrival_lines(booking: dict[str, Any], office: OfficeConfig) -> tuple[str, str] | None:
     arrival = booking.get("arrival")
     if arrival == "late":
         # Late bookings join the general queue (DESIGN.md): say so, not only "late".
@@ -223,7 +239,9 @@ def _arrival_lines(booking: dict[str, Any], office: OfficeConfig) -> tuple[str, 
         opens = start.timestamp() - 60 * office.booking.call_ahead_minutes
         at = datetime.fromtimestamp(opens, office.tz).strftime("%H:%M")
         return f"Đến sớm — ưu tiên từ {at}", f"Early — priority from {at}"
-    return "Đúng giờ — ưu tiên theo giờ hẹn", "On time — called by appointment time"
+    if arrival == "on_time":
+        return "Đúng giờ — ưu tiên theo giờ hẹn", "On time — called by appointment time"
+    return None
 
 
 def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -> Image.Image:
@@ -244,7 +262,8 @@ def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -
     while font(size, True).getlength(number) > s.inner and size > 24:
         size -= 4
     big = font(size, True)
-    left, top, right, bottom = big.getbbox(number, anchor="la")
+    left, top, right, bottom = (int(v) for v in big.getbbox(number, anchor="la"))
+    s.room(bottom - top)
     s.draw.text(((s.width - (right - left)) / 2 - left, s.y - top), number, font=big,
                 fill=INK, anchor="la")
     s.y += bottom - top
@@ -264,9 +283,9 @@ def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -
         slot = f"{_hhmm(booking.get('start'), office)}–{_hhmm(booking.get('end'), office)}"
         s.text(f"Lịch hẹn · Appointment {slot}", 24, bold=True)
         s.space(6)
-        vi, en = _arrival_lines(booking, office)
-        s.text(vi, 22, bold=True)
-        s.text(en, 20)
+        if arrival := _arrival_lines(booking, office):
+            s.text(arrival[0], 22, bold=True)
+            s.text(arrival[1], 20)
         if booking.get("id"):
             s.space(6)
             s.text(f"Mã lịch hẹn · Booking: {booking['id']}", 18)
@@ -286,7 +305,7 @@ def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -
     # The code's own quiet zone stands in for the page margin, so the code lines up with
     # the text above; never cut into it, scanners need it.
     x = max(0, s.margin - quiet)
-    s.paste(code, x, top)
+    s.paste(code, x)
     text_left = x + code.width - quiet + s.px(16)
     column = s.width - s.margin - text_left
     s.y = top + quiet

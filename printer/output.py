@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -13,40 +12,33 @@ from pathlib import Path
 from typing import Any
 
 from escpos.capabilities import get_profile
-from escpos.constants import (
-    RT_MASK_LOWPAPER,
-    RT_MASK_NOPAPER,
-    RT_MASK_ONLINE,
-    RT_STATUS_ONLINE,
-    RT_STATUS_PAPER,
-)
 from escpos.escpos import Escpos
 from escpos.exceptions import Error as EscposError
 from escpos.printer import Dummy, Network, Serial, Usb
 from PIL import Image
 
-log = logging.getLogger(__name__)
+from motcua.config import PrinterConfig
+from printer.status import OFFLINE, OK, PAPER_OUT, read_status, set_timeout
 
-# The printer health a kiosk shows and publishes in its presence (PROTOCOL.md).
-OK, PAPER_LOW, PAPER_OUT, OFFLINE = "ok", "paper_low", "paper_out", "offline"
+log = logging.getLogger(__name__)
 
 # Bands of at most this many rows: cheap printers with small receive buffers garble one
 # tall GS v 0 image, and the few extra header bytes cost nothing.
 FRAGMENT_ROWS = 256
-# Every DLE EOT answer has bits 1 and 4 set and bits 0 and 7 clear: anything else is
-# not a status byte (noise, or a printer that echoes).
-STATUS_FIXED_MASK, STATUS_FIXED_BITS = 0x93, 0x12
 
 
 class PrintError(Exception):
     """A ticket that did not print, with what to tell the citizen or staff in both languages.
 
-    code: offline, no_answer, paper_out, io, too_wide, config or no_printer.
+    code: offline, no_answer, paper_out, io, too_wide, config or no_printer. The messages
+    are for people at the kiosk; detail (the underlying error) is for the log.
     """
 
-    def __init__(self, code: str, message: str, message_en: str):
-        super().__init__(f"{message_en} — {message}")
+    def __init__(self, code: str, message: str, message_en: str, detail: str = ""):
+        text = f"{message_en} — {message}"
+        super().__init__(f"{text} ({detail})" if detail else text)
         self.code, self.message, self.message_en = code, message, message_en
+        self.detail = detail
 
 
 class TicketPrinter(ABC):
@@ -69,7 +61,10 @@ class TicketPrinter(ABC):
 def write_job(p: Escpos, image: Image.Image) -> None:
     """The ticket as ESC/POS: reset, the image as raster bands (GS v 0), feed and cut."""
     p.hw("INIT")
-    p.image(image, impl="bitImageRaster", fragment_height=FRAGMENT_ROWS)
+    # Cut into bands here: escpos would convert the whole image once more before it cuts.
+    for top in range(0, image.height, FRAGMENT_ROWS):
+        band = image.crop((0, top, image.width, min(top + FRAGMENT_ROWS, image.height)))
+        p.image(band, impl="bitImageRaster", fragment_height=FRAGMENT_ROWS)
     p.cut()
 
 
@@ -141,9 +136,8 @@ class FilePrinter(TicketPrinter):
             os.replace(tmp, png)
         except OSError as exc:
             self.state = OFFLINE
-            raise PrintError("io", f"Không ghi được vé vào {self.directory}: {exc.strerror}",
-                             f"Cannot write the ticket to {self.directory}: {exc.strerror}"
-                             ) from exc
+            raise PrintError("io", f"Không ghi được vé vào {self.directory}",
+                             f"Cannot write the ticket to {self.directory}", str(exc)) from exc
         self.last_files = (png, raw)
         self.state = OK
 
@@ -206,7 +200,7 @@ class EscposPrinter(TicketPrinter):
                 self.state = OFFLINE
                 return self.state
             try:
-                self.state = _read_status(p, self.status_timeout) or OFFLINE
+                self.state = read_status(p, self.status_timeout) or OFFLINE
             except (OSError, EscposError):
                 self.state = OFFLINE
             finally:
@@ -216,7 +210,11 @@ class EscposPrinter(TicketPrinter):
     def print_ticket(self, image: Image.Image, name: str) -> None:
         _check_width(image, self.width_px)
         with self._lock:
-            p = self._open()
+            try:
+                p = self._open()
+            except PrintError:
+                self.state = OFFLINE
+                raise
             try:
                 self._print(p, image)
             except PrintError as exc:
@@ -224,20 +222,25 @@ class EscposPrinter(TicketPrinter):
                 raise
             except (OSError, EscposError) as exc:
                 self.state = OFFLINE
-                raise PrintError("io", f"Lỗi khi gửi vé tới máy in {self.where}: {exc}",
-                                 f"Sending the ticket to the printer {self.where} failed: "
-                                 f"{exc}") from exc
+                raise PrintError("io", f"Lỗi khi gửi vé tới máy in {self.where}",
+                                 f"Sending the ticket to the printer {self.where} failed",
+                                 " ".join(str(exc).split())) from exc
             finally:
                 p.close()
 
     def _print(self, p: Escpos, image: Image.Image) -> None:
-        before = _read_status(p, self.status_timeout)
+        before = read_status(p, self.status_timeout)
         _refuse_on(before, self.where, after=False)
-        _set_timeout(p, self.timeout)
+        wire = self.timeout
+        if isinstance(p, Serial):
+            # A serial line is slower than the paper: a 67 KB ticket takes 6 s at 115200
+            # baud, 70 s at 9600. Allow for it rather than fail a ticket that is printing.
+            wire += (image.width + 7) // 8 * image.height / (p.baudrate / 10)
+        set_timeout(p, wire)
         write_job(p, image)
         # Asked after the job, the printer answers only once it has taken the whole job in
         # (or, on printers that answer at once, still tells of paper run out mid-ticket).
-        after = _read_status(p, self.timeout)
+        after = read_status(p, self.timeout)
         _refuse_on(after, self.where, after=True)
         self.state = after or OK
 
@@ -247,8 +250,9 @@ class EscposPrinter(TicketPrinter):
             p.open()
             return p
         except (OSError, EscposError) as exc:
-            raise PrintError("offline", f"Không kết nối được máy in {self.where}: {exc}",
-                             f"Cannot reach the printer {self.where}: {exc}") from exc
+            raise PrintError("offline", f"Không kết nối được máy in {self.where}",
+                             f"Cannot reach the printer {self.where}",
+                             " ".join(str(exc).split())) from exc
 
 
 def _refuse_on(state: str | None, where: str, after: bool) -> None:
@@ -265,51 +269,6 @@ def _refuse_on(state: str | None, where: str, after: bool) -> None:
     if state == OFFLINE:
         raise PrintError("offline", "Máy in đang dừng (nắp mở hoặc lỗi)",
                          "The printer is offline (cover open or an error)")
-
-
-def _set_timeout(p: Escpos, seconds: float) -> None:
-    """Bound every read and write, whatever the transport, so nothing ever hangs."""
-    dev: Any = p.device
-    if isinstance(dev, socket.socket):
-        dev.settimeout(seconds)
-    elif isinstance(p, Serial):
-        dev.timeout = dev.write_timeout = seconds
-    elif isinstance(p, Usb):
-        dev.default_timeout = int(seconds * 1000)  # pyusb reads in milliseconds
-        p.timeout = int(seconds * 1000)
-
-
-def _query(p: Escpos, request: bytes) -> int | None:
-    try:
-        answer = p.query_status(request)
-    except TimeoutError:
-        return None
-    except OSError as exc:
-        if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower():
-            return None  # pyusb and pyserial name their timeouts their own way
-        raise
-    if not answer:  # closed by the peer, or a serial read that timed out
-        return None
-    byte = answer[-1]  # a late answer to an earlier question may come first
-    return byte if byte & STATUS_FIXED_MASK == STATUS_FIXED_BITS else None
-
-
-def _read_status(p: Escpos, seconds: float) -> str | None:
-    """DLE EOT 1 and 4: ok, paper_low, paper_out or offline; None if it does not answer."""
-    _set_timeout(p, seconds)
-    online = _query(p, RT_STATUS_ONLINE)
-    if online is None:
-        return None
-    paper = _query(p, RT_STATUS_PAPER)
-    if paper is None:
-        return None
-    if paper & RT_MASK_NOPAPER == RT_MASK_NOPAPER:
-        return PAPER_OUT
-    if online & RT_MASK_ONLINE:
-        return OFFLINE
-    if paper & RT_MASK_LOWPAPER == RT_MASK_LOWPAPER:
-        return PAPER_LOW
-    return OK
 
 
 def _usb_ids(text: str) -> tuple[int, int]:
@@ -343,10 +302,20 @@ class _AutoUsb(Usb):
     """escpos Usb that finds the printer's bulk endpoints instead of assuming 0x82/0x01."""
 
     def open(self, raise_not_found: bool = True) -> None:
-        super().open(raise_not_found)
         try:
+            import usb.core
             import usb.util
-
+        except ImportError as exc:
+            raise PrintError("config", "Thiếu gói pyusb để in qua USB",
+                             "pyusb is missing for USB printing: pip install pyusb",
+                             str(exc)) from exc
+        try:
+            super().open(raise_not_found)
+        except usb.core.NoBackendError as exc:
+            raise PrintError("config", "Thiếu thư viện libusb để in qua USB",
+                             "libusb is missing for USB printing: "
+                             "apt-get install libusb-1.0-0", str(exc)) from exc
+        try:
             interface = self.device.get_active_configuration()[(0, 0)]  # type: ignore[union-attr]
             for ep in interface:
                 if usb.util.endpoint_type(ep.bmAttributes) != usb.util.ENDPOINT_TYPE_BULK:
@@ -359,10 +328,12 @@ class _AutoUsb(Usb):
             log.debug("USB endpoints not detected: %s", exc)
 
 
-def open_printer(cfg: Any, timeout: float = 5.0, status_timeout: float = 1.0) -> TicketPrinter:
+def open_printer(cfg: PrinterConfig, timeout: float = 5.0,
+                 status_timeout: float = 1.0) -> TicketPrinter:
     """The printer [printer].kind names. Raises PrintError for a wrong address or profile.
 
-    timeout bounds connecting and sending one ticket; status_timeout one DLE EOT answer.
+    timeout bounds connecting and sending one ticket (plus the wire time of a serial line);
+    status_timeout bounds one DLE EOT answer.
     """
     if cfg.kind == "file":
         return FilePrinter(cfg.file, cfg.width_px, cfg.profile)

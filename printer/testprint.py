@@ -51,7 +51,8 @@ def main(config_path: str, service: str) -> int:
     try:
         printer.print_ticket(image, ticket_name(ticket, office))
     except PrintError as exc:
-        print(f"Không in được vé thử: {exc.message}\nTest ticket not printed: {exc.message_en}",
+        print(f"Không in được vé thử: {exc.message}\nTest ticket not printed: {exc.message_en}"
+              + (f"\n({exc.detail})" if exc.detail else ""),
               file=sys.stderr)
         return 1
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -142,18 +143,14 @@ class LoopbackPrinter:
         online, paper = ANSWERS[self.mode]
         answer = {1: online, 4: paper}.get(command[2])
         if answer is not None:
-            try:
+            with contextlib.suppress(OSError):
                 conn.sendall(bytes([answer]))
-            except OSError:
-                pass
 
     def close(self) -> None:
         self._closed.set()
         for s in [self.server, *self._socks]:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
         for t in self._threads:
             t.join(timeout=2)

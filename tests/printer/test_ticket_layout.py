@@ -91,3 +91,13 @@ def test_a_called_ticket_shows_no_wait(office: OfficeConfig, walk_in: dict[str, 
     waiting = render_ticket(walk_in, office, 576)
     walk_in["status"] = "serving"  # a reprint after the call: "3 people ahead" would be false
     assert render_ticket(walk_in, office, 576).height < waiting.height
+
+
+def test_a_very_long_ticket_is_not_cut_off(office: OfficeConfig,
+                                           walk_in: dict[str, Any]) -> None:
+    wordy = dataclasses.replace(office, name=" ".join(["Bảo hiểm xã hội Việt Nam"] * 60))
+    im = render_ticket(walk_in, wordy, 384)
+    assert im.height > 2000
+    footer = im.crop((0, im.height - 60, im.width, im.height)).convert("L")
+    assert footer.histogram()[0] > 0, "the footer is still printed at the end"
+    assert read_qr(im) == ["motcua:bd-tdm:2026-11-24:A012"]

@@ -24,7 +24,9 @@ def network(address: str, width: int = 576, profile: str = "TM-T20II") -> Printe
 
 
 def same_pixels(a: Image.Image, b: Image.Image) -> bool:
-    return a.size == b.size and ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
+    if a.size != b.size:
+        return False
+    return ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
 
 
 @pytest.mark.parametrize("width,profile", [(576, "TM-T20II"), (384, "POS-5890")])

@@ -1,0 +1,170 @@
+"""Dispatcher benchmarks on a real Mosquitto with durable SQLite commits.
+
+    .venv/bin/python bench/bench_dispatcher.py [--calls 300] [--commands 5000]
+
+1. counter `next` -> `event/call` received by another client: p50, p99.
+2. durable commands per second through MQTT, one dispatcher (kiosks pipelining walk-ins,
+   and a mixed load of walk-ins and counter calls).
+3. restart to republished state after a 5,000-ticket day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from broker_config.dev import DevBroker  # noqa: E402
+from dispatcher.service import Dispatcher  # noqa: E402
+from dispatcher.store import Store  # noqa: E402
+from motcua import config, topics  # noqa: E402
+from motcua.clock import ManualClock  # noqa: E402
+from tests.conftest import DAY, write_office  # noqa: E402
+from tests.integration.devices import Device, DispatcherProcess, Watcher  # noqa: E402
+
+START = "2026-11-25T07:30:00+07:00"
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def fill(office_file: Path, walk_ins: int) -> None:
+    """Write a day into the database directly through the dispatcher core (fast)."""
+    office = config.load(office_file)
+    clock = ManualClock(DAY.replace(hour=7, minute=30))
+    d = Dispatcher(office, Store(office.storage), clock)
+    services = list(office.services)
+    for i in range(walk_ins):
+        body = {"v": 1, "id": f"fill-{i:06d}", "type": "walk_in", "service": services[i % 2]}
+        d.handle(topics.cmd(office.id, "kiosk", "k9"), json.dumps(body).encode())
+        clock.now += timedelta(seconds=1)
+    d.store.close()
+
+
+def bench_call_latency(broker: DevBroker, office_file: Path, work: Path, n: int) -> dict:
+    fill(office_file, n + 20)
+    proc = DispatcherProcess(office_file, broker.url, work / "d1.log", START).start()
+    watch = Watcher(broker.url, topics.event_call("demo"))
+    counters = [Device(broker.url, "counter", c) for c in ("1", "2", "3")]
+    try:
+        counters[0].send("pause", timeout=20)
+        counters[0].send("resume")
+        lat = []
+        for i in range(n):
+            c = counters[i % 3]
+            watch.clear()
+            t0 = time.monotonic()
+            reply = c.send("next")
+            number = reply["ticket"]["number"]
+            deadline = t0 + 5
+            while time.monotonic() < deadline:
+                with watch.lock:
+                    hit = [t for _, m, t in watch.messages if m["ticket"] == number]
+                if hit:
+                    lat.append((hit[0] - t0) * 1000)
+                    break
+                time.sleep(0.0002)
+        return {"calls": len(lat), "p50_ms": statistics.median(lat), "p99_ms": pct(lat, 99),
+                "max_ms": max(lat)}
+    finally:
+        for c in counters:
+            c.close()
+        watch.close()
+        proc.stop()
+
+
+def bench_throughput(broker: DevBroker, office_file: Path, work: Path, n: int,
+                     mixed: bool) -> dict:
+    proc = DispatcherProcess(office_file, broker.url, work / "d2.log", START).start()
+    watch = Watcher(broker.url, topics.state_config("demo"))
+    watch.wait_for("/state/config", timeout=20)
+    kiosks = [Device(broker.url, "kiosk", f"k{i}") for i in range(4)]
+    counters = [Device(broker.url, "counter", c) for c in ("1", "2", "3")] if mixed else []
+    senders = [(k, "walk_in", {"service": "A"}) for k in kiosks]
+    senders += [(c, "next", {}) for c in counters]
+    done = threading.Event()
+    got = {"n": 0}
+    lock = threading.Lock()
+    total = n
+    per_sender = total // len(senders)
+
+    def on_reply(topic: str, payload: bytes) -> None:
+        with lock:
+            got["n"] += 1
+            if got["n"] >= per_sender * len(senders):
+                done.set()
+
+    for dev, _, _ in senders:
+        dev.link.subscribe(topics.reply("demo", dev.link.role, dev.link.device), on_reply)
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    for i in range(per_sender):
+        for dev, ctype, fields in senders:
+            dev.link.publish(dev.req.cmd_topic, {"v": 1, "id": secrets.token_hex(8),
+                                                 "type": ctype, **fields})
+    done.wait(300)
+    elapsed = time.monotonic() - t0
+    for dev, _, _ in senders:
+        dev.close()
+    watch.close()
+    proc.stop()
+    return {"commands": got["n"], "seconds": round(elapsed, 2),
+            "per_second": round(got["n"] / elapsed)}
+
+
+def bench_restart(broker: DevBroker, office_file: Path, work: Path) -> dict:
+    office = config.load(office_file)
+    fill(office_file, 5000)
+    t = time.perf_counter()
+    d = Dispatcher(office, Store(office.storage), ManualClock(DAY.replace(hour=9)))
+    d.state(force=True)
+    in_process = (time.perf_counter() - t) * 1000
+    d.store.close()
+    watch = Watcher(broker.url, topics.state_board("demo"))
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    proc = DispatcherProcess(office_file, broker.url, work / "d3.log", START).start()
+    board = watch.wait_for("/state/board", lambda m: m["waiting"]["A"]["count"] >= 2500, 30)
+    total = time.monotonic() - t0
+    watch.close()
+    proc.stop()
+    return {"tickets": 5000, "rebuild_and_state_ms": round(in_process, 1),
+            "process_start_to_board_s": round(total, 3),
+            "waiting_seen": board["waiting"]["A"]["count"] + board["waiting"]["B"]["count"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=300)
+    ap.add_argument("--commands", type=int, default=4000)
+    args = ap.parse_args()
+    results = {}
+    for name in ("latency", "throughput_walk_in", "throughput_mixed", "restart"):
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            office_file = write_office(work)
+            with DevBroker(work / "broker") as broker:
+                if name == "latency":
+                    results[name] = bench_call_latency(broker, office_file, work, args.calls)
+                elif name == "restart":
+                    results[name] = bench_restart(broker, office_file, work)
+                else:
+                    results[name] = bench_throughput(broker, office_file, work, args.commands,
+                                                     mixed=name.endswith("mixed"))
+        print(f"{name:>20}: {json.dumps(results[name])}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

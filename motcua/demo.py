@@ -1,0 +1,233 @@
+"""`motcua demo`: a broker, a dispatcher and a simulated hall of citizens and counter staff,
+shown as a live terminal view of the board and the ordering."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import shutil
+import signal
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from motcua import calendar, tokens, topics
+from motcua.clock import ShiftedClock
+from motcua.config import OfficeConfig
+from motcua.mqtt import Link, NoReply, Requester
+
+DEMO_KEY = Path(__file__).resolve().parent.parent / "examples" / "keys" / "demo-portal.key.pem"
+
+
+class Hall:
+    """Simulated people: citizens at two kiosks, staff at every counter."""
+
+    def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, seed: int,
+                 stop: threading.Event):
+        self.office, self.url, self.clock, self.stop = office, url, clock, stop
+        self.rng = random.Random(seed)
+        self.threads: list[threading.Thread] = []
+        self.links: list[Link] = []
+        self.log: list[str] = []
+
+    def sleep_minutes(self, minutes: float) -> bool:
+        """Sleep simulated minutes; False once the demo stops."""
+        return not self.stop.wait(minutes * 60 / self.clock.speed)
+
+    def requester(self, role: str, device: str) -> Requester:
+        link = Link(self.url, self.office.id, role, device, clock=self.clock).start()
+        self.links.append(link)
+        return Requester(link, retry_every=0.5)
+
+    def note(self, text: str) -> None:
+        self.log.append(f"{self.clock():%H:%M} {text}")
+        del self.log[:-6]
+
+    def send(self, req: Requester, ctype: str, **fields: Any) -> dict[str, Any] | None:
+        try:
+            return req.request(ctype, timeout=5, **fields)
+        except NoReply:
+            self.note(f"{req.link.device}: no reply to {ctype}")
+            return None
+
+    def start(self) -> None:
+        self._spawn(self.walk_ins)
+        self._spawn(self.bookings)
+        for cid in self.office.counters:
+            self._spawn(self.counter, cid)
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        t = threading.Thread(target=target, args=args, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def close(self) -> None:
+        for t in self.threads:
+            t.join(2)
+        for link in self.links:
+            link.stop()
+
+    def walk_ins(self) -> None:
+        kiosk = self.requester("kiosk", "kiosk-1")
+        services = list(self.office.services)
+        while self.sleep_minutes(self.rng.expovariate(1 / 3.5)):
+            service = self.rng.choices(services, weights=[6, 3, 1][:len(services)] or None)[0]
+            reply = self.send(kiosk, "walk_in", service=service,
+                              priority=self.rng.random() < 0.08)
+            if reply and reply["ok"]:
+                t = reply["ticket"]
+                self.note(f"kiosk-1: walk-in {t['number']} ({t['ahead']} ahead, "
+                          f"~{t['est_wait_min']} min)")
+            elif reply:
+                self.note(f"kiosk-1: {reply['error']['message_en']}")
+
+    def bookings(self) -> None:
+        """Citizens with bookings: most on time, some late, some never come."""
+        kiosk = self.requester("kiosk", "kiosk-2")
+        key = load_pem_private_key(DEMO_KEY.read_bytes(), None)
+        kid = next(iter(self.office.booking.keys))
+        day = self.clock().date()
+        slot = timedelta(minutes=self.office.booking.slot_minutes)
+        arrivals = []
+        n = 0
+        for start_t, end_t in self.office.hours:
+            start = datetime.combine(day, start_t, self.office.tz)
+            while start + slot <= datetime.combine(day, end_t, self.office.tz):
+                for _ in range(self.rng.randint(1, 3)):
+                    n += 1
+                    if self.rng.random() < 0.1:
+                        continue  # booked, never came: cancelled at close_day
+                    claims = {"jti": f"BK-DEMO-{n:04d}", "aud": self.office.id, "svc": "A",
+                              "start": start.isoformat(), "end": (start + slot).isoformat(),
+                              "iat": int(time.time())}
+                    late = self.rng.random() < 0.2
+                    offset = self.rng.uniform(12, 40) if late else self.rng.uniform(-25, 8)
+                    arrivals.append((start + timedelta(minutes=offset),
+                                     tokens.sign(claims, key, kid)))
+                start += slot
+        for when, token in sorted(arrivals):
+            wait = (when - self.clock()).total_seconds() / 60
+            if wait > 0 and not self.sleep_minutes(wait):
+                return
+            reply = self.send(kiosk, "check_in", token=token)
+            if reply and reply["ok"]:
+                t = reply["ticket"]
+                self.note(f"kiosk-2: booking {t['number']} slot "
+                          f"{t['booking']['start'][11:16]} {t['booking']['arrival']}")
+
+    def counter(self, cid: str) -> None:
+        desk = self.requester("counter", cid)
+        mean = self.office.booking.mean_service_minutes
+        self.sleep_minutes(self.rng.uniform(0, 3))
+        while not self.stop.is_set():
+            reply = self.send(desk, "next")
+            ticket = reply.get("ticket") if reply and reply["ok"] else None
+            if ticket is None:
+                self.sleep_minutes(1.5)
+                continue
+            self.note(f"Quầy {cid}: calls {ticket['number']}")
+            if self.rng.random() < 0.05:
+                self.sleep_minutes(2)
+                self.send(desk, "no_show")
+                continue
+            if not self.sleep_minutes(max(2.0, self.rng.gauss(mean * 0.8, mean * 0.3))):
+                return
+
+
+class TerminalView:
+    """The board and the ordering, redrawn in place."""
+
+    def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, hall: Hall):
+        self.office, self.clock, self.hall = office, clock, hall
+        self.state: dict[str, dict] = {}
+        self.link = Link(url, office.id, "display", "terminal", persistent=False, clock=clock)
+        for t in (topics.state_board(office.id), topics.state_order(office.id)):
+            self.link.subscribe(t, self._on)
+        self.link.start()
+
+    def _on(self, topic: str, payload: bytes) -> None:
+        self.state[topic.rsplit("/", 1)[1]] = json.loads(payload)
+
+    def render(self) -> str:
+        o = self.office
+        width = min(shutil.get_terminal_size((100, 40)).columns, 110)
+        board, order = self.state.get("board"), self.state.get("order")
+        lines = [f"\033[1m{o.name}\033[0m — motcua demo".ljust(width - 20)
+                 + f"{self.clock():%a %d/%m %H:%M}", "─" * width]
+        if not board or not order:
+            return "\n".join([*lines, "Đang chờ bộ điều phối… / waiting for the dispatcher…"])
+        lines.append("\033[1mĐANG PHỤC VỤ / SERVING\033[0m")
+        serving = {s["counter"]: s["ticket"] for s in board["serving"]}
+        for cid, c in o.counters.items():
+            state = order["counters"].get(cid, {})
+            paused = " (tạm dừng)" if state.get("status") == "paused" else ""
+            lines.append(f"  {c.name:<8} Số \033[1;33m{serving.get(cid, '—'):<5}\033[0m"
+                         f"{paused}  tiếp theo / next: {' '.join(state.get('next', [])) or '—'}")
+        recent = " ".join(f"{r['ticket']}→{r['counter']}" for r in board["recent"][:8])
+        lines += ["", f"Vừa gọi / recent: {recent or '—'}", "",
+                  "\033[1mHÀNG CHỜ / QUEUES\033[0m  (\033[36mH = lịch hẹn đúng giờ\033[0m)"]
+        for code, s in o.services.items():
+            w = board["waiting"].get(code, {"count": 0, "est_wait_min": 0})
+            queue = order["queues"].get(code, [])
+            shown = " ".join(
+                (f"\033[36m{q['ticket']}\033[0m" if q.get("tier") == "booking" else q["ticket"])
+                for q in queue[:14] if "ticket" in q)
+            more = f" +{len(queue) - 14}" if len(queue) > 14 else ""
+            lines.append(f"  {code} {s.name[:22]:<22} {w['count']:>3} chờ ~{w['est_wait_min']:>3}"
+                         f" phút  {shown}{more}")
+        lines += ["", "\033[1mNHẬT KÝ / LOG\033[0m", *[f"  {x}" for x in self.hall.log],
+                  "", "Ctrl-C: dừng / stop"]
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        self.link.stop()
+
+
+def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, view: bool) -> int:
+    from broker_config.dev import DevBroker
+    from dispatcher.run import serve
+
+    import logging
+
+    if view:  # the live view owns the terminal; only problems are logged
+        logging.getLogger().setLevel(logging.WARNING)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    data = office.storage.parent
+    for f in data.glob(office.storage.name + "*"):
+        f.unlink()  # every demo starts with an empty day
+    broker = DevBroker(data / "broker").start()
+    office = dataclasses.replace(office, broker=dataclasses.replace(office.broker, url=broker.url))
+    opening = calendar.next_opening(office, datetime.now(office.tz).replace(hour=0, minute=0))
+    clock = ShiftedClock(opening, speed)
+    print(f"motcua demo: broker {broker.url}, database {office.storage}, "
+          f"simulated day {opening:%A %d %B %Y} from {opening:%H:%M} at {speed:g}x", flush=True)
+    service = serve(office, broker.url, clock)
+    hall = Hall(office, broker.url, clock, seed, stop)
+    hall.start()
+    screen = TerminalView(office, broker.url, clock, hall)
+    started = time.monotonic()
+    try:
+        while not stop.wait(0.5):
+            if view:
+                sys.stdout.write("\033[H\033[2J" + screen.render() + "\n")
+                sys.stdout.flush()
+            if duration and time.monotonic() - started >= duration:
+                break
+    finally:
+        stop.set()
+        final = screen.render()
+        hall.close()
+        screen.close()
+        service.stop()
+        broker.stop()
+    print("\n" + final if not view else "", flush=True)
+    print("motcua demo stopped / đã dừng.", flush=True)
+    return 0

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import secrets
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,6 +32,7 @@ from dispatcher.service import Dispatcher  # noqa: E402
 from dispatcher.store import Store  # noqa: E402
 from motcua import config, topics  # noqa: E402
 from motcua.clock import ManualClock  # noqa: E402
+from motcua.mqtt import Link  # noqa: E402
 from tests.conftest import DAY, write_office  # noqa: E402
 from tests.integration.devices import Device, DispatcherProcess, Watcher  # noqa: E402
 
@@ -85,43 +89,53 @@ def bench_call_latency(broker: DevBroker, office_file: Path, work: Path, n: int)
         proc.stop()
 
 
+def _sender(url: str, role: str, device: str, ctype: str, fields: dict, n: int,
+            go: Any) -> None:
+    """One device in its own process: publish n commands (QoS 1) as fast as it can."""
+    link = Link(url, "demo", role, device, persistent=False).start()
+    topic = topics.cmd("demo", role, device)
+    go.wait()
+    infos = [link.publish(topic, {"v": 1, "id": secrets.token_hex(8), "type": ctype, **fields})
+             for _ in range(n)]
+    for info in infos:
+        info.wait_for_publish(60)
+    link.stop()
+
+
 def bench_throughput(broker: DevBroker, office_file: Path, work: Path, n: int,
                      mixed: bool) -> dict:
+    """Devices in their own processes; replies counted by mosquitto_sub in another."""
     proc = DispatcherProcess(office_file, broker.url, work / "d2.log", START).start()
     watch = Watcher(broker.url, topics.state_config("demo"))
     watch.wait_for("/state/config", timeout=20)
-    kiosks = [Device(broker.url, "kiosk", f"k{i}") for i in range(4)]
-    counters = [Device(broker.url, "counter", c) for c in ("1", "2", "3")] if mixed else []
-    senders = [(k, "walk_in", {"service": "A"}) for k in kiosks]
-    senders += [(c, "next", {}) for c in counters]
-    done = threading.Event()
-    got = {"n": 0}
-    lock = threading.Lock()
-    total = n
-    per_sender = total // len(senders)
-
-    def on_reply(topic: str, payload: bytes) -> None:
-        with lock:
-            got["n"] += 1
-            if got["n"] >= per_sender * len(senders):
-                done.set()
-
-    for dev, _, _ in senders:
-        dev.link.subscribe(topics.reply("demo", dev.link.role, dev.link.device), on_reply)
-    time.sleep(0.5)
-    t0 = time.monotonic()
-    for i in range(per_sender):
-        for dev, ctype, fields in senders:
-            dev.link.publish(dev.req.cmd_topic, {"v": 1, "id": secrets.token_hex(8),
-                                                 "type": ctype, **fields})
-    done.wait(300)
-    elapsed = time.monotonic() - t0
-    for dev, _, _ in senders:
-        dev.close()
     watch.close()
+    senders = [("kiosk", f"k{i}", "walk_in", {"service": "AB"[i % 2]}) for i in range(3)]
+    if mixed:
+        senders += [("counter", c, "next", {}) for c in ("1", "2", "3")]
+    per = n // len(senders)
+    ctx = multiprocessing.get_context("spawn")
+    go = ctx.Event()
+    procs = [ctx.Process(target=_sender, args=(broker.url, *s, per, go)) for s in senders]
+    for p in procs:
+        p.start()
+    counter = subprocess.Popen(["mosquitto_sub", "-p", str(broker.port), "-q", "1",
+                                "-t", "motcua/demo/reply/#", "-C", str(per * len(senders))],
+                               stdout=subprocess.DEVNULL)
+    time.sleep(2.0)  # every sender connected and waiting
+    t0 = time.monotonic()
+    go.set()
+    try:
+        counter.wait(300)
+    except subprocess.TimeoutExpired:
+        counter.kill()
+    elapsed = time.monotonic() - t0
+    for p in procs:
+        p.join(30)
+    db = sqlite3.connect(work / "office.sqlite3")
+    answered = db.execute("SELECT count(*) FROM commands").fetchone()[0]
     proc.stop()
-    return {"commands": got["n"], "seconds": round(elapsed, 2),
-            "per_second": round(got["n"] / elapsed)}
+    return {"commands": answered, "seconds": round(elapsed, 2),
+            "per_second": round(answered / elapsed)}
 
 
 def bench_restart(broker: DevBroker, office_file: Path, work: Path) -> dict:

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, closed_at TEXT);
 CREATE INDEX IF NOT EXISTS events_day ON events (day, n);
 """
 SCHEMA_VERSION = "1"
+TICKET_FIELDS = tuple(f.name for f in fields(Ticket))
 
 
 class StoreError(Exception):
@@ -65,10 +66,10 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def ticket_to_json(t: Ticket) -> str:
-    body = asdict(t)
-    for k, v in list(body.items()):
-        if isinstance(v, datetime):
-            body[k] = v.isoformat()
+    body: dict[str, Any] = {}
+    for f in TICKET_FIELDS:
+        v = getattr(t, f)
+        body[f] = v.isoformat() if isinstance(v, datetime) else v
     if t.booking is not None:
         body["booking"] = {"id": t.booking.id, "service": t.booking.service,
                            "start": t.booking.start.isoformat(),
@@ -93,6 +94,7 @@ def ticket_from_json(text: str) -> Ticket:
 class Store:
     def __init__(self, path: Path):
         self.path = path
+        self._depth = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -110,19 +112,30 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT; inside another transaction, a savepoint."""
+        nested = self.db.in_transaction
+        self._depth += 1
+        name = f"sp{self._depth}"
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(f"SAVEPOINT {name}" if nested else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
+            self._depth -= 1
             raise StoreError(f"cannot write {self.path}: {exc}") from exc
         try:
             yield
-            self.db.execute("COMMIT")
+            self.db.execute(f"RELEASE {name}" if nested else "COMMIT")
         except BaseException as exc:
             with suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
+                if nested:
+                    self.db.execute(f"ROLLBACK TO {name}")
+                    self.db.execute(f"RELEASE {name}")
+                else:
+                    self.db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"cannot write {self.path}: {exc}") from exc
             raise
+        finally:
+            self._depth -= 1
 
     # -- commands -----------------------------------------------------------------------
     def stored_reply(self, role: str, device: str, cmd_id: str) -> bytes | None:
@@ -185,6 +198,7 @@ class Store:
                                        (d,)):
             t = ticket_from_json(body)
             hall.tickets[t.number] = t
+            hall.track(t)
             hall.seq = t.seq
             prefix, n = number_parts(t.number)
             hall.last_number[prefix] = max(hall.last_number.get(prefix, 0), n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter as Tally
 
 from motcua.config import OfficeConfig
-from motcua.model import CounterStatus, Hall, Status
+from motcua.model import CounterStatus, Hall
 
 PRIOR_WEIGHT = 5  # the configured mean counts as this many observed services
 
@@ -18,7 +18,7 @@ def mean_service_minutes(hall: Hall, office: OfficeConfig, service: str) -> floa
 
 
 def waiting_counts(hall: Hall) -> Tally[str]:
-    return Tally(t.service for t in hall.tickets.values() if t.status is Status.WAITING)
+    return Tally(hall.waiting_by_service)
 
 
 def _share(services: tuple[str, ...], service: str, counts: Tally[str]) -> float:

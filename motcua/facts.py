@@ -78,6 +78,7 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
             hall.last_number[prefix] = max(hall.last_number.get(prefix, 0), n)
             if t.booking is not None:
                 hall.checked_in[t.booking.id] = t.number
+            hall.track(t)
             return t
         case Called(number=number, counter=cid, at=at, recall=recall):
             t = hall.tickets[number]
@@ -87,6 +88,7 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
                 t.target_counter = None
                 counter.current, counter.since = number, at
                 hall.recent_calls.appendleft((number, cid, at))
+                hall.track(t)
             return t
         case Closed(number=number, status=status, at=at, reason=reason, guidance=guidance):
             t = hall.tickets[number]
@@ -94,6 +96,7 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
                 hall.record_service_time(t.service, (at - t.called_at).total_seconds() / 60)
             t.status, t.closed_at, t.reason, t.guidance = status, at, reason, guidance
             _release(hall, t)
+            hall.track(t)
             return t
         case Transferred(number=number, service=service, counter=target):
             t = hall.tickets[number]
@@ -103,6 +106,7 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
                 t.service, t.target_counter = service, None
             else:
                 t.target_counter = target
+            hall.track(t)
             return t
         case CounterSet(counter=cid, status=status):
             hall.counters[cid].status = status

@@ -117,7 +117,7 @@ def call_next(hall: Hall, cmd: protocol.Next, ctx: Context) -> Decision:
     cid = _counter(hall, ctx)
     _require_not_paused(hall, cid)
     facts = _close_current(hall, cid, ctx)
-    candidates = callable_at(hall, ctx.office, cid, ctx.now)
+    candidates = callable_at(hall, ctx.office, cid, ctx.now, first_only=True)
     if not candidates:
         return Decision(facts, None, True)
     first = candidates[0].number

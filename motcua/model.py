@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -110,6 +111,8 @@ class Hall:
     day: date
     counters: dict[str, CounterState]
     tickets: dict[str, Ticket] = field(default_factory=dict)
+    queue: dict[str, Ticket] = field(default_factory=dict)  # the waiting ones, kept by track()
+    waiting_by_service: Tally[str] = field(default_factory=Tally)  # kept by track()
     seq: int = 0
     last_number: dict[str, int] = field(default_factory=dict)  # per ticket prefix
     checked_in: dict[str, str] = field(default_factory=dict)  # booking id -> ticket number
@@ -122,7 +125,18 @@ class Hall:
     service_minutes: dict[str, deque[float]] = field(default_factory=dict)
 
     def waiting(self) -> list[Ticket]:
-        return [t for t in self.tickets.values() if t.status is Status.WAITING]
+        return list(self.queue.values())
+
+    def track(self, t: Ticket) -> None:
+        """Keep `queue` in step with a ticket whose status may have changed."""
+        # A ticket's service changes only by transfer, which takes it from a counter (not
+        # from the queue), so the count under its service stays right.
+        if t.status is Status.WAITING:
+            if t.number not in self.queue:
+                self.queue[t.number] = t
+                self.waiting_by_service[t.service] += 1
+        elif self.queue.pop(t.number, None) is not None:
+            self.waiting_by_service[t.service] -= 1
 
     def record_service_time(self, service: str, minutes: float) -> None:
         self.service_minutes.setdefault(service, deque(maxlen=SERVICE_TIME_WINDOW)).append(

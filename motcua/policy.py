@@ -53,7 +53,8 @@ def service_queue(waiting: list[Ticket], now: datetime, rules: BookingRules) -> 
     return [(t, Tier.BOOKING) for t in booked] + [(t, Tier.GENERAL) for t in general]
 
 
-def callable_at(hall: Hall, office: OfficeConfig, counter_id: str, now: datetime) -> list[Ticket]:
+def callable_at(hall: Hall, office: OfficeConfig, counter_id: str, now: datetime,
+                first_only: bool = False) -> list[Ticket]:
     """Whom counter `counter_id` would call, in order, if it pressed next now.
 
     Transfers addressed to this counter come first; then due bookings, if this counter takes
@@ -62,7 +63,7 @@ def callable_at(hall: Hall, office: OfficeConfig, counter_id: str, now: datetime
     """
     counter = office.counters[counter_id]
     rules = office.booking
-    waiting = [t for t in hall.tickets.values() if t.status is Status.WAITING]
+    waiting = hall.waiting()
     targeted = sorted((t for t in waiting if t.target_counter == counter_id), key=general_key)
     mine = [t for t in waiting if t.target_counter is None and t.service in counter.services]
     spill: dict[str, bool] = {}
@@ -76,11 +77,32 @@ def callable_at(hall: Hall, office: OfficeConfig, counter_id: str, now: datetime
                 if c.id != counter_id)
         return spill[service]
 
+    if first_only and targeted:
+        return targeted[:1]
     tiers = [(t, tier(t, now, rules)) for t in mine]
-    booked = sorted((t for t, k in tiers if k is Tier.BOOKING and may_take_booking(t.service)),
-                    key=booking_key)
-    general = sorted((t for t, k in tiers if k is Tier.GENERAL), key=general_key)
-    return targeted + booked + general
+    booked = [t for t, k in tiers if k is Tier.BOOKING and may_take_booking(t.service)]
+    general = [t for t, k in tiers if k is Tier.GENERAL]
+    if first_only:  # `next` needs one ticket: min() instead of sorting the whole hall
+        if booked:
+            return [min(booked, key=booking_key)]
+        return [min(general, key=general_key)] if general else []
+    return targeted + sorted(booked, key=booking_key) + sorted(general, key=general_key)
+
+
+def ahead_of(hall: Hall, ticket: Ticket, now: datetime, rules: BookingRules) -> int:
+    """How many wait before `ticket` in its service's queue (its place in `order`)."""
+    mine = tier(ticket, now, rules)
+    if (mine is Tier.GENERAL and not ticket.transferred and not ticket.priority
+            and ticket.seq == hall.seq):
+        # The newest plain ticket is last in its queue: no need to rank anyone.
+        return hall.waiting_by_service[ticket.service] - 1
+
+    def key(t: Ticket, k: Tier) -> tuple:
+        return (0, booking_key(t)) if k is Tier.BOOKING else (1, general_key(t))
+
+    own = key(ticket, mine)
+    return sum(1 for t in hall.waiting() if t.service == ticket.service
+               and t.number != ticket.number and key(t, tier(t, now, rules)) < own)
 
 
 @dataclass(frozen=True)
@@ -98,9 +120,8 @@ class Ordering:
 
 def order(hall: Hall, office: OfficeConfig, now: datetime) -> Ordering:
     by_service: dict[str, list[Ticket]] = {code: [] for code in office.services}
-    for t in hall.tickets.values():
-        if t.status is Status.WAITING:
-            by_service.setdefault(t.service, []).append(t)
+    for t in hall.waiting():
+        by_service.setdefault(t.service, []).append(t)
     queues = {code: service_queue(ts, now, office.booking) for code, ts in by_service.items()}
     next_at = {cid: callable_at(hall, office, cid, now) for cid in office.counters}
     return Ordering(queues, next_at)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from motcua.config import OfficeConfig
 from motcua.estimate import wait_minutes, waiting_counts
 from motcua.model import Hall, Status, Ticket
-from motcua.policy import Ordering, order
+from motcua.policy import Ordering, ahead_of, order
 from motcua.protocol import VERSION
 
 QUEUE_LIMIT = 50
@@ -21,17 +22,23 @@ def stamp(t: datetime | None, office: OfficeConfig) -> str | None:
 
 
 class Snapshot:
-    """The ordering and waiting counts of one moment, computed once for many views."""
+    """The ordering and waiting counts of one moment, each computed once, when first needed."""
 
     def __init__(self, hall: Hall, office: OfficeConfig, now: datetime):
         self.hall, self.office, self.now = hall, office, now
-        self.ordering: Ordering = order(hall, office, now)
-        self.counts: Tally[str] = waiting_counts(hall)
+
+    @cached_property
+    def ordering(self) -> Ordering:
+        return order(self.hall, self.office, self.now)
+
+    @cached_property
+    def counts(self) -> Tally[str]:
+        return waiting_counts(self.hall)
 
     def ticket(self, t: Ticket) -> dict[str, Any]:
         office = self.office
         waiting = t.status is Status.WAITING
-        ahead = self.ordering.position(t) if waiting else 0
+        ahead = ahead_of(self.hall, t, self.now, office.booking) if waiting else 0
         view: dict[str, Any] = {
             "number": t.number, "service": t.service, "kind": str(t.kind),
             "status": str(t.status), "issued_at": stamp(t.issued_at, office),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -81,6 +82,9 @@ def assert_consistent(hw: Hallway, issued: int) -> None:
     serving = [t for t in hw.hall.tickets.values() if t.status is Status.SERVING]
     assert sorted(t.number for t in serving) == sorted(
         c.current for c in hw.hall.counters.values() if c.current)
+    waiting = [t for t in hw.hall.tickets.values() if t.status is Status.WAITING]
+    assert sorted(t.number for t in waiting) == sorted(hw.hall.queue)
+    assert +hw.hall.waiting_by_service == Counter(t.service for t in waiting)
     seqs = [t.seq for t in hw.hall.tickets.values()]
     assert sorted(seqs) == list(range(1, issued + 1))
 

@@ -260,3 +260,23 @@ def test_state_messages_follow_the_protocol(desk: Desk, make_token) -> None:  # 
                                               "services": ["A", "B"], "bookings": True}
     assert len(desk.d.store.db.execute("SELECT * FROM events").fetchall()) == 58
     sqlite3.connect(desk.office.storage).execute("SELECT * FROM tickets").fetchall()
+
+
+def test_a_batch_commits_once_and_a_failed_batch_leaves_nothing(desk: Desk) -> None:
+    def cmd(cmd_id: str, ctype: str, **fields: Any) -> bytes:
+        return json.dumps({"v": 1, "id": cmd_id, "type": ctype, **fields}).encode()
+
+    kiosk, counter = "motcua/demo/cmd/kiosk/k1", "motcua/demo/cmd/counter/1"
+    out = desk.d.handle_batch([(kiosk, cmd("batch-0001", "walk_in", service="A")),
+                               (kiosk, cmd("batch-0001", "walk_in", service="A")),
+                               (counter, cmd("batch-0002", "next"))])
+    replies = [json.loads(o.payload) for o in out if "/reply/" in o.topic]
+    assert [r["ticket"]["number"] for r in replies] == ["A001", "A001", "A001"]
+    assert replies[0] == replies[1] and replies[2]["ticket"]["status"] == "serving"
+    desk.d.store.db.execute("PRAGMA query_only = ON")
+    assert desk.d.handle_batch([(kiosk, cmd("batch-0003", "walk_in", service="A")),
+                                (counter, cmd("batch-0004", "next"))]) == []
+    desk.d.store.db.execute("PRAGMA query_only = OFF")
+    assert set(desk.d.hall.tickets) == {"A001"}
+    assert desk.d.hall.counters["1"].current == "A001"
+    assert desk.d.store.stored_reply("kiosk", "k1", "batch-0003") is None

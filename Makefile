@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := mosquitto mosquitto-clients libzbar0 xvfb xauth espeak-ng sox \
-	libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 fonts-dejavu-core
+	libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 fonts-dejavu-core libusb-1.0-0
 # One command each package provides: how we tell the package is already there.
 APT_PROBES := /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/Xvfb /usr/bin/espeak-ng /usr/bin/sox
 

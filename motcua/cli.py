@@ -106,7 +106,6 @@ def cmd_close_day(args: argparse.Namespace) -> int:
 def cmd_ticket(args: argparse.Namespace) -> int:
     from printer.testprint import main as test_print
 
-    _load(args)
     return test_print(args.config, args.service)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from motcua import calendar, tokens, topics
@@ -91,6 +92,7 @@ class Hall:
         """Citizens with bookings: most on time, some late, some never come."""
         kiosk = self.requester("kiosk", "kiosk-2")
         key = load_pem_private_key(DEMO_KEY.read_bytes(), None)
+        assert isinstance(key, Ed25519PrivateKey)
         kid = next(iter(self.office.booking.keys))
         day = self.clock().date()
         slot = timedelta(minutes=self.office.booking.slot_minutes)

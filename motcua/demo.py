@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import random
 import shutil
 import signal
@@ -194,8 +195,6 @@ class TerminalView:
 def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, view: bool) -> int:
     from broker_config.dev import DevBroker
     from dispatcher.run import serve
-
-    import logging
 
     if view:  # the live view owns the terminal; only problems are logged
         logging.getLogger().setLevel(logging.WARNING)

@@ -117,8 +117,8 @@ def test_presence_and_last_will(hall, broker) -> None:  # type: ignore[no-untype
 def _stream(device: Device, n: int, replies: list, ctype: str, **fields) -> None:  # type: ignore[no-untyped-def]
     for i in range(n):
         try:
-            replies.append(device.send(ctype, timeout=60, cmd_id=f"{ctype}-{device.link.device}-{i:04d}",
-                                       **fields))
+            cmd_id = f"{ctype}-{device.link.device}-{i:04d}"
+            replies.append(device.send(ctype, timeout=60, cmd_id=cmd_id, **fields))
         except NoReply as exc:
             replies.append(exc)
         time.sleep(0.01)

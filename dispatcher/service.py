@@ -16,7 +16,9 @@ from motcua import handlers, protocol, topics
 from motcua.clock import Clock
 from motcua.config import OfficeConfig
 from motcua.facts import (
+    BookingAdded,
     BookingCancelled,
+    BookingMoved,
     Called,
     Closed,
     CounterSet,
@@ -139,7 +141,8 @@ class Dispatcher:
             ticket = apply(self.hall, fact)
             self.store.record(self.hall, fact, ticket)
             touched.append(ticket)
-        if any(not isinstance(f, Issued | BookingCancelled | DayClosed) for f in facts):
+        quiet = Issued | BookingAdded | BookingCancelled | BookingMoved | DayClosed
+        if any(not isinstance(f, quiet) for f in facts):
             self.store.save_counters(self.hall)  # only facts about calls move counters
         return touched
 
@@ -176,11 +179,16 @@ class Dispatcher:
                     change = str(status)
                 case Transferred():
                     change = "transferred"
-                case BookingCancelled(booking=b):
-                    body = {"v": VERSION, "ticket": None, "change": "cancelled", "at": at,
+                case BookingCancelled(booking=b) | BookingAdded(booking=b) | BookingMoved(
+                        booking=b):
+                    change = {BookingCancelled: "cancelled", BookingAdded: "booked",
+                              BookingMoved: "moved"}[type(fact)]
+                    body = {"v": VERSION, "ticket": None, "change": change, "at": at,
                             "booking": {"id": b.id, "service": b.service,
                                         "start": stamp(b.start, o), "end": stamp(b.end, o)}}
-                    out.append(("cancelled", topics.event_ticket(o.id), encode(body), None, None))
+                    if isinstance(fact, BookingCancelled):
+                        body["reason"] = fact.reason
+                    out.append((change, topics.event_ticket(o.id), encode(body), None, None))
                     continue
                 case CounterSet(status=status, counter=cid):
                     out.append((f"counter_{status}", None, encode({"v": VERSION, "at": at}),

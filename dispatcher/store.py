@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from motcua.config import OfficeConfig
-from motcua.facts import BookingCancelled, DayClosed, Fact, number_parts
+from motcua.facts import (
+    BookingAdded,
+    BookingCancelled,
+    BookingMoved,
+    DayClosed,
+    Fact,
+    number_parts,
+)
 from motcua.model import (
     Arrival,
     Booking,
@@ -45,7 +52,9 @@ CREATE TABLE IF NOT EXISTS commands (
     PRIMARY KEY (role, device, id));
 CREATE TABLE IF NOT EXISTS bookings (
     id TEXT PRIMARY KEY, day TEXT NOT NULL, service TEXT NOT NULL, start TEXT NOT NULL,
-    "end" TEXT NOT NULL, name TEXT, status TEXT NOT NULL DEFAULT 'booked', changed_at TEXT);
+    "end" TEXT NOT NULL, name TEXT, status TEXT NOT NULL DEFAULT 'booked', changed_at TEXT,
+    made_on TEXT, moved_from TEXT, cancel_reason TEXT);
+CREATE INDEX IF NOT EXISTS bookings_day ON bookings (day, status);
 CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, closed_at TEXT);
 CREATE INDEX IF NOT EXISTS events_day ON events (day, n);
 """
@@ -174,9 +183,21 @@ class Store:
         if ticket is not None:
             self.save_ticket(hall.day, ticket)
         match fact:
-            case BookingCancelled(booking=b, at=at):
-                self.db.execute("UPDATE bookings SET status='cancelled', changed_at=? "
-                                "WHERE id=?", (at.isoformat(), b.id))
+            case BookingCancelled(booking=b, at=at, reason=reason):
+                self.db.execute("UPDATE bookings SET status='cancelled', changed_at=?, "
+                                "cancel_reason=? WHERE id=?", (at.isoformat(), reason, b.id))
+            case BookingAdded(booking=b, at=at, made_on=made_on):
+                self.db.execute(
+                    'INSERT INTO bookings (id, day, service, start, "end", name, status, '
+                    "changed_at, made_on) VALUES (?,?,?,?,?,?,'booked',?,?)",
+                    (b.id, b.start.date().isoformat(), b.service, b.start.isoformat(),
+                     b.end.isoformat(), b.name, at.isoformat(), made_on.isoformat()))
+            case BookingMoved(booking=b, previous=prev, at=at):
+                self.db.execute('UPDATE bookings SET day=?, start=?, "end"=?, changed_at=?, '
+                                "moved_from=? WHERE id=?",
+                                (b.start.date().isoformat(), b.start.isoformat(),
+                                 b.end.isoformat(), at.isoformat(),
+                                 prev.start.date().isoformat(), b.id))
             case DayClosed(at=at):
                 self.db.execute("INSERT OR REPLACE INTO days VALUES (?,?)",
                                 (hall.day.isoformat(), at.isoformat()))
@@ -213,13 +234,16 @@ class Store:
                 "SELECT ticket, counter, at FROM events WHERE day=? AND change='called' "
                 "ORDER BY n DESC LIMIT 10", (d,)):
             hall.recent_calls.append((number, counter, datetime.fromisoformat(at)))
-        for bid, service, start, end, name, status in self.db.execute(
-                'SELECT id, service, start, "end", name, status FROM bookings WHERE day=?', (d,)):
-            booking = Booking(bid, service, datetime.fromisoformat(start),
-                              datetime.fromisoformat(end), name)
-            hall.bookings[bid] = booking
-            if status == "cancelled":
-                hall.cancelled.add(bid)
+        for bid, service, start, end, name in self.db.execute(
+                'SELECT id, service, start, "end", name FROM bookings '
+                "WHERE day >= ? AND status = 'booked'", (d,)):
+            hall.bookings[bid] = Booking(bid, service, datetime.fromisoformat(start),
+                                         datetime.fromisoformat(end), name)
+        hall.cancelled = {bid for (bid,) in self.db.execute(
+            "SELECT id FROM bookings WHERE day = ? AND status = 'cancelled'", (d,))}
+        hall.moved_away = {bid: date.fromisoformat(day) for bid, day in self.db.execute(
+            "SELECT id, day FROM bookings WHERE moved_from = ? AND day != ?", (d, d))}
+        hall.booking_seq = self.db.execute("SELECT count(*) FROM bookings").fetchone()[0]
         hall.closed = self.db.execute("SELECT 1 FROM days WHERE day=? AND closed_at IS NOT NULL",
                                       (d,)).fetchone() is not None
         return hall

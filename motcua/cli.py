@@ -109,6 +109,15 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     return test_print(args.config, args.service)
 
 
+def cmd_booking(args: argparse.Namespace) -> int:
+    from motcua import cli_booking
+
+    if args.action == "keygen":
+        return cli_booking.run(args, None, None)
+    office = _load(args)
+    return cli_booking.run(args, office, _broker_url(args, office))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from motcua.demo import run_demo
 
@@ -146,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--service", required=True)
     t.set_defaults(func=cmd_ticket)
 
+    from motcua.cli_booking import add_parser as add_booking_parser
+
+    add_booking_parser(sub).set_defaults(func=cmd_booking)
+
     m = sub.add_parser("demo", help="a whole office on this machine")
     m.add_argument("--config", default="examples/office.toml")
     m.add_argument("--speed", type=float, default=30.0, help="simulated minutes per minute")
@@ -158,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+    # Services log their life; tools print their answer and only problems.
+    quiet = logging.INFO if args.command in ("dispatcher", "broker") else logging.WARNING
+    logging.basicConfig(level=logging.DEBUG if args.verbose else quiet,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.func(args) or 0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from motcua.model import Booking, CounterState, CounterStatus, Hall, Status, Ticket
 
@@ -51,7 +51,21 @@ class CounterSet:
 class BookingCancelled:
     booking: Booking
     at: datetime
-    reason: str = "no_show"
+    reason: str = "no_show"  # or "cancelled": by the citizen, before the day
+
+
+@dataclass(frozen=True)
+class BookingAdded:
+    booking: Booking
+    at: datetime
+    made_on: date
+
+
+@dataclass(frozen=True)
+class BookingMoved:
+    booking: Booking  # with its new slot
+    previous: Booking
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,8 @@ class DayClosed:
     at: datetime
 
 
-Fact = Issued | Called | Closed | Transferred | CounterSet | BookingCancelled | DayClosed
+Fact = (Issued | Called | Closed | Transferred | CounterSet | BookingCancelled | BookingAdded
+        | BookingMoved | DayClosed)
 
 
 def number_parts(number: str) -> tuple[str, int]:
@@ -113,6 +128,16 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
             return None
         case BookingCancelled(booking=booking):
             hall.cancelled.add(booking.id)
+            hall.bookings.pop(booking.id, None)
+            return None
+        case BookingAdded(booking=booking):
+            hall.bookings[booking.id] = booking
+            hall.booking_seq += 1
+            return None
+        case BookingMoved(booking=booking, previous=previous):
+            hall.bookings[booking.id] = booking
+            if previous.start.date() == hall.day:
+                hall.moved_away[booking.id] = booking.start.date()
             return None
         case DayClosed():
             hall.closed = True

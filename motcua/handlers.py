@@ -6,15 +6,19 @@ caller stores, applies and publishes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from motcua import calendar, protocol, tokens
+from motcua.bookings import BookingRefused, check_change, check_new, resolve_service
 from motcua.config import OfficeConfig
 from motcua.facts import (
+    BookingAdded,
     BookingCancelled,
+    BookingMoved,
     Called,
     Closed,
     CounterSet,
@@ -23,7 +27,7 @@ from motcua.facts import (
     Issued,
     Transferred,
 )
-from motcua.model import CounterStatus, Hall, Kind, Status, Ticket
+from motcua.model import Booking, CounterStatus, Hall, Kind, Status, Ticket
 from motcua.policy import arrival_for, callable_at
 from motcua.protocol import Rejected
 
@@ -68,17 +72,32 @@ def walk_in(hall: Hall, cmd: protocol.WalkIn, ctx: Context) -> Decision:
     return Decision([Issued(ticket)], ticket.number, True)
 
 
+def _wrong_date(day: date) -> Rejected:
+    return Rejected("wrong_date", str(day), booking_date=day.isoformat())
+
+
 def check_in(hall: Hall, cmd: protocol.CheckIn, ctx: Context) -> Decision:
     office = ctx.office
+    today = ctx.now.date()
     try:
-        verified = tokens.verify(cmd.token, office.booking.keys, office.id, ctx.now.date(),
-                                 office.tz)
+        booking = tokens.verify(cmd.token, office.booking.keys, office.id, today,
+                                office.tz).booking
     except tokens.TokenError as exc:
-        extra = {"booking_date": exc.booking_date.isoformat()} if exc.booking_date else {}
-        raise Rejected(exc.code, exc.detail, **extra) from exc
-    booking = verified.booking
-    if booking.service not in office.services:
+        known = hall.bookings.get(exc.booking.id) if exc.booking else None
+        if exc.code != "wrong_date" or known is None:
+            extra = {"booking_date": exc.booking_date.isoformat()} if exc.booking_date else {}
+            raise Rejected(exc.code, exc.detail, **extra) from exc
+        if known.start.astimezone(office.tz).date() != today:
+            raise _wrong_date(known.start.astimezone(office.tz).date()) from exc
+        booking = known  # moved to today: the old QR code still identifies it
+    if booking.id in hall.moved_away:
+        raise _wrong_date(hall.moved_away[booking.id])
+    # A booking the office knows is what the office says it is (moved slots included).
+    booking = hall.bookings.get(booking.id, booking)
+    service = resolve_service(office, booking.service)
+    if service is None:
         raise Rejected("unknown_service", booking.service)
+    booking = dataclasses.replace(booking, service=service)
     if booking.id in hall.cancelled:
         raise Rejected("booking_cancelled", booking.id)
     if booking.id in hall.checked_in:
@@ -182,6 +201,75 @@ def close_day(hall: Hall, cmd: protocol.CloseDay, ctx: Context) -> Decision:
     return Decision(end_of_day(hall, ctx.now), extra={"day": hall.day.isoformat()})
 
 
+def _refused(exc: BookingRefused) -> Rejected:
+    if exc.reason == "slot_full":
+        return Rejected("slot_full", exc.message_en, message=(exc.message, exc.message_en),
+                        free_slots=[s.isoformat(timespec="minutes") for s in exc.free_slots])
+    return Rejected("invalid_booking", exc.message_en, message=(exc.message, exc.message_en),
+                    reason=exc.reason)
+
+
+def booking_view(b: Booking) -> dict[str, Any]:
+    return {"id": b.id, "service": b.service, "start": b.start.isoformat(timespec="seconds"),
+            "end": b.end.isoformat(timespec="seconds"), "name": b.name}
+
+
+def booking_add(hall: Hall, cmd: protocol.BookingAdd, ctx: Context) -> Decision:
+    office = ctx.office
+    service = resolve_service(office, cmd.service)
+    if service is None:
+        raise Rejected("unknown_service", cmd.service)
+    start = cmd.start.astimezone(office.tz)
+    end = start + timedelta(minutes=office.booking.slot_minutes)
+    if cmd.end is not None and cmd.end != end:
+        raise Rejected("bad_request", f"'end' must be start + {office.booking.slot_minutes} min")
+    booking_id = cmd.id or f"BK-{start.year}-{hall.booking_seq + 1:06d}"
+    booking = Booking(booking_id, service, start, end, cmd.name)
+    if booking_id in hall.bookings or booking_id in hall.checked_in:
+        raise Rejected("booking_exists", booking_id)
+    if start <= ctx.now:
+        raise _refused(BookingRefused("in_the_past"))
+    try:
+        check_new(office, start, cmd.made_on or ctx.now.date(), hall.bookings.values())
+    except BookingRefused as exc:
+        raise _refused(exc) from exc
+    return Decision([BookingAdded(booking, ctx.now, cmd.made_on or ctx.now.date())],
+                    extra={"booking": booking_view(booking)})
+
+
+def _known(hall: Hall, booking_id: str) -> Booking:
+    if booking_id not in hall.bookings:
+        raise Rejected("unknown_booking", booking_id)
+    return hall.bookings[booking_id]
+
+
+def booking_cancel(hall: Hall, cmd: protocol.BookingCancel, ctx: Context) -> Decision:
+    booking = _known(hall, cmd.id)
+    try:
+        check_change(ctx.office, booking, ctx.now.date())
+    except BookingRefused as exc:
+        raise _refused(exc) from exc
+    return Decision([BookingCancelled(booking, ctx.now, "cancelled")],
+                    extra={"booking": booking_view(booking)})
+
+
+def booking_move(hall: Hall, cmd: protocol.BookingMove, ctx: Context) -> Decision:
+    office = ctx.office
+    booking = _known(hall, cmd.id)
+    start = cmd.start.astimezone(office.tz)
+    moved = dataclasses.replace(booking, start=start,
+                                end=start + timedelta(minutes=office.booking.slot_minutes))
+    others = [b for b in hall.bookings.values() if b.id != booking.id]
+    try:
+        check_change(office, booking, ctx.now.date())
+        if start <= ctx.now:
+            raise BookingRefused("in_the_past")
+        check_new(office, start, ctx.now.date(), others)
+    except BookingRefused as exc:
+        raise _refused(exc) from exc
+    return Decision([BookingMoved(moved, booking, ctx.now)], extra={"booking": booking_view(moved)})
+
+
 def end_of_day(hall: Hall, at: datetime) -> list[Fact]:
     """Waiting tickets become unserved, never-checked-in bookings are cancelled."""
     if hall.closed:
@@ -190,7 +278,8 @@ def end_of_day(hall: Hall, at: datetime) -> list[Fact]:
                          for t in sorted(hall.tickets.values(), key=lambda t: t.seq)
                          if t.status is Status.WAITING]
     facts += [BookingCancelled(b, at) for b in hall.bookings.values()
-              if b.id not in hall.checked_in and b.id not in hall.cancelled]
+              if b.start.date() == hall.day and b.id not in hall.checked_in
+              and b.id not in hall.cancelled]
     return [*facts, DayClosed(at)]
 
 
@@ -207,6 +296,9 @@ HANDLERS: dict[type, Callable[[Hall, Any, Context], Decision]] = {
     protocol.Pause: pause,
     protocol.Resume: resume,
     protocol.CloseDay: close_day,
+    protocol.BookingAdd: booking_add,
+    protocol.BookingCancel: booking_cancel,
+    protocol.BookingMove: booking_move,
 }
 
 

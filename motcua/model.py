@@ -116,8 +116,11 @@ class Hall:
     seq: int = 0
     last_number: dict[str, int] = field(default_factory=dict)  # per ticket prefix
     checked_in: dict[str, str] = field(default_factory=dict)  # booking id -> ticket number
-    bookings: dict[str, Booking] = field(default_factory=dict)  # known from the portal
+    # Bookings known from the portal or `motcua booking`, from this day on, not cancelled.
+    bookings: dict[str, Booking] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)  # booking ids
+    moved_away: dict[str, date] = field(default_factory=dict)  # booking id -> its new day
+    booking_seq: int = 0  # bookings ever recorded, for new booking ids
     closed: bool = False
     recent_calls: deque[tuple[str, str, datetime]] = field(
         default_factory=lambda: deque(maxlen=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 VERSION = 1
@@ -34,6 +35,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_current_ticket": ("Quầy chưa gọi khách nào.", "This counter is serving nobody."),
     "counter_paused": ("Quầy đang tạm dừng. Bấm Tiếp tục trước.",
                        "This counter is paused. Resume first."),
+    # Admin commands for bookings (an extension of PROTOCOL.md version 1).
+    "invalid_booking": ("Lịch hẹn không hợp lệ.", "This booking breaks a booking rule."),
+    "slot_full": ("Khung giờ đã đủ người.", "This slot is full."),
+    "unknown_booking": ("Không tìm thấy lịch hẹn này.", "No such booking."),
+    "booking_exists": ("Mã lịch hẹn đã được dùng cho lịch hẹn khác.",
+                       "This booking id is already used by another booking."),
 }
 
 
@@ -110,8 +117,30 @@ class CloseDay:
     pass
 
 
+@dataclass(frozen=True)
+class BookingAdd:
+    service: str  # a service code, or the feedback content
+    start: datetime
+    id: str | None = None
+    end: datetime | None = None
+    name: str | None = None
+    made_on: date | None = None
+
+
+@dataclass(frozen=True)
+class BookingCancel:
+    id: str
+
+
+@dataclass(frozen=True)
+class BookingMove:
+    id: str
+    start: datetime
+
+
 Command = (WalkIn | CheckIn | Next | Recall | Done | NoShow | Call | Transfer | Refuse | Pause
-           | Resume | CloseDay)
+           | Resume | CloseDay | BookingAdd | BookingCancel | BookingMove)
+BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _text(body: dict, name: str, required: bool = True, limit: int = MAX_TEXT) -> str | None:
@@ -146,8 +175,45 @@ PARSERS: dict[str, dict[str, Any]] = {
     },
     "admin": {
         "close_day": lambda b: CloseDay(),
+        "booking_add": lambda b: _booking_add(b),
+        "booking_cancel": lambda b: BookingCancel(_booking_id(b, "booking")),
+        "booking_move": lambda b: BookingMove(_booking_id(b, "booking"), _time(b, "start")),
     },
 }
+
+
+def _time(body: dict, name: str) -> datetime:
+    text = _text(body, name, limit=40) or ""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise Rejected("bad_request", f"'{name}' must be an RFC 3339 time") from exc
+    if value.tzinfo is None:
+        raise Rejected("bad_request", f"'{name}' needs an offset, e.g. +07:00")
+    return value
+
+
+def _booking_id(body: dict, name: str) -> str:
+    value = _text(body, name, limit=64) or ""
+    if not BOOKING_ID_RE.match(value):
+        raise Rejected("bad_request", f"'{name}' must be 1-64 of A-Z a-z 0-9 _ . -")
+    return value
+
+
+def _booking_add(body: dict) -> BookingAdd:
+    b = body.get("booking")
+    if not isinstance(b, dict):
+        raise Rejected("bad_request", "'booking' must be an object")
+    made_on = None
+    if b.get("made_on") is not None:
+        try:
+            made_on = date.fromisoformat(str(b["made_on"]))
+        except ValueError as exc:
+            raise Rejected("bad_request", "'made_on' must be a date YYYY-MM-DD") from exc
+    return BookingAdd(service=_text(b, "service", limit=64) or "", start=_time(b, "start"),
+                      id=_booking_id(b, "id") if b.get("id") is not None else None,
+                      end=_time(b, "end") if b.get("end") is not None else None,
+                      name=_text(b, "name", False, limit=100), made_on=made_on)
 
 
 def _flag(body: dict, name: str) -> bool:
@@ -206,8 +272,9 @@ def ok_reply(cmd_id: str, **fields: Any) -> dict[str, Any]:
     return {"v": VERSION, "id": cmd_id, "ok": True, **fields}
 
 
-def error_reply(cmd_id: str, code: str, detail: str = "", **extra: Any) -> dict[str, Any]:
-    vi, en = MESSAGES[code]
+def error_reply(cmd_id: str, code: str, detail: str = "", *, message: tuple[str, str] | None = None,
+                **extra: Any) -> dict[str, Any]:
+    vi, en = message or MESSAGES[code]
     if detail and code == "bad_request":
         en = f"{en} {detail}"
     error = {"code": code, "message": vi, "message_en": en}

@@ -17,11 +17,13 @@ MAX_TOKEN_CHARS = 2048
 class TokenError(Exception):
     """A token the kiosk must refuse; `code` is the protocol's error code."""
 
-    def __init__(self, code: str, detail: str, booking_date: date | None = None):
+    def __init__(self, code: str, detail: str, booking_date: date | None = None,
+                 booking: Booking | None = None):
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.booking_date = booking_date
+        self.booking = booking  # for wrong_date: the (genuine) booking the token holds
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,11 @@ def verify(token: str, keys: dict[str, Ed25519PublicKey], office_id: str, today:
             raise ValueError("name must be a string")
     except (TypeError, ValueError) as exc:
         raise TokenError("invalid_token", f"bad claims: {exc}") from exc
+    booking = Booking(jti, svc, start, end, name)
     booking_day = start.astimezone(tz).date()
     if booking_day != today:
-        raise TokenError("wrong_date", f"the booking is for {booking_day}", booking_day)
-    return VerifiedToken(Booking(jti, svc, start, end, name), office_id, str(kid))
+        raise TokenError("wrong_date", f"the booking is for {booking_day}", booking_day, booking)
+    return VerifiedToken(booking, office_id, str(kid))
 
 
 def sign(claims: dict, private_key: Ed25519PrivateKey, kid: str) -> str:

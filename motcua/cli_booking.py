@@ -1,0 +1,258 @@
+"""`motcua booking keygen|issue|cancel|move|import`: the office's booking tool, an admin
+device that asks the dispatcher (the judge of every rule) and signs the QR tokens."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from motcua import tokens
+from motcua.bookings import resolve_service
+from motcua.config import OfficeConfig
+from motcua.mqtt import Link, NoReply, Requester
+
+IMPORT_FIELDS = ("id", "service", "start", "end", "name", "made_on")
+
+
+class ToolError(Exception):
+    """A mistake the user can fix, said in both languages."""
+
+
+def keygen(out: Path, kid: str) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    private, public = out / f"{kid}.key.pem", out / f"{kid}.pub.pem"
+    if private.exists():
+        raise ToolError(f"{private} đã có / already exists: choose another --kid")
+    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    public.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return private, public
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), None)
+    except (OSError, ValueError) as exc:
+        raise ToolError(f"không đọc được khóa / cannot read the key {path}: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ToolError(f"{path}: không phải khóa Ed25519 / not an Ed25519 key")
+    return key
+
+
+def parse_time(office: OfficeConfig, text: str) -> datetime:
+    """RFC 3339, or 'YYYY-MM-DD HH:MM' in the office's time zone."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ToolError(f"'{text}' không phải thời gian / is not a time "
+                        "(2026-11-27T08:00+07:00 or 2026-11-27 08:00)") from exc
+    return value if value.tzinfo else value.replace(tzinfo=office.tz)
+
+
+def sign_booking(office: OfficeConfig, booking: dict[str, Any], key: Ed25519PrivateKey,
+                 kid: str) -> str:
+    claims = {"jti": booking["id"], "aud": office.id, "svc": booking["service"],
+              "start": booking["start"], "end": booking["end"], "iat": int(time.time())}
+    if booking.get("name"):
+        claims["name"] = booking["name"]
+    return tokens.sign(claims, key, kid)
+
+
+def write_qr(token: str, path: Path) -> None:
+    import segno
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    segno.make_qr(token, error="m").save(str(path), scale=8, border=4)
+
+
+class Admin:
+    """The booking tool on MQTT, as admin device `device`."""
+
+    def __init__(self, office: OfficeConfig, url: str, device: str = "booking"):
+        self.link = Link(url, office.id, "admin", device, username=office.broker.username,
+                         password=office.broker.password,
+                         ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+                         persistent=False).start()
+        self.requester = Requester(self.link)
+
+    def send(self, ctype: str, cmd_id: str | None = None, **fields: Any) -> dict[str, Any]:
+        try:
+            return self.requester.request(ctype, timeout=10, cmd_id=cmd_id, **fields)
+        except NoReply as exc:
+            raise ToolError("bộ điều phối không trả lời / the dispatcher did not answer") from exc
+
+    def close(self) -> None:
+        self.link.stop()
+
+
+def explain(reply: dict[str, Any]) -> str:
+    err = reply["error"]
+    text = f"{err['message']} / {err['message_en']}"
+    if reply.get("free_slots"):
+        text += "\n  Khung giờ còn chỗ / free slots: " + ", ".join(reply["free_slots"])
+    return text
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of a portal export: CSV with a header, or JSON (a list, or {"bookings": [...]})."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ToolError(f"không đọc được tệp / cannot read {path}: {exc}") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ToolError(f"{path}: JSON không hợp lệ / not valid JSON: {exc}") from exc
+        rows = data.get("bookings") if isinstance(data, dict) else data
+        if not isinstance(rows, list):
+            raise ToolError(f"{path}: cần một danh sách / expected a list of bookings")
+        return rows
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def check_row(office: OfficeConfig, row: Any) -> dict[str, Any]:
+    """One export row as a booking_add body, or ToolError saying what is wrong."""
+    if not isinstance(row, dict):
+        raise ToolError("không phải một bản ghi / not a record")
+    row = {k.strip().lower(): (v.strip() if isinstance(v, str) else v)
+           for k, v in row.items() if isinstance(k, str)}
+    missing = [f for f in ("id", "service", "start", "made_on") if not row.get(f)]
+    if missing:
+        raise ToolError(f"thiếu / missing: {', '.join(missing)}")
+    service = resolve_service(office, str(row["service"]))
+    if service is None:
+        raise ToolError(f"service: dịch vụ không có / unknown service {row['service']!r}")
+    body: dict[str, Any] = {"id": str(row["id"]), "service": service,
+                            "start": parse_time(office, str(row["start"])).isoformat()}
+    if row.get("end"):
+        body["end"] = parse_time(office, str(row["end"])).isoformat()
+    if row.get("name"):
+        body["name"] = str(row["name"])[:100]
+    try:
+        body["made_on"] = date.fromisoformat(str(row["made_on"])[:10]).isoformat()
+    except ValueError as exc:
+        raise ToolError(f"made_on: '{row['made_on']}' không phải ngày / is not a date") from exc
+    return body
+
+
+def import_file(office: OfficeConfig, admin: Admin, path: Path) -> tuple[int, list[str]]:
+    """Send every good row; return how many were accepted and one line per refused row."""
+    rows = read_rows(path)
+    accepted, problems = 0, []
+    first = 1 if path.suffix.lower() == ".json" else 2  # CSV: the header is line 1
+    for n, row in enumerate(rows, start=first):
+        try:
+            body = check_row(office, row)
+        except ToolError as exc:
+            problems.append(f"{path}:{n}: {exc}")
+            continue
+        # The same row always carries the same command id: importing twice adds nothing.
+        cmd_id = "imp-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
+        reply = admin.send("booking_add", cmd_id=cmd_id, booking=body)
+        if reply["ok"]:
+            accepted += 1
+        else:
+            problems.append(f"{path}:{n}: {body['id']}: {explain(reply)}")
+    return accepted, problems
+
+
+def run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None) -> int:
+    try:
+        return _run(args, office, url)
+    except ToolError as exc:
+        print(f"motcua booking: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None) -> int:
+    if args.action == "keygen":
+        kid = args.kid or f"portal-{date.today().year}"
+        private, public = keygen(Path(args.out), kid)
+        print(f"kid: {kid}\nprivate key (keep it on the portal only): {private}\n"
+              f"public key: {public}\nAdd to office.toml under [booking.keys]:\n"
+              f'{kid} = "{public}"')
+        return 0
+    assert office is not None and url is not None
+    admin = Admin(office, url)
+    try:
+        if args.action == "import":
+            accepted, problems = import_file(office, admin, Path(args.file))
+            for line in problems:
+                print(line, file=sys.stderr)
+            print(f"{accepted} lịch hẹn đã nhập / bookings imported, "
+                  f"{len(problems)} bị từ chối / refused")
+            return 0 if not problems else 1
+        if args.action == "cancel":
+            reply = admin.send("booking_cancel", booking=args.id)
+            if not reply["ok"]:
+                raise ToolError(explain(reply))
+            print(f"Đã hủy / cancelled: {args.id}")
+            return 0
+        if args.action == "issue":
+            fields = {"service": args.service, "start": parse_time(office, args.start).isoformat()}
+            fields.update({k: v for k, v in (("id", args.id), ("name", args.name)) if v})
+            reply = admin.send("booking_add", booking=fields)
+        else:  # move
+            reply = admin.send("booking_move", booking=args.id,
+                               start=parse_time(office, args.start).isoformat())
+        if not reply["ok"]:
+            raise ToolError(explain(reply))
+        booking = reply["booking"]
+        print(f"{booking['id']}: {booking['service']} {booking['start']} – {booking['end']}")
+        if args.key:
+            token = sign_booking(office, booking, load_private_key(Path(args.key)), args.kid)
+            out = Path(args.out) / f"{booking['id']}.png"
+            write_qr(token, out)
+            print(f"QR: {out}\n{token}")
+        return 0
+    finally:
+        admin.close()
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    b = sub.add_parser("booking", help="bookings: keygen, issue, cancel, move, import")
+    acts = b.add_subparsers(dest="action", required=True)
+    k = acts.add_parser("keygen", help="an Ed25519 key pair for signing booking QR codes")
+    k.add_argument("--out", default="keys")
+    k.add_argument("--kid", help="key id (default portal-YEAR)")
+    for name in ("issue", "move"):
+        p = acts.add_parser(name, help=f"{name} a booking and sign its QR code")
+        p.add_argument("--config", required=True)
+        p.add_argument("--broker")
+        p.add_argument("--start", required=True, help="slot start, e.g. '2026-11-27 08:00'")
+        p.add_argument("--key", help="the portal's private key (PEM) to sign the QR code")
+        p.add_argument("--kid", default="demo-portal", help="the key's id in [booking.keys]")
+        p.add_argument("--out", default="var/bookings", help="folder for the QR PNG")
+        if name == "issue":
+            p.add_argument("--service", required=True,
+                           help="service code, or 'feedback' (Phản ánh, kiến nghị hoặc khác)")
+            p.add_argument("--name")
+            p.add_argument("--id", help="booking id (default BK-YEAR-NNNNNN)")
+        else:
+            p.add_argument("--id", required=True)
+    c = acts.add_parser("cancel", help="cancel a booking (until the day before)")
+    c.add_argument("--config", required=True)
+    c.add_argument("--broker")
+    c.add_argument("--id", required=True)
+    i = acts.add_parser("import", help="import the portal's export (CSV or JSON)")
+    i.add_argument("file")
+    i.add_argument("--config", required=True)
+    i.add_argument("--broker")
+    return b

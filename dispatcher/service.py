@@ -53,6 +53,21 @@ class Dispatcher:
         self.office, self.store, self.clock = office, store, clock
         self.hall: Hall = store.load_hall(office, self._today(clock()))
         self._published: dict[str, bytes] = {}
+        # After a restart, too, time does not go back behind the last ticket issued.
+        self._last_now: datetime | None = max(
+            (t.entry_at for t in self.hall.tickets.values()), default=None)
+
+    def now(self) -> datetime:
+        """The office clock, never going back: a clock set back would put new tickets
+        before older ones. Time stands still until the clock catches up."""
+        now = self.clock().astimezone(self.office.tz)
+        if self._last_now is not None and now < self._last_now:
+            if (self._last_now - now).total_seconds() > 1:
+                log.warning("the clock went back from %s to %s; holding at %s",
+                            self._last_now, now, self._last_now)
+            return self._last_now
+        self._last_now = now
+        return now
 
     def _today(self, now: datetime):  # type: ignore[no-untyped-def]
         return now.astimezone(self.office.tz).date()
@@ -98,7 +113,7 @@ class Dispatcher:
         stored = self.store.stored_reply(role, device, envelope.id)
         if stored is not None:
             return [Outgoing(reply_topic, stored)]
-        now = self.clock().astimezone(self.office.tz)
+        now = self.now()
         out = self.roll_day(now)
         ctx = handlers.Context(self.office, now, role, device)
         try:
@@ -132,7 +147,7 @@ class Dispatcher:
     def _answer_only(self, role: str, device: str, cmd_id: str, ctype: str, reply_topic: str,
                      reply: dict[str, Any]) -> list[Outgoing]:
         body = encode(reply)
-        self.store.save_reply(role, device, cmd_id, ctype, self.clock(), body)
+        self.store.save_reply(role, device, cmd_id, ctype, self.now(), body)
         return [Outgoing(reply_topic, body)]
 
     def _apply(self, facts: list[Fact]) -> list[Ticket | None]:
@@ -228,7 +243,7 @@ class Dispatcher:
     # -- retained state -----------------------------------------------------------------
     def state(self, force: bool = False) -> list[Outgoing]:
         """Retained state that changed since last time (all of it when forced)."""
-        now = self.clock()
+        now = self.now()
         snap = Snapshot(self.hall, self.office, now)
         o = self.office.id
         messages = {topics.state_config(o): config_view(self.office),
@@ -310,7 +325,7 @@ class DispatcherService:
                     last_state, pending = time.monotonic(), False
                 elif (pending and since >= STATE_MIN_GAP_S) or since > STATE_REFRESH_S:
                     # A burst of commands is coalesced into one state update.
-                    self._publish(d.roll_day(d.clock()) + d.state())
+                    self._publish(d.roll_day(d.now()) + d.state())
                     last_state, pending = time.monotonic(), False
             except Exception:
                 log.exception("the dispatcher failed on a command; going on")

@@ -239,3 +239,15 @@ def test_a_batch_commits_once_and_a_failed_batch_leaves_nothing(desk: Desk) -> N
     assert set(desk.d.hall.tickets) == {"A001"}
     assert desk.d.hall.counters["1"].current == "A001"
     assert desk.d.store.stored_reply("kiosk", "k1", "batch-0003") is None
+
+
+def test_a_clock_set_back_never_reorders_entries(desk: Desk) -> None:
+    desk.clock.now = at("09:00")
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.clock.now = at("08:30")   # someone sets the PC clock back half an hour
+    second = desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]
+    assert second["issued_at"] == "2026-11-25T09:00:00+07:00"
+    assert desk.ok("counter", "1", "next")["ticket"]["number"] == "A001"
+    desk.clock.now = at("09:05")
+    assert desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]["issued_at"].endswith(
+        "09:05:00+07:00")

@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := mosquitto mosquitto-clients libzbar0 xvfb xauth espeak-ng sox \
-	libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 fonts-dejavu-core libusb-1.0-0
+	libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 fonts-dejavu-core libusb-1.0-0 libxtst6
 # One command each package provides: how we tell the package is already there.
-APT_PROBES := /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/Xvfb /usr/bin/espeak-ng /usr/bin/sox
+APT_PROBES := /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/mosquitto_passwd /usr/bin/Xvfb \
+	/usr/bin/espeak-ng /usr/bin/sox
 
 .PHONY: demo test lint bench system venv clean
 
@@ -27,7 +28,8 @@ bench: system venv
 
 system:
 	@missing=0; for f in $(APT_PROBES); do [ -e $$f ] || missing=1; done; \
-	ldconfig -p | grep -q libzbar.so.0 || missing=1; \
+	for lib in libzbar.so.0 libusb-1.0.so.0 libXtst.so.6 libEGL.so.1; do \
+	  ldconfig -p | grep -q $$lib || missing=1; done; \
 	if [ $$missing = 1 ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \
 	    echo "motcua needs system packages. Run:"; \

@@ -1,8 +1,11 @@
-"""Erlang C (the M/M/c queue): the queueing-theory reference for waits and counters needed."""
+"""Queueing figures: Erlang C (the M/M/c reference) and the wait statistics reports share."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+TARGET_MIN = 15.0  # BHXH plan 2402/KH-BHXH: at most 15 minutes of waiting per transaction
 
 
 def _check(servers: int, load: float) -> None:
@@ -61,3 +64,29 @@ def servers_for(load: float, service_time: float, t: float, share: float) -> int
     while wait_over(servers, load, service_time, t) > share:
         servers += 1
     return servers
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between order statistics (numpy's default)."""
+    if not values:
+        return math.nan
+    v = sorted(values)
+    pos = q * (len(v) - 1)
+    lo = math.floor(pos)
+    return v[lo] + (v[min(lo + 1, len(v) - 1)] - v[lo]) * (pos - lo)
+
+
+@dataclass(frozen=True)
+class Stats:
+    n: int
+    mean: float
+    p95: float
+    max: float
+    over: float  # share over TARGET_MIN
+
+    @classmethod
+    def of(cls, values: list[float]) -> Stats:
+        if not values:
+            return cls(0, math.nan, math.nan, math.nan, math.nan)
+        return cls(len(values), sum(values) / len(values), percentile(values, 0.95),
+                   max(values), sum(v > TARGET_MIN for v in values) / len(values))

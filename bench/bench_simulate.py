@@ -1,0 +1,106 @@
+"""Simulator benchmarks and the figures of issue 8 (not run by the tests).
+
+    .venv/bin/python bench/bench_simulate.py [--runs 5] [--erlang-days 60]
+
+1. speed: simulated peak days per second (real core, both estimators), and `--plan`.
+2. the peak profile for 6 to 12 counters: waits per tier, and the error of the wait estimate
+   printed on tickets (estimate.wait_minutes) beside the proposed forward estimate.
+3. the simulator against Erlang C: a 24-hour office, Poisson arrivals, exponential service,
+   plain FIFO, the first 8 hours left out (the hall starts empty: at rho 0.6 on 3 counters
+   the queue takes about 100 minutes to forget that). Mean waits of a queue are strongly
+   correlated within a day: 200 days still leave about +-7% of sampling error. The engine
+   itself is checked exactly in tests/reports/test_simulate.py against an independent FIFO
+   queue fed the same citizens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from datetime import time as clock_time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from motcua import config, erlang  # noqa: E402
+from motcua import simulate as sim  # noqa: E402
+
+
+def speed(office: config.OfficeConfig) -> None:
+    peak = sim.load_profile("peak")
+    o = sim.sim_office(office, 6, 2)
+    days = sim.working_days(o, sim.START["peak"], 10)
+    for name, est in (("core estimate only", None),
+                      ("with forward_estimate", sim.forward_estimate)):
+        t0 = time.perf_counter()
+        run = sim.simulate(o, peak, days, 1, "motcua", est)
+        dt = time.perf_counter() - t0
+        steps = sum(len(d.steps) for d in run.days)
+        print(f"  10 peak days, 6 counters, {name}: {dt:.2f} s ({10 / dt:.1f} days/s, "
+              f"{steps / dt:,.0f} commands/s through the core)")
+    t0 = time.perf_counter()
+    result = sim.plan(office, peak, sim.working_days(office, sim.START["peak"], 5), 1)
+    print(f"  --plan, peak profile, 5 runs per staffing: {time.perf_counter() - t0:.2f} s, "
+          f"{len(result.tried)} staffings tried -> {result.counters} counters "
+          f"({result.booking_counters} for bookings); Erlang C says {result.erlang}")
+
+
+def estimator_table(office: config.OfficeConfig, runs: int) -> None:
+    peak = sim.load_profile("peak")
+    days = sim.working_days(office, sim.START["peak"], runs)
+    print(f"  {'counters':>8} {'util':>5} {'on-time p95':>11} {'walk-in mean':>12} "
+          f"{'walk-in p95':>11} {'08h p95':>8} | {'core MAE':>8} {'bias':>6} | "
+          f"{'forward MAE':>11} {'bias':>6}")
+    for n in range(6, 13):
+        o = sim.sim_office(office, n, 2)
+        run = sim.simulate(o, peak, days, 1, "motcua", sim.forward_estimate, repeat=True)
+        util = sum(run.utilisation().values()) / n
+        core, fwd = run.est_error(), run.est_error(alt=True)
+        print(f"  {n:>8} {util:>5.0%} {run.stats('on_time').p95:>11.1f} "
+              f"{run.stats('walk_in').mean:>12.1f} {run.stats('walk_in').p95:>11.1f} "
+              f"{run.stats(hour=8).p95:>8.1f} | {core[0]:>8.1f} {core[1]:>+6.1f} | "
+              f"{fwd[0]:>11.1f} {fwd[1]:>+6.1f}")
+
+
+def against_erlang(office: config.OfficeConfig, days: int) -> None:
+    allday = dataclasses.replace(office, hours=((clock_time(0, 0), clock_time(23, 59)),))
+    print(f"  {'c':>2} {'rho':>4} | {'sim mean':>8} {'Erlang':>7} | {'sim >15':>7} "
+          f"{'Erlang':>7} | {'sim P(wait)':>11} {'Erlang':>7}")
+    for c, rho in ((3, 0.6), (4, 0.7), (6, 0.8), (10, 0.85)):
+        load = rho * c
+        rate = load * 60 / 15
+        flat = dataclasses.replace(
+            sim.load_profile("normal"), name="flat", visits=rate * 23.98, booking_share=0.0,
+            leave_share=0.0, refuse_share=0.0, priority_share=0.0, distribution="exponential",
+            hourly=dict.fromkeys(range(24), 1.0))
+        o = sim.sim_office(allday, c, 2)
+        run = sim.simulate(o, flat, sim.working_days(o, sim.START["normal"], 1) * days, 1,
+                           "fifo", repeat=True)
+        waits = [v.wait for v in run.visits() if v.issued.hour >= 8 and v.wait is not None]
+        st = erlang.Stats.of(waits)
+        print(f"  {c:>2} {rho:>4.2f} | {st.mean:>8.2f} {erlang.mean_wait(c, load, 15):>7.2f} | "
+              f"{st.over:>7.1%} {erlang.wait_over(c, load, 15, 15):>7.1%} | "
+              f"{sum(w > 1e-9 for w in waits) / len(waits):>11.1%} "
+              f"{erlang.erlang_c(c, load):>7.1%}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--runs", type=int, default=5, help="replications of the peak day")
+    p.add_argument("--erlang-days", type=int, default=200)
+    args = p.parse_args()
+    office = config.load(ROOT / "examples" / "office.toml")
+    print("1. Speed")
+    speed(office)
+    print(f"\n2. Peak profile ({args.runs} runs of the busiest day), 2 booking counters")
+    estimator_table(office, args.runs)
+    print(f"\n3. Simulator (FIFO, exponential service 15 min) against Erlang C, "
+          f"{args.erlang_days} 24-hour days")
+    against_erlang(office, args.erlang_days)
+
+
+if __name__ == "__main__":
+    main()

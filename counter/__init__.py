@@ -1,0 +1,1 @@
+"""The counter terminal: next-call buttons and numeric-keypad shortcuts for counter staff."""

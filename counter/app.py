@@ -1,0 +1,114 @@
+"""`motcua counter`: read the arguments and the office file, then open the terminal window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import subprocess
+import sys
+
+from motcua import config as office_config
+from motcua.mqtt import BrokerAddress
+
+MIN_SIZE = (1024, 700)  # below this the ticket number and the dialogs no longer fit
+GEOMETRY_RE = re.compile(r"^(\d{3,5})x(\d{3,5})(?:\+(\d{1,5})\+(\d{1,5}))?$")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="motcua counter",
+                                description="Counter terminal / Màn hình quầy tiếp nhận")
+    p.add_argument("--config", required=True, help="the office file (office.toml)")
+    p.add_argument("--counter", required=True, help="this counter's id, as in office.toml")
+    p.add_argument("--broker", help="broker URL; overrides [broker].url")
+    p.add_argument("--geometry", default="1100x720",
+                   help="window size and place, WIDTHxHEIGHT[+X+Y] (default 1100x720)")
+    p.add_argument("--fullscreen", action="store_true", help="fill the screen")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    return p
+
+
+def fail(vi: str, en: str) -> int:
+    print(f"motcua counter: {vi}\n               {en}", file=sys.stderr)
+    return 2
+
+
+def kivy_settings(geometry: str, fullscreen: bool) -> None:
+    """Window settings must be in place before Kivy creates its window."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")  # our arguments are not Kivy's
+    from kivy.config import Config
+
+    m = GEOMETRY_RE.match(geometry)
+    assert m is not None  # checked by main
+    Config.set("graphics", "width", m.group(1))
+    Config.set("graphics", "height", m.group(2))
+    if m.group(3) is not None:
+        Config.set("graphics", "position", "custom")
+        Config.set("graphics", "left", m.group(3))
+        Config.set("graphics", "top", m.group(4))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "minimum_width", str(MIN_SIZE[0]))
+    Config.set("graphics", "minimum_height", str(MIN_SIZE[1]))
+    Config.set("kivy", "exit_on_escape", "0")  # Esc cancels a dialog, it must not quit
+    Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right click
+
+
+def screen_available() -> bool:
+    """Whether a window can open here: an X or Wayland display, or a desktop OS."""
+    return sys.platform in ("win32", "darwin") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def open_windows(config: str | os.PathLike[str], broker_url: str,
+                 counters: tuple[str, ...] = ("1", "3")) -> list[subprocess.Popen[bytes]]:
+    """Counter windows as child processes, for `motcua demo`; none without a screen.
+
+    Each window is its own process: Kivy allows one window per process.
+    """
+    if not screen_available():
+        return []
+    return [subprocess.Popen([sys.executable, "-m", "counter", "--config", str(config),
+                              "--counter", cid, "--broker", broker_url,
+                              "--geometry", f"1024x700+{i * 896}+{i * 60}"])
+            for i, cid in enumerate(counters)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        office = office_config.load(args.config)
+    except office_config.ConfigError as exc:
+        return fail(f"tệp cấu hình có lỗi:\n{exc}", "the office file has mistakes (above).")
+    except OSError as exc:
+        return fail(f"không đọc được tệp cấu hình {args.config}: {exc.strerror}",
+                    f"cannot read the office file {args.config}: {exc.strerror}")
+    if args.counter not in office.counters:
+        known = ", ".join(office.counters)
+        return fail(f"không có quầy '{args.counter}' trong {args.config} (có: {known}).",
+                    f"there is no counter '{args.counter}' in {args.config} (known: {known}).")
+    url = args.broker or office.broker.url
+    try:
+        BrokerAddress.parse(url)
+    except ValueError:
+        return fail(f"địa chỉ máy chủ MQTT không hợp lệ: {url!r} (ví dụ mqtt://127.0.0.1:1883)",
+                    f"invalid broker URL {url!r} (e.g. mqtt://127.0.0.1:1883)")
+    m = GEOMETRY_RE.match(args.geometry)
+    if not m:
+        return fail(f"--geometry {args.geometry!r}: cần dạng 1100x720 hoặc 1100x720+0+0",
+                    f"--geometry {args.geometry!r}: expected 1100x720 or 1100x720+0+0")
+    if int(m.group(1)) < MIN_SIZE[0] or int(m.group(2)) < MIN_SIZE[1]:
+        return fail(f"--geometry {args.geometry!r}: cửa sổ nhỏ nhất {MIN_SIZE[0]}x{MIN_SIZE[1]}",
+                    f"--geometry {args.geometry!r}: the smallest window is "
+                    f"{MIN_SIZE[0]}x{MIN_SIZE[1]}")
+    kivy_settings(args.geometry, args.fullscreen)
+    from counter.ui import CounterApp
+
+    CounterApp(office, args.counter, url).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The board's MQTT side: retained state and calls in, presence out. Runs on paho's thread and
+touches no widget: it fills an inbox and pokes the UI, which takes the inbox on its own thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from display.model import BadMessage, Board, Call, OfficeInfo, decode
+from motcua import topics
+from motcua.config import OfficeConfig
+from motcua.mqtt import Link
+
+log = logging.getLogger(__name__)
+
+BAD_LOG_EVERY_S = 60.0  # a misbehaving publisher must not flood the log
+
+
+@dataclass
+class Inbox:
+    board: Board | None = None
+    config: dict[str, Any] | None = None
+    calls: list[Call] = field(default_factory=list)
+    dispatcher_online: bool | None = None
+
+
+class Feed:
+    """Subscribes to state/board, state/config, event/call and the dispatcher's presence.
+
+    `on_change(urgent)` is called (on paho's thread) whenever the inbox has something new;
+    it must only schedule work; `urgent` is true for a call, which should be on screen at
+    once. `on_call(call)` is also called on paho's thread, for the announcer.
+    """
+
+    def __init__(self, url: str, office: OfficeConfig, device: str,
+                 on_change: Callable[[bool], None], on_call: Callable[[Call], None],
+                 presence_detail: Callable[[], dict[str, Any]] | None = None):
+        self.office = office
+        self.on_change, self.on_call = on_change, on_call
+        self.names = {c.id: c.name for c in office.counters.values()}
+        self._lock = threading.Lock()
+        self._inbox = Inbox()
+        self._bad_logged: dict[str, float] = {}
+        self.link = Link(url, office.id, "display", device,
+                         username=office.broker.username, password=office.broker.password,
+                         ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+                         # a clean session: the retained state tells a reconnected board all it
+                         # needs, and calls queued during a long outage would be stale noise
+                         persistent=False, presence_detail=presence_detail)
+        o = office.id
+        self.link.subscribe(topics.state_board(o), self._board)
+        self.link.subscribe(topics.state_config(o), self._config)
+        self.link.subscribe(topics.event_call(o), self._call)
+        self.link.subscribe(topics.presence(o, "dispatcher", "+"), self._dispatcher)
+
+    def start(self) -> Feed:
+        self.link.start(wait=None)  # the window opens at once and says it is connecting
+        return self
+
+    def stop(self) -> None:
+        self.link.stop()
+
+    @property
+    def connected(self) -> bool:
+        return self.link.connected.is_set()
+
+    def take(self) -> Inbox:
+        """Everything that came since the last take; the UI thread calls this."""
+        with self._lock:
+            inbox, self._inbox = self._inbox, Inbox()
+        return inbox
+
+    def _bad(self, topic: str, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._bad_logged.get(topic, -BAD_LOG_EVERY_S) >= BAD_LOG_EVERY_S:
+            self._bad_logged[topic] = now
+            log.warning("ignored a bad message on %s (tin nhắn không hợp lệ): %s", topic, exc)
+
+    def _board(self, topic: str, payload: bytes) -> None:
+        if not payload:  # a cleared retained message
+            return
+        try:
+            board = Board.parse(decode(payload), self.names)
+        except BadMessage as exc:
+            return self._bad(topic, exc)
+        with self._lock:
+            self._inbox.board = board
+        self.on_change(False)
+
+    def _config(self, topic: str, payload: bytes) -> None:
+        if not payload:
+            return
+        try:
+            body = decode(payload)
+            OfficeInfo.from_config(self.office).updated(body)  # check it once, here
+        except BadMessage as exc:
+            return self._bad(topic, exc)
+        counters = body.get("counters")
+        if isinstance(counters, list):
+            self.names.update({str(c["id"]): str(c["name"]) for c in counters
+                               if isinstance(c, dict) and "id" in c and "name" in c})
+        with self._lock:
+            self._inbox.config = body
+        self.on_change(False)
+
+    def _call(self, topic: str, payload: bytes) -> None:
+        received = time.perf_counter()
+        try:
+            call = Call.parse(decode(payload), self.names, received)
+        except BadMessage as exc:
+            return self._bad(topic, exc)
+        with self._lock:
+            self._inbox.calls.append(call)
+        self.on_call(call)
+        self.on_change(True)
+
+    def _dispatcher(self, topic: str, payload: bytes) -> None:
+        try:
+            online = decode(payload).get("status") == "online" if payload else False
+        except BadMessage as exc:
+            return self._bad(topic, exc)
+        with self._lock:
+            self._inbox.dispatcher_online = online
+        self.on_change(False)

@@ -1,0 +1,160 @@
+"""`motcua kiosk`: start the kiosk on its camera (or images, or a video), printer and broker."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.camera import CameraError, CameraSource, FrameSource, ImageSource, VideoSource
+from kiosk.qr import DECODERS, DEFAULT, DecoderError, make_decoder
+from motcua.config import ConfigError, OfficeConfig, load
+from motcua.topics import ID_RE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Setup:
+    office: OfficeConfig
+    broker_url: str
+    kiosk_id: str
+    source: FrameSource
+    args: argparse.Namespace
+    decoder: Any = None
+    size: tuple[int, int] = (1280, 800)
+
+
+class SetupError(Exception):
+    """A mistake in how the kiosk was started, in both languages."""
+
+    def __init__(self, message: str, message_en: str):
+        super().__init__(f"{message_en}\n{message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="motcua kiosk", description=__doc__)
+    p.add_argument("--config", required=True, help="the office file (office.toml)")
+    p.add_argument("--kiosk", required=True, help="this kiosk's device id, e.g. k1")
+    p.add_argument("--broker", help="broker URL; overrides [broker].url")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--camera", help="camera index or device path (default: [kiosk].camera)")
+    src.add_argument("--images", type=Path, help="a folder of images shown to the scanner")
+    src.add_argument("--video", type=Path, help="a video file played to the scanner")
+    p.add_argument("--decoder", default=DEFAULT, choices=sorted(DECODERS),
+                   help=f"QR decoder (default {DEFAULT}; see README for why)")
+    p.add_argument("--fullscreen", action="store_true", help="fill the screen (a real kiosk)")
+    p.add_argument("--size", default="1280x800", help="window size WxH when not fullscreen")
+    p.add_argument("--reply-timeout", type=float, default=10.0,
+                   help="seconds to wait for the dispatcher before saying it does not answer")
+    p.add_argument("--result-seconds", type=float, default=10.0,
+                   help="seconds the number stays on screen after printing")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SetupError(f"--size phải có dạng 1280x800, không phải {text!r}",
+                         f"--size must look like 1280x800, not {text!r}") from None
+    if not (320 <= w <= 8000 and 320 <= h <= 8000):
+        raise SetupError(f"--size {text} ngoài khoảng cho phép", f"--size {text} is out of range")
+    return w, h
+
+
+def open_source(args: argparse.Namespace, office: OfficeConfig) -> FrameSource:
+    if args.images:
+        return ImageSource(args.images)
+    if args.video:
+        return VideoSource(args.video)
+    camera: int | str = args.camera if args.camera is not None else office.kiosk.camera
+    if isinstance(camera, str) and camera.isdigit():
+        camera = int(camera)
+    return CameraSource(camera)
+
+
+def setup(argv: list[str] | None) -> Setup:
+    args = build_parser().parse_args(argv)
+    if not ID_RE.match(args.kiosk):
+        raise SetupError(f"--kiosk {args.kiosk!r} chỉ gồm a-z, 0-9, '-' (tối đa 32)",
+                         f"--kiosk {args.kiosk!r} must be a-z, 0-9 and '-' (at most 32)")
+    try:
+        office = load(args.config)
+    except ConfigError as exc:
+        raise SetupError(f"Tệp cấu hình có lỗi:\n{exc}",
+                         "The office file has mistakes (listed below).") from exc
+    size = parse_size(args.size)
+    try:
+        decoder = make_decoder(args.decoder)
+    except DecoderError as exc:
+        raise SetupError(exc.message, exc.message_en) from exc
+    try:
+        source = open_source(args, office)
+    except CameraError as exc:
+        raise SetupError(exc.message, exc.message_en) from exc
+    return Setup(office, args.broker or office.broker.url, args.kiosk, source, args, decoder,
+                 size)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the kiosk until its window closes. 2: a mistake in how it was started."""
+    try:
+        s = setup(argv)
+    except SetupError as exc:
+        print(f"motcua kiosk: {exc}", file=sys.stderr)
+        return 2
+    from printer import PrintError, open_printer
+
+    try:
+        printer = open_printer(s.office.printer)
+    except PrintError as exc:
+        s.source.close()
+        print(f"motcua kiosk: {exc.message_en}\n{exc.message}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.DEBUG if s.args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = make_app(s, s.decoder, printer, size=s.size, fullscreen=s.args.fullscreen,
+                   reply_timeout=s.args.reply_timeout, result_seconds=s.args.result_seconds)
+    from kivy.clock import Clock
+
+    def stop(*args: Any) -> None:  # systemd's SIGTERM: say "offline", release the camera
+        Clock.schedule_once(lambda dt: app.stop())
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    app.run()
+    return 0
+
+
+def prepare_kivy(size: tuple[int, int], fullscreen: bool = False) -> None:
+    """Settings Kivy reads once, at import: set them before anything imports it."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")  # our arguments are not Kivy's
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "resizable", "1")
+    Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right-click
+    Config.set("kivy", "exit_on_escape", "0")  # a citizen's keyboard must not close it
+
+
+def make_app(s: Setup, decoder: Any, printer: Any, size: tuple[int, int] = (1280, 800),
+             fullscreen: bool = False, **options: Any) -> Any:
+    prepare_kivy(size, fullscreen)
+    from kiosk.ui import KioskApp, Options
+
+    return KioskApp(s.office, s.broker_url, s.kiosk_id, s.source, decoder, printer,
+                    Options(**options))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

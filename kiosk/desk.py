@@ -1,0 +1,295 @@
+"""The kiosk without its screen: commands to the dispatcher, tickets to the printer, state."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from kiosk.precheck import precheck
+from motcua import topics
+from motcua.clock import Clock, SystemClock
+from motcua.config import OfficeConfig
+from motcua.mqtt import Link, NoReply, Requester, new_command_id
+from motcua.views import config_view
+from printer import OFFLINE, OK, PAPER_LOW, PrintError, TicketPrinter, render_ticket, ticket_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Action:
+    """One citizen action. Its command id stays the same for every retry, even one the
+    citizen asks for after a timeout, so no tap or reconnect ever makes a second ticket."""
+
+    type: str  # walk_in | check_in
+    fields: dict[str, Any]
+    id: str = field(default_factory=new_command_id)
+
+
+@dataclass
+class Outcome:
+    """What became of an action, told twice when a ticket prints: issued, then printed."""
+
+    action: Action | None
+    ticket: dict[str, Any] | None = None
+    code: str | None = None  # an error code; None when a ticket was issued
+    booking_date: date | None = None
+    opens_at: str | None = None
+    printed: bool | None = None  # None: not printed (yet)
+    print_error: tuple[str, str, str] | None = None  # code, Vietnamese, English
+    reprint: bool = False
+    local: bool = False  # decided by the kiosk's own check, not the dispatcher
+    times: dict[str, float] = field(default_factory=dict)  # monotonic marks, for benchmarks
+
+    @property
+    def ok(self) -> bool:
+        return self.code is None and self.ticket is not None
+
+
+class Desk:
+    """Talks to the dispatcher and the printer on its own threads; never on the UI's.
+
+    on_change() runs when office state, connection or printer health change; on_outcome()
+    when an action is decided or its ticket printed. Both run on the desk's threads.
+    """
+
+    def __init__(self, office: OfficeConfig, broker_url: str, kiosk_id: str,
+                 printer: TicketPrinter, *, clock: Clock | None = None,
+                 reply_timeout: float = 10.0, health_every: float = 5.0,
+                 on_change: Callable[[], None] | None = None,
+                 on_outcome: Callable[[Outcome], None] | None = None,
+                 presence_extra: Callable[[], dict[str, Any]] | None = None):
+        self.office, self.printer = office, printer
+        self.clock = clock or SystemClock(office.tz)
+        self.reply_timeout, self.health_every = reply_timeout, health_every
+        self.on_change = on_change or (lambda: None)
+        self.on_outcome = on_outcome or (lambda o: None)
+        self.presence_extra = presence_extra or dict
+        self._lock = threading.Lock()
+        self.config: dict[str, Any] = config_view(office)  # until the dispatcher's arrives
+        self.board: dict[str, Any] = {}
+        self.printer_state = OFFLINE if printer.kind == "none" else OK
+        self._health_at = 0.0
+        self._jobs: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self._busy = threading.Event()
+        self._stop = threading.Event()
+        self.link = Link(broker_url, office.id, "kiosk", kiosk_id,
+                         username=office.broker.username, password=office.broker.password,
+                         ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+                         presence_detail=self._presence, clock=self.clock,
+                         on_connect=self.on_change)
+        self.requester = Requester(self.link, retry_every=1.0)
+        self.link.subscribe(topics.state_config(office.id), self._on_config)
+        self.link.subscribe(topics.state_board(office.id), self._on_board)
+        self._threads = [threading.Thread(target=self._work, name="desk", daemon=True),
+                         threading.Thread(target=self._watch_printer, name="printer-health",
+                                          daemon=True)]
+
+    # -- life cycle ---------------------------------------------------------------------
+    def start(self, wait: float | None = 5.0) -> Desk:
+        for t in self._threads:
+            t.start()
+        self.link.start(wait=wait)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._jobs.put(None)
+        for t in self._threads:
+            if t.is_alive():
+                t.join(timeout=5)
+        self.link.stop()
+        self.printer.close()
+
+    # -- state from the dispatcher ------------------------------------------------------
+    def _on_config(self, topic: str, payload: bytes) -> None:
+        try:
+            view = json.loads(payload)
+        except ValueError:
+            log.warning("state/config is not JSON; keeping the previous one")
+            return
+        if isinstance(view, dict) and isinstance(view.get("services"), list):
+            with self._lock:
+                self.config = view
+            self.on_change()
+
+    def _on_board(self, topic: str, payload: bytes) -> None:
+        try:
+            board = json.loads(payload)
+        except ValueError:
+            return
+        if isinstance(board, dict):
+            with self._lock:
+                self.board = board
+            self.on_change()
+
+    @property
+    def connected(self) -> bool:
+        return self.link.connected.is_set()
+
+    def office_day(self) -> date | None:
+        """The day the dispatcher is working on: the kiosk judges booking dates by it."""
+        with self._lock:
+            day = self.board.get("day")
+        try:
+            return date.fromisoformat(day) if isinstance(day, str) else None
+        except ValueError:
+            return None
+
+    def services(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [s for s in self.config.get("services", []) if isinstance(s, dict)]
+
+    def priority_offered(self) -> bool:
+        with self._lock:
+            return bool(self.config.get("kiosk", {}).get("priority_button", True))
+
+    def waiting(self, service: str) -> tuple[int, int] | None:
+        with self._lock:
+            w = self.board.get("waiting", {}).get(service)
+        return (int(w.get("count", 0)), int(w.get("est_wait_min", 0))) if isinstance(w, dict) \
+            else None
+
+    # -- printer health -----------------------------------------------------------------
+    def _presence(self) -> dict[str, Any]:
+        return {"printer": self.printer_state, **self.presence_extra()}
+
+    def _check_printer(self) -> str:
+        if self.printer.kind == "none":
+            return self.printer_state
+        try:
+            state = self.printer.health()
+        except Exception:  # health must never take the kiosk down
+            log.exception("printer health check failed")
+            state = OFFLINE
+        self._set_printer_state(state)
+        return state
+
+    def _set_printer_state(self, state: str) -> None:
+        self._health_at = time.monotonic()
+        if state != self.printer_state:
+            log.info("printer: %s -> %s", self.printer_state, state)
+            self.printer_state = state
+            if self.connected:
+                self.link.publish_presence()
+            self.on_change()
+
+    def can_print(self) -> bool:
+        return self.printer_state in (OK, PAPER_LOW)
+
+    def _watch_printer(self) -> None:
+        self._check_printer()  # may block for a second: never on the UI's thread
+        while not self._stop.wait(self.health_every):
+            if not self._busy.is_set():  # while printing, the print itself tells
+                self._check_printer()
+
+    # -- citizen actions ----------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._busy.is_set()
+
+    def submit(self, action: Action) -> bool:
+        """Queue an action; False if one is already under way (a double tap)."""
+        return self._queue("action", action)
+
+    def reprint(self, ticket: dict[str, Any]) -> bool:
+        return self._queue("reprint", ticket)
+
+    def _queue(self, kind: str, item: Any) -> bool:
+        with self._lock:
+            if self._busy.is_set():
+                return False
+            self._busy.set()
+        self._jobs.put((kind, item))
+        return True
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            kind, item = job
+            try:
+                if kind == "action":
+                    self.run(item)
+                else:
+                    self._print(Outcome(None, ticket=item, reprint=True,
+                                        times={"start": time.monotonic()}))
+            except Exception:  # one bad job must not stop the kiosk taking the next
+                log.exception("kiosk job %s failed", kind)
+                self._busy.clear()
+                self.on_outcome(Outcome(item if kind == "action" else None, code="no_reply"))
+
+    def run(self, action: Action, t_start: float | None = None) -> Outcome:
+        """Decide one action, then print its ticket; blocks (the desk's thread calls it)."""
+        marks = {"start": t_start or time.monotonic()}
+        if action.type == "check_in":
+            verdict = precheck(str(action.fields.get("token", "")), self.office,
+                               self.office_day())
+            marks["prechecked"] = time.monotonic()
+            if verdict.code:
+                return self._finish(Outcome(action, code=verdict.code, local=True,
+                                            booking_date=verdict.booking_date, times=marks))
+        if time.monotonic() - self._health_at > 1.0:
+            self._check_printer()  # so the citizen hears of a printer problem before paper
+        try:
+            reply = self.requester.request(action.type, timeout=self.reply_timeout,
+                                           cmd_id=action.id, **action.fields)
+        except NoReply:
+            log.warning("no reply to %s %s in %.1f s", action.type, action.id,
+                        self.reply_timeout)
+            return self._finish(Outcome(action, code="no_reply", times=marks))
+        marks["replied"] = time.monotonic()
+        ticket = reply.get("ticket") if isinstance(reply.get("ticket"), dict) else None
+        if not reply.get("ok"):
+            error: dict[str, Any] = reply["error"] if isinstance(reply.get("error"), dict) \
+                else {}
+            booking_date = None
+            if isinstance(reply.get("booking_date"), str):
+                try:
+                    booking_date = date.fromisoformat(reply["booking_date"])
+                except ValueError:
+                    booking_date = None
+            return self._finish(Outcome(action, ticket=ticket,
+                                        code=str(error.get("code", "bad_request")),
+                                        booking_date=booking_date,
+                                        opens_at=reply.get("opens_at"), times=marks))
+        if ticket is None:
+            return self._finish(Outcome(action, code="bad_request", times=marks))
+        outcome = Outcome(action, ticket=ticket, times=marks)
+        self.on_outcome(replace(outcome))  # the number on screen now; the paper follows
+        return self._print(outcome)
+
+    def _print(self, outcome: Outcome) -> Outcome:
+        assert outcome.ticket is not None
+        if self.printer.kind == "none":
+            outcome.printed = False
+            return self._finish(outcome)
+        try:
+            image = render_ticket(outcome.ticket, self.office, self.printer.width_px)
+            self.printer.print_ticket(image, ticket_name(outcome.ticket, self.office))
+        except PrintError as exc:
+            log.warning("ticket %s not printed: %s", outcome.ticket.get("number"), exc)
+            outcome.printed = False
+            outcome.print_error = (exc.code, exc.message, exc.message_en)
+        except (KeyError, ValueError, TypeError) as exc:  # a ticket we cannot lay out
+            log.exception("ticket %s cannot be drawn", outcome.ticket.get("number"))
+            outcome.printed = False
+            outcome.print_error = ("io", f"Lỗi dựng phiếu: {exc}", f"Ticket layout error: {exc}")
+        else:
+            outcome.printed = True
+        outcome.times["printed"] = time.monotonic()
+        self._set_printer_state(self.printer.state)
+        return self._finish(outcome)
+
+    def _finish(self, outcome: Outcome) -> Outcome:
+        self._busy.clear()
+        self.on_outcome(outcome)
+        return outcome
+
+    def now(self) -> datetime:
+        return self.clock()

@@ -1,0 +1,122 @@
+"""The board's model without Kivy: messages parsed at the edge, highlight, rows, bad input."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import datetime
+
+import pytest
+
+from display.model import (
+    HIGHLIGHT_S,
+    BadMessage,
+    Board,
+    BoardModel,
+    Call,
+    OfficeInfo,
+    clock_texts,
+    decode,
+)
+from motcua.config import OfficeConfig
+from tests.conftest import TZ
+
+NAMES = {"1": "Quầy 1", "2": "Quầy 2", "3": "Quầy 3"}
+BOARD = {"v": 1, "office": "demo", "at": "2026-11-25T08:10:00+07:00", "day": "2026-11-25",
+         "closed": False,
+         "serving": [{"counter": "3", "counter_name": "Quầy 3", "ticket": "A012",
+                      "since": "2026-11-25T08:09:00+07:00"},
+                     {"counter": "1", "counter_name": "Quầy 1", "ticket": "B004",
+                      "since": "2026-11-25T08:05:00+07:00"}],
+         "recent": [{"ticket": "A012", "counter": "3", "at": "2026-11-25T08:09:00+07:00"},
+                    {"ticket": "B004", "counter": "1", "at": "2026-11-25T08:05:00+07:00"}],
+         "waiting": {"A": {"count": 12, "est_wait_min": 25}, "B": {"count": 0,
+                                                                   "est_wait_min": 0}}}
+
+
+def call(ticket: str, counter: str, kind: str = "call") -> Call:
+    return Call.parse({"v": 1, "ticket": ticket, "counter": counter, "kind": kind,
+                       "at": "2026-11-25T08:11:00+07:00"}, NAMES)
+
+
+def model(office: OfficeConfig, rows: int = 6) -> BoardModel:
+    m = BoardModel(OfficeInfo.from_config(office), rows=rows)
+    m.apply_board(Board.parse(BOARD, NAMES), now=0)
+    return m
+
+
+def test_the_first_board_is_shown_as_it_is(office: OfficeConfig) -> None:
+    m = model(office)
+    assert m.serving_rows(now=1) == [("B004", "Quầy 1", False), ("A012", "Quầy 3", False)]
+    assert m.recent_rows(5) == [("A012", "Quầy 3"), ("B004", "Quầy 1")]  # name from config
+    assert m.waiting_rows() == [("Nộp hồ sơ", "12", "~25 phút"),
+                                ("Nhận kết quả", "0", ""),
+                                ("Phản ánh, kiến nghị", "–", "")]
+
+
+def test_a_call_shows_at_once_and_stands_out_for_a_while(office: OfficeConfig) -> None:
+    m = model(office)
+    m.apply_call(call("A013", "1"), now=10)
+    assert m.serving_rows(now=11) == [("A013", "Quầy 1", True), ("A012", "Quầy 3", False)]
+    assert m.recent_rows(1) == [("A013", "Quầy 1")]
+    assert m.serving_rows(now=10 + HIGHLIGHT_S + 0.1)[0] == ("A013", "Quầy 1", False)
+
+
+def test_a_recall_stands_out_and_keeps_its_place_in_recent(office: OfficeConfig) -> None:
+    m = model(office)
+    m.apply_call(call("B004", "1", "recall"), now=5)
+    assert m.recent_rows(5) == [("A012", "Quầy 3"), ("B004", "Quầy 1")]  # as the dispatcher
+    assert m.serving_rows(now=6)[0] == ("B004", "Quầy 1", True)
+
+
+def test_a_call_missed_as_an_event_still_stands_out(office: OfficeConfig) -> None:
+    m = model(office)
+    later = json.loads(json.dumps(BOARD))
+    later["serving"][1].update(ticket="B005", since="2026-11-25T08:12:00+07:00")
+    m.apply_board(Board.parse(later, NAMES), now=20)
+    assert ("B005", "Quầy 1", True) in m.serving_rows(now=21)
+
+
+def test_more_counters_than_rows_keeps_the_newest_calls(office: OfficeConfig) -> None:
+    m = model(office, rows=1)
+    assert m.serving_rows(now=1) == [("A012", "Quầy 3", False)]
+
+
+def test_the_dispatcher_config_wins(office: OfficeConfig) -> None:
+    info = OfficeInfo.from_config(office).updated({
+        "v": 1, "name": "BHXH quận 1", "services": [{"code": "A", "name": "Thu", "name_en": "X"}],
+        "counters": [{"id": "1", "name": "Bàn 1"}], "display": {"notices": ["Xin chào"]}})
+    assert info.name == "BHXH quận 1" and [s.name for s in info.services] == ["Thu"]
+    assert info.counters == {"1": "Bàn 1"} and info.notices == ("Xin chào",)
+
+
+@pytest.mark.parametrize("payload", [
+    b"\xff\xfe", b"not json", b"[1, 2]", b'{"v": 2}',
+    b'{"v": 1, "serving": "A012"}',
+    b'{"v": 1, "serving": [{"counter": "1"}]}',
+    b'{"v": 1, "waiting": {"A": {"count": "many"}}}',
+    b'{"v": 1, "waiting": [1]}',
+])
+def test_bad_boards_are_refused_with_a_reason(payload: bytes) -> None:
+    with pytest.raises(BadMessage):
+        Board.parse(decode(payload), NAMES)
+
+
+@pytest.mark.parametrize("body", [
+    {"v": 1, "counter": "1"}, {"v": 1, "ticket": "A1"}, {"v": 1, "ticket": ["A1"], "counter": "1"},
+    {"v": 1, "ticket": "A1", "counter": "1", "kind": "shout"},
+])
+def test_bad_calls_are_refused(body: dict) -> None:
+    with pytest.raises(BadMessage):
+        Call.parse(body, NAMES)
+
+
+def test_text_from_the_wire_is_composed(office: OfficeConfig) -> None:
+    nfd = unicodedata.normalize("NFD", "Quầy Ưu tiên")
+    c = Call.parse({"v": 1, "ticket": "A1", "counter": "9", "counter_name": nfd}, NAMES)
+    assert c.counter_name == "Quầy Ưu tiên" and unicodedata.is_normalized("NFC", c.counter_name)
+
+
+def test_clock_texts_in_vietnamese() -> None:
+    assert clock_texts(datetime(2026, 11, 25, 8, 42, tzinfo=TZ)) == ("08:42", "Thứ Tư, 25/11/2026")
+    assert clock_texts(datetime(2026, 11, 29, 17, 5, tzinfo=TZ))[1] == "Chủ Nhật, 29/11/2026"

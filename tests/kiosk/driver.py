@@ -1,0 +1,316 @@
+"""Runs the real kiosk app (one Kivy window per process) through a scenario, by touch and camera.
+
+    python -m tests.kiosk.driver --broker URL --work DIR --artifacts DIR --scenario flows|faults
+
+It owns what a kiosk has around it: a dispatcher process, a loopback network printer,
+a camera fed with QR frames; it fails (exit 1, traceback on stderr) at the first step
+that goes wrong and writes report.json into --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from kiosk.app import Setup, make_app
+from kiosk.camera import ImageSource
+from kiosk.qr import make_decoder
+from motcua import tokens
+from motcua.config import load
+from printer import open_printer
+from tests.conftest import ROOT, TZ, write_office
+from tests.integration.devices import Device, DispatcherProcess, Watcher
+from tests.kiosk.frames import qr_frame
+
+sys.path.insert(0, str(ROOT / "tests" / "printer"))
+from loopback_printer import LoopbackPrinter, decode_raster  # noqa: E402
+
+DAY = datetime(2026, 11, 25, tzinfo=TZ)
+CANCELLED = "BK-2026-CANCELLED"
+
+
+def token(booking: str, start: str, office: str = "demo", key: Any = None,
+          day: datetime = DAY) -> str:
+    h, m = (int(x) for x in start.split(":"))
+    begin = day.replace(hour=h, minute=m)
+    key = key or load_pem_private_key((ROOT / "examples/keys/demo-portal.key.pem").read_bytes(),
+                                      None)
+    claims = {"jti": booking, "aud": office, "svc": "A", "start": begin.isoformat(),
+              "end": (begin + timedelta(minutes=30)).isoformat(),
+              "iat": int(begin.timestamp()) - 3 * 86400, "name": "Nguyễn V. A"}
+    return tokens.sign(claims, key, "demo-portal")
+
+
+class Kiosk:
+    """The pieces of one scenario and the steps the scenarios share."""
+
+    def __init__(self, pilot: Any, app: Any, source: ImageSource, loop: LoopbackPrinter,
+                 dispatcher: DispatcherProcess, broker: str, shots: Path, scenario: str):
+        self.p, self.app, self.source, self.loop = pilot, app, source, loop
+        self.dispatcher, self.broker = dispatcher, broker
+        self.shots, self.scenario = shots, scenario
+        self.report: dict[str, Any] = {"screens": [], "tickets": []}
+
+    def shot(self, name: str) -> None:
+        path = self.p.screenshot(self.shots / f"{self.scenario}-{name}.png")
+        self.report["screens"].append(path.name)
+
+    def ready(self) -> None:
+        self.p.wait_for(lambda: self.app.desk.connected and self.app.desk.office_day(), 20,
+                        "the dispatcher's board")
+        self.p.wait_screen("home")
+
+    def printed(self) -> int:
+        return sum(1 for c in self.loop.connections if b"\x1dv0" in c)
+
+    def result(self, printed: bool | None = True) -> Any:
+        """Wait for the result screen with its print finished; return the outcome."""
+        want = {True: ("ok",), False: ("fail",), None: ("ok", "fail", "screen")}[printed]
+        self.p.wait_for(lambda: self.app.root.current == "result"
+                        and self.app.root.get_screen("result").status_kind in want, 15,
+                        f"a result, printed={printed}")
+        return self.p.do(lambda: self.app.last)
+
+    def notice(self, code: str, timeout: float = 15) -> None:
+        self.p.wait_for(lambda: self.app.root.current == "notice"
+                        and self.app.root.get_screen("notice").code == code, timeout,
+                        f"notice {code}")
+
+    def home(self) -> None:
+        self.source.clear()
+        self.p.do(self.app.go_home)
+        self.p.wait_screen("home")
+
+    def walk_in(self, service: str, times: int = 1, priority: bool = False) -> None:
+        self.p.tap(("home", "walkin"))
+        self.p.wait_screen("services")
+        if priority:
+            self.p.tap(("services", "priority"))
+        self.p.tap(lambda: next(b for b in self.app.root.get_screen("services").buttons()
+                                if b.code == service), times=times)
+
+    def show(self, text: str, **kw: Any) -> None:
+        self.source.show(qr_frame(text, **kw), seconds=60)
+
+    def text(self, screen: str, prop: str) -> str:
+        return self.p.do(lambda: str(getattr(self.app.root.get_screen(screen), prop)))
+
+
+def flows(k: Kiosk) -> None:
+    app, p = k.app, k.p
+    k.ready()
+    assert p.do(lambda: app.banner) == "", "no printer warning while it works"
+    k.shot("home")
+    p.tap(("home", "lang"))
+    p.wait_for(lambda: app.lang == "en")
+    k.shot("home-en")
+    p.tap(("home", "lang"))
+
+    p.tap(("home", "walkin"))
+    p.wait_screen("services")
+    k.shot("services")
+    p.tap(("services", "priority"))
+    k.shot("services-priority")
+    p.tap(lambda: app.root.get_screen("services").buttons()[0])
+    first = k.result()
+    assert first.ticket["number"] == "A001" and first.ticket["priority"], first.ticket
+    k.shot("result-walkin")
+    assert k.printed() == 1
+    p.wait_screen("home", timeout=15)  # back by itself
+
+    k.walk_in("B", times=2)  # a double tap
+    assert k.result().ticket["number"] == "B001"
+    k.home()
+    k.walk_in("B")
+    assert k.result().ticket["number"] == "B002", "the double tap made a second ticket"
+    assert k.printed() == 3
+    k.home()
+
+    booking = token("BK-2026-000123", "08:10")
+    k.show(booking)
+    checked = k.result()
+    assert checked.ticket["number"] == "H001", checked.ticket
+    assert checked.ticket["booking"]["arrival"] == "on_time"
+    k.shot("result-booking")
+    k.home()
+    time.sleep(app.options.repeat_window + 0.3)  # the same code later is a new scan
+    k.show(booking)
+    k.notice("already_checked_in")
+    assert "H001" in k.text("notice", "body")
+    k.shot("notice-already-checked-in")
+    p.tap(("notice", "action"))
+    again = k.result()
+    assert again.reprint and again.ticket["number"] == "H001"
+    k.shot("result-reprint")
+    assert k.printed() == 5
+    k.home()
+
+    k.source.show(qr_frame("x" * 300, damaged=True), seconds=60)
+    p.wait_for(lambda: app.root.get_screen("home").unreadable, 10, "the unreadable hint")
+    k.shot("home-unreadable")
+    k.notice("unreadable")
+    k.shot("notice-unreadable")
+    k.home()
+
+    for code, text, kw in (
+            ("not_motcua", "https://baohiemxahoi.gov.vn/", {}),
+            ("wrong_office", token("BK-2026-000200", "09:00", office="bhxh-q1"), {}),
+            ("wrong_date", token("BK-2026-000201", "09:00", day=DAY + timedelta(days=2)), {}),
+            ("invalid_token", token("BK-2026-000202", "09:00",
+                                    key=Ed25519PrivateKey.generate()), {}),
+            ("booking_cancelled", token(CANCELLED, "09:00"), {})):
+        k.show(text, **kw)
+        k.notice(code)
+        k.shot(f"notice-{code.replace('_', '-')}")
+        outcome = p.do(lambda: app.last)
+        k.report.setdefault("local", {})[code] = outcome.local
+        if code == "wrong_date":
+            assert "27/11/2026" in k.text("notice", "body"), k.text("notice", "body")
+        if code == "not_motcua":
+            p.tap(("notice", "action"))  # "take a regular number" instead
+            p.wait_screen("services")
+        k.home()
+    assert k.report["local"] == {"not_motcua": True, "wrong_office": True, "wrong_date": True,
+                                 "invalid_token": True, "booking_cancelled": False}
+
+    # The same screens on a portrait kiosk.
+    p.do(lambda: setattr(__import__("kivy.core.window").core.window.Window, "size",
+                         (720, 1280)))
+    p.wait_for(lambda: app.portrait, 5, "a portrait window")
+    k.shot("portrait-home")
+    p.tap(("home", "walkin"))
+    p.wait_screen("services")
+    k.shot("portrait-services")
+    p.tap(lambda: app.root.get_screen("services").buttons()[2])
+    assert k.result().ticket["number"] == "C001"
+    k.shot("portrait-result")
+    k.home()
+    k.show(token("BK-2026-000301", "09:00", day=DAY + timedelta(days=2)))
+    k.notice("wrong_date")
+    k.shot("portrait-notice")
+    k.home()
+
+
+def faults(k: Kiosk) -> None:
+    app, p = k.app, k.p
+    k.ready()
+    watch = Watcher(k.broker, "motcua/demo/presence/kiosk/#")
+    try:
+        k.loop.mode = "paper_out"
+        p.wait_for(lambda: app.banner, 10, "the printer banner")
+        watch.wait_for("/presence/kiosk/k1", lambda m: m["detail"]["printer"] == "paper_out")
+        k.shot("home-paper-out")
+        p.tap(("home", "walkin"))
+        p.wait_screen("services")
+        k.shot("services-paper-out")
+        p.tap(lambda: app.root.get_screen("services").buttons()[0])
+        shown = k.result(printed=False)
+        assert shown.ticket["number"] == "A001" and shown.print_error[0] == "paper_out"
+        k.shot("result-paper-out")
+        k.loop.mode = "online"
+        p.wait_for(lambda: not app.banner, 10, "the banner to go")
+        watch.wait_for("/presence/kiosk/k1", lambda m: m["detail"]["printer"] == "ok")
+        k.home()
+
+        k.loop.run_out_after_raster = True  # the paper ends while the ticket prints
+        k.walk_in("A")
+        mid = k.result(printed=False)
+        assert mid.ticket["number"] == "A002" and mid.print_error[0] == "paper_out"
+        k.shot("result-paper-ran-out")
+        k.loop.run_out_after_raster, k.loop.mode = False, "online"
+        p.wait_for(lambda: not app.banner, 10, "the banner to go")
+        k.home()
+    finally:
+        watch.close()
+
+    presence = Watcher(k.broker, "motcua/demo/presence/dispatcher/#")
+    k.dispatcher.stop()
+    k.walk_in("B")
+    p.wait_for(lambda: app.root.current == "busy" and app.root.get_screen("busy").slow, 10,
+               "the slow notice")
+    k.shot("busy-slow")
+    k.notice("no_reply")
+    k.shot("notice-no-reply")
+    first_id = p.do(lambda: app.last.action.id)
+    presence.clear()
+    k.dispatcher.start()
+    try:
+        presence.wait_for("/presence/dispatcher/main", lambda m: m["status"] == "online", 30)
+    finally:
+        presence.close()
+    p.tap(("notice", "action"))  # try again: the same command id
+    retried = k.result()
+    assert retried.action.id == first_id and retried.ticket["number"] == "B001", retried
+    k.home()
+    k.walk_in("B")
+    assert k.result().ticket["number"] == "B002", "a retry made a second ticket"
+    k.home()
+
+    admin = Device(k.broker, "admin", "tests")
+    try:
+        assert admin.send("close_day")["ok"]
+    finally:
+        admin.close()
+    k.walk_in("A")
+    k.notice("office_closed")
+    k.shot("notice-office-closed")
+    k.home()
+
+
+SCENARIOS = {"flows": flows, "faults": faults}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--broker", required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--artifacts", type=Path, required=True)
+    parser.add_argument("--scenario", choices=SCENARIOS, required=True)
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    loop = LoopbackPrinter()
+    office_file = write_office(args.work, **{'kind = "file"': 'kind = "network"',
+                                             '"192.168.1.50:9100"': f'"{loop.address}"'})
+    office = load(office_file)
+    from dispatcher.store import Store
+
+    store = Store(office.storage)  # a booking the portal cancelled
+    store.db.execute("INSERT INTO bookings (id, day, service, start, \"end\", status) "
+                     "VALUES (?, '2026-11-25', 'A', '2026-11-25T09:00:00+07:00', "
+                     "'2026-11-25T09:30:00+07:00', 'cancelled')", (CANCELLED,))
+    store.db.commit()
+    store.close()
+    dispatcher = DispatcherProcess(office_file, args.broker, args.work / "dispatcher.log").start()
+    source = ImageSource(fps=15)
+    app = make_app(Setup(office, args.broker, "k1", source, argparse.Namespace()),
+                   make_decoder(), open_printer(office.printer, timeout=2, status_timeout=0.5),
+                   size=(1280, 800), result_seconds=2, notice_seconds=30, reply_timeout=3,
+                   slow_after=1.0, health_every=0.3, repeat_window=1.5, unreadable_every=0.6,
+                   animate=False)
+    from kiosk.pilot import Pilot
+
+    pilot = Pilot(app)
+    kiosk = Kiosk(pilot, app, source, loop, dispatcher, args.broker, args.artifacts,
+                  args.scenario)
+    try:
+        pilot.run(lambda _: SCENARIOS[args.scenario](kiosk))
+    finally:
+        dispatcher.stop()
+        for i, record in enumerate(c for c in loop.connections if b"\x1dv0" in c):
+            decode_raster(bytes(record)).save(args.work / f"printed-{i:02d}.png")
+        loop.close()
+        kiosk.report["printed"] = kiosk.printed()
+        (args.work / "report.json").write_text(json.dumps(kiosk.report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

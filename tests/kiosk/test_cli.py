@@ -1,0 +1,93 @@
+"""`motcua kiosk` and `motcua scan` as commands: mistakes said plainly, and a real kiosk
+process that prints a ticket for a QR image dropped into its camera folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kiosk import app, scan
+from tests.conftest import ROOT, at
+from tests.integration.devices import DispatcherProcess, Watcher
+from tests.kiosk.frames import qr_frame, save
+from tests.kivy_support import kivy_env, xvfb
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--kiosk", "Kiosk 1"], "--kiosk"),
+    (["--kiosk", "k1", "--images", "/nonexistent"], "No image folder"),
+    (["--kiosk", "k1", "--size", "big"], "--size must look like 1280x800"),
+])
+def test_kiosk_start_mistakes(office_file, capsys, args, says) -> None:  # type: ignore[no-untyped-def]
+    assert app.main(["--config", str(office_file), *args]) == 2
+    err = capsys.readouterr().err
+    assert says in err
+
+
+def test_kiosk_with_a_broken_office_file(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "office.toml"
+    bad.write_text("[office]\nid = 'Bad Id'\n")
+    assert app.main(["--config", str(bad), "--kiosk", "k1"]) == 2
+    err = capsys.readouterr().err
+    assert "Tệp cấu hình có lỗi" in err and "office.id" in err
+
+
+def test_scan_tells_what_each_image_holds(tmp_path: Path, office_file, make_token,  # type: ignore[no-untyped-def]
+                                          capsys) -> None:
+    good = save(qr_frame(make_token("BK-9", at("09:00"))), tmp_path / "good.png")
+    other = save(qr_frame("https://example.com/"), tmp_path / "other.png")
+    assert scan.main([str(good), str(other), "--config", str(office_file),
+                      "--today", "2026-11-25"]) == 0
+    out = capsys.readouterr().out
+    assert "booking BK-9 · office demo · service A" in out and "valid" in out
+    assert "not a motcua booking code" in out
+    assert scan.main([str(good), "--config", str(office_file), "--today", "2026-11-24"]) == 0
+    assert "wrong_date" in capsys.readouterr().out
+    blurred = save(qr_frame("z" * 300, damaged=True), tmp_path / "bad.png")
+    assert scan.main([str(blurred), str(tmp_path / "missing.png")]) == 1
+    out = capsys.readouterr().out
+    assert "cannot be read" in out and "No image file" in out
+
+
+def test_the_kiosk_process_prints_a_ticket_for_a_dropped_qr_image(  # type: ignore[no-untyped-def]
+        broker, office_file: Path, make_token, tmp_path: Path) -> None:
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    dispatcher = DispatcherProcess(office_file, broker.url, tmp_path / "dispatcher.log").start()
+    watch = Watcher(broker.url, "motcua/demo/presence/kiosk/#")
+    try:
+        with xvfb(1280, 800) as display:
+            env = {**os.environ, **kivy_env(tmp_path / "kivy", display),
+                   "PYTHONPATH": str(ROOT)}
+            kiosk = subprocess.Popen(
+                [sys.executable, "-m", "kiosk", "--config", str(office_file), "--kiosk", "k7",
+                 "--broker", broker.url, "--images", str(camera), "--size", "1024x640"],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            try:
+                online = watch.wait_for("/presence/kiosk/k7", lambda m: m["status"] == "online",
+                                        timeout=30)
+                assert online["detail"]["printer"] == "ok"
+                assert online["detail"]["decoder"] == "zxing"
+                time.sleep(1.0)  # the dispatcher's board, so the office day is known
+                save(qr_frame(make_token("BK-2026-000777", at("08:20"))), camera / "qr.png")
+                ticket = tmp_path / "tickets" / "2026-11-25_H001.bin"
+                deadline = time.monotonic() + 20
+                while not ticket.exists():
+                    assert time.monotonic() < deadline, "no ticket printed"
+                    assert kiosk.poll() is None, kiosk.stdout.read().decode()  # type: ignore[union-attr]
+                    time.sleep(0.05)
+                kiosk.send_signal(signal.SIGTERM)
+                assert kiosk.wait(15) == 0
+            finally:
+                if kiosk.poll() is None:
+                    kiosk.kill()
+        watch.wait_for("/presence/kiosk/k7", lambda m: m["status"] == "offline", timeout=10)
+    finally:
+        watch.close()
+        dispatcher.stop()

@@ -1,0 +1,139 @@
+"""The kiosk without its screen, against a real Mosquitto and dispatcher: tickets, retries,
+printing and its failures, presence."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dispatcher.run import serve
+from kiosk.desk import Action, Desk, Outcome
+from motcua.clock import ShiftedClock
+from motcua.config import OfficeConfig
+from printer import open_printer
+from tests.conftest import at
+from tests.integration.devices import Watcher
+
+
+class Outcomes:
+    def __init__(self) -> None:
+        self.items: list[Outcome] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, o: Outcome) -> None:
+        with self.lock:
+            self.items.append(o)
+
+
+@pytest.fixture
+def hall(office: OfficeConfig, broker) -> Iterator[OfficeConfig]:  # type: ignore[no-untyped-def]
+    service = serve(office, broker.url, ShiftedClock(at("08:00")))
+    yield office
+    service.stop()
+
+
+def make_desk(office: OfficeConfig, url: str, **kw) -> tuple[Desk, Outcomes]:  # type: ignore[no-untyped-def]
+    outcomes = Outcomes()
+    desk = Desk(office, url, "k1", open_printer(office.printer), on_outcome=outcomes,
+                **{"reply_timeout": 5.0, **kw})
+    desk.start()
+    deadline = time.monotonic() + 10
+    while desk.office_day() is None:  # the board arrives from the dispatcher
+        assert time.monotonic() < deadline, "no state/board"
+        time.sleep(0.02)
+    return desk, outcomes
+
+
+def test_walk_in_and_check_in_print_tickets(hall, broker, make_token) -> None:  # type: ignore[no-untyped-def]
+    desk, outcomes = make_desk(hall, broker.url)
+    try:
+        walk = desk.run(Action("walk_in", {"service": "A", "priority": False}))
+        assert walk.ok and walk.printed and walk.ticket["number"] == "A001"
+        booked = desk.run(Action("check_in", {"token": make_token("BK-1", at("08:10"))}))
+        assert booked.ok and booked.printed and booked.ticket["number"] == "H001"
+        tickets = sorted(p.name for p in hall.printer.file.iterdir())
+        assert tickets == ["2026-11-25_A001.bin", "2026-11-25_A001.png",
+                           "2026-11-25_H001.bin", "2026-11-25_H001.png"]
+        # Told twice each: the number at once, then the paper.
+        assert [o.printed for o in outcomes.items] == [None, True, None, True]
+        assert [s["code"] for s in desk.services()] == ["A", "B", "C"]
+        assert desk.waiting("A") is not None
+    finally:
+        desk.stop()
+
+
+def test_one_action_retried_is_one_ticket(hall, broker) -> None:  # type: ignore[no-untyped-def]
+    desk, _ = make_desk(hall, broker.url)
+    try:
+        action = Action("walk_in", {"service": "B", "priority": True})
+        first, again = desk.run(action), desk.run(action)
+        assert first.ticket == again.ticket and first.ticket["number"] == "B001"
+        assert desk.run(Action("walk_in", {"service": "B"})).ticket["number"] == "B002"
+        assert desk.submit(Action("walk_in", {"service": "B"}))
+        assert not desk.submit(Action("walk_in", {"service": "B"}))  # a double tap
+    finally:
+        desk.stop()
+
+
+def test_errors_come_back_with_what_the_screen_needs(hall, broker, make_token) -> None:  # type: ignore[no-untyped-def]
+    desk, _ = make_desk(hall, broker.url)
+    try:
+        token = make_token("BK-7", at("08:30"))
+        assert desk.run(Action("check_in", {"token": token})).ok
+        again = desk.run(Action("check_in", {"token": token}))
+        assert again.code == "already_checked_in" and again.ticket["number"] == "H001"
+        assert not again.local and again.printed is None  # not printed until asked
+        late = desk.run(Action("check_in", {"token": make_token("BK-8", at("09:00").replace(
+            day=27))}))
+        assert late.local and late.code == "wrong_date" and str(late.booking_date) == "2026-11-27"
+        unknown = desk.run(Action("walk_in", {"service": "Z"}))
+        assert unknown.code == "unknown_service"
+    finally:
+        desk.stop()
+
+
+def test_no_dispatcher_is_no_reply_not_a_hang(office, broker) -> None:  # type: ignore[no-untyped-def]
+    desk = Desk(office, broker.url, "k1", open_printer(office.printer), reply_timeout=1.0)
+    desk.start()
+    try:
+        t0 = time.monotonic()
+        outcome = desk.run(Action("walk_in", {"service": "A"}))
+        assert outcome.code == "no_reply" and time.monotonic() - t0 < 5
+    finally:
+        desk.stop()
+
+
+def test_a_ticket_that_does_not_print_is_still_shown(hall, broker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the ticket folder should be")
+    office = dataclasses.replace(hall, printer=dataclasses.replace(hall.printer,
+                                                                   file=blocked / "tickets"))
+    desk, _ = make_desk(office, broker.url)
+    try:
+        outcome = desk.run(Action("walk_in", {"service": "A"}))
+        assert outcome.ok and outcome.printed is False and outcome.print_error[0] == "io"
+        assert outcome.ticket["number"] == "A001"
+    finally:
+        desk.stop()
+
+
+def test_presence_tells_the_printer_state(hall, broker) -> None:  # type: ignore[no-untyped-def]
+    watch = Watcher(broker.url, "motcua/demo/presence/kiosk/+")
+    none = dataclasses.replace(hall, printer=dataclasses.replace(hall.printer, kind="none"))
+    desk, _ = make_desk(none, broker.url, presence_extra=lambda: {"decoder": "zxing"})
+    try:
+        m = watch.wait_for("/presence/kiosk/k1", lambda m: m["status"] == "online")
+        assert m["detail"] == {"printer": "offline", "decoder": "zxing"}
+        shown = desk.run(Action("walk_in", {"service": "C"}))
+        assert shown.ok and shown.printed is False and shown.print_error is None
+    finally:
+        desk.stop()
+        watch.close()
+    last = watch.last("/presence/kiosk/k1")
+    assert last is not None and last["status"] == "offline", json.dumps(last)

@@ -7,7 +7,7 @@ from typing import Any
 
 from dispatcher.service import Dispatcher, DispatcherService
 from dispatcher.store import Store
-from motcua.clock import Clock
+from motcua.clock import Clock, GuardedClock, SystemClock
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link
 
@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 def serve(office: OfficeConfig, broker_url: str, clock: Clock,
           device: str = "main") -> DispatcherService:
+    if isinstance(clock, SystemClock):
+        clock = GuardedClock(clock, on_jump=lambda expected, wall: log.error(
+            "the system clock jumped to %s (expected %s); going on from the expected time "
+            "unless the new time holds for 10 minutes", wall, expected))
     store = Store(office.storage)
     dispatcher = Dispatcher(office, store, clock)
 

@@ -108,6 +108,9 @@ class Dispatcher:
             return []
         except Rejected as exc:
             cmd_id = exc.extra.pop("id")
+            stored = self.store.stored_reply(role, device, cmd_id)
+            if stored is not None:  # an id used before: its first reply, whatever came now
+                return [Outgoing(reply_topic, stored)]
             return self._answer_only(role, device, cmd_id, "invalid", reply_topic,
                                      protocol.error_reply(cmd_id, exc.code, exc.detail))
         stored = self.store.stored_reply(role, device, envelope.id)

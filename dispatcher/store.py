@@ -154,7 +154,8 @@ class Store:
 
     def save_reply(self, role: str, device: str, cmd_id: str, ctype: str, at: datetime,
                    reply: bytes) -> None:
-        self.db.execute("INSERT INTO commands VALUES (?,?,?,?,?,?)",
+        # OR IGNORE: an id answered once keeps its first reply (callers check first).
+        self.db.execute("INSERT OR IGNORE INTO commands VALUES (?,?,?,?,?,?)",
                         (role, device, cmd_id, at.isoformat(), ctype, reply.decode("utf-8")))
 
     # -- facts --------------------------------------------------------------------------

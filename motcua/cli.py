@@ -55,10 +55,16 @@ def _wait(stop: threading.Event) -> None:
 
 def cmd_dispatcher(args: argparse.Namespace) -> int:
     from dispatcher.run import serve
+    from dispatcher.store import StoreError
 
     office = _load(args)
     stop = _on_signal()
-    service = serve(office, _broker_url(args, office), _clock(args, office))
+    try:
+        service = serve(office, _broker_url(args, office), _clock(args, office))
+    except StoreError as exc:
+        print(f"motcua dispatcher: không mở được cơ sở dữ liệu / cannot open the database:\n"
+              f"{exc}", file=sys.stderr)
+        return 1
     try:
         _wait(stop)
     finally:

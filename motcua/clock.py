@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, tzinfo
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -44,3 +45,40 @@ class ManualClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+class GuardedClock:
+    """The wall clock checked against the monotonic clock, for a long-running dispatcher.
+
+    A wall clock that suddenly disagrees with elapsed time by more than `tolerance_s`
+    (someone sets the date by hand, a flat CMOS battery) is not believed: time goes on from
+    the monotonic clock. Only a disagreement that holds for `settle_s` (an NTP correction
+    after boot) is adopted. Without this, a clock set a day ahead by mistake would close
+    today's queue.
+    """
+
+    def __init__(self, inner: Clock, tolerance_s: float = 600, settle_s: float = 600,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 on_jump: Callable[[datetime, datetime], None] | None = None):
+        self.inner, self.tolerance_s, self.settle_s = inner, tolerance_s, settle_s
+        self.monotonic, self.on_jump = monotonic, on_jump
+        self._anchor: tuple[datetime, float] | None = None
+        self._jump_since: float | None = None
+
+    def __call__(self) -> datetime:
+        wall, mono = self.inner(), self.monotonic()
+        if self._anchor is None:
+            self._anchor = (wall, mono)
+            return wall
+        expected = self._anchor[0] + timedelta(seconds=mono - self._anchor[1])
+        if abs((wall - expected).total_seconds()) <= self.tolerance_s:
+            self._anchor, self._jump_since = (wall, mono), None
+            return wall
+        if self._jump_since is None:
+            self._jump_since = mono
+            if self.on_jump:
+                self.on_jump(expected, wall)
+        if mono - self._jump_since >= self.settle_s:
+            self._anchor, self._jump_since = (wall, mono), None  # it held: believe it
+            return wall
+        return expected

@@ -206,7 +206,7 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
 
     o = _table(r, data, "office", required=True)
     office_id = r.get(o, "office", "id", str)
-    if office_id is not None and not ID_RE.match(office_id):
+    if office_id is not None and not ID_RE.fullmatch(office_id):
         r.fail("office", 0, "id", f"{office_id!r} must match [a-z0-9-]{{1,32}}")
     name = r.get(o, "office", "name", str)
     tz_name = r.get(o, "office", "timezone", str, "Asia/Ho_Chi_Minh")
@@ -275,9 +275,9 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
         sname_en = r.get(sv, "services", "name_en", str, "", index=i)
         if code is None:
             continue
-        if not CODE_RE.match(code):
+        if not CODE_RE.fullmatch(code):
             r.fail("services", i, "code", f"{code!r} must be 1-8 letters or digits")
-        if prefix is not None and not PREFIX_RE.match(prefix):
+        if prefix is not None and not PREFIX_RE.fullmatch(prefix):
             r.fail("services", i, "prefix", f"{prefix!r} must be one or two capital letters")
         if code in services:
             r.fail("services", i, "code", f"duplicate service code {code!r}")
@@ -295,7 +295,7 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
         elif v is not None:
             rules_kw[key] = float(v) if key == "mean_service_minutes" else v
     tprefix = r.get(bk, "booking", "ticket_prefix", str, "H")
-    if not PREFIX_RE.match(tprefix):
+    if not PREFIX_RE.fullmatch(tprefix):
         r.fail("booking", 0, "ticket_prefix", f"{tprefix!r} must be one or two capital letters")
     prefixes = [sv.prefix for sv in services.values()]
     if tprefix in prefixes:
@@ -340,7 +340,7 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
         takes = r.get(ct, "counters", "bookings", bool, False, index=i)
         if cid is None:
             continue
-        if not ID_RE.match(cid):
+        if not ID_RE.fullmatch(cid):
             r.fail("counters", i, "id", f"{cid!r} must match [a-z0-9-]{{1,32}}")
         if cid in counters:
             r.fail("counters", i, "id", f"duplicate counter id {cid!r}")

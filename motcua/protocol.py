@@ -195,7 +195,7 @@ def _time(body: dict, name: str) -> datetime:
 
 def _booking_id(body: dict, name: str) -> str:
     value = _text(body, name, limit=64) or ""
-    if not BOOKING_ID_RE.match(value):
+    if not BOOKING_ID_RE.fullmatch(value):
         raise Rejected("bad_request", f"'{name}' must be 1-64 of A-Z a-z 0-9 _ . -")
     return value
 
@@ -253,7 +253,7 @@ def parse(role: str, payload: bytes) -> Envelope:
     if not isinstance(body, dict):
         raise Unreadable("not a JSON object")
     cmd_id = body.get("id")
-    if not isinstance(cmd_id, str) or not CMD_ID_RE.match(cmd_id):
+    if not isinstance(cmd_id, str) or not CMD_ID_RE.fullmatch(cmd_id):
         raise Unreadable(f"no readable id: {str(cmd_id)[:80]!r}")
     try:
         if body.get("v") != VERSION:

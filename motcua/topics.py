@@ -58,6 +58,6 @@ def parse_cmd(topic: str) -> tuple[str, str, str] | None:
     """(office, role, device) of a command topic, or None if it is not one."""
     parts = topic.split("/")
     if (len(parts) != 5 or parts[0] != ROOT or parts[2] != "cmd" or parts[3] not in ROLES
-            or not ID_RE.match(parts[1]) or not ID_RE.match(parts[4])):
+            or not ID_RE.fullmatch(parts[1]) or not ID_RE.fullmatch(parts[4])):
         return None
     return parts[1], parts[3], parts[4]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, tzinfo
 from collections.abc import Callable
+from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 

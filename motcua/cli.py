@@ -95,6 +95,7 @@ def cmd_close_day(args: argparse.Namespace) -> int:
     office = _load(args)
     link = Link(_broker_url(args, office), office.id, "admin", args.device,
                 username=office.broker.username, password=office.broker.password,
+                ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
                 persistent=False).start()
     try:
         reply = Requester(link).request("close_day", timeout=args.timeout)
@@ -131,6 +132,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     seed=args.seed, view=not args.quiet)
 
 
+# Rooms with their own argument parsers: `motcua ROOM ARGS` runs `module.main(ARGS)`.
+ROOMS = {
+    "kiosk": ("kiosk.app", "a kiosk: QR check-in and walk-in tickets (Kivy)"),
+    "scan": ("kiosk.scan", "decode the QR codes in images: a field check for cameras"),
+    "counter": ("counter.app", "a counter terminal for staff (Kivy)"),
+    "display": ("display.app", "the wall display board, with chime and voice (Kivy)"),
+    "report": ("dispatcher.report", "daily statistics from the dispatcher's database"),
+    "simulate": ("motcua.simulate", "simulate peak days; --plan: how many counters"),
+}
+BROKER_TOOLS = {"setup": "broker_config.setup", "bridge": "broker_config.bridge"}
+
+
+def _room(module: str, argv: list[str]) -> int:
+    import importlib
+
+    return int(importlib.import_module(module).main(argv) or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="motcua", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -146,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--speed", type=float, default=1.0, help="clock speed with --start-at")
     d.set_defaults(func=cmd_dispatcher)
 
-    b = sub.add_parser("broker", help="run Mosquitto with the development config")
+    b = sub.add_parser("broker", help="run Mosquitto with the development config; "
+                       "`broker setup` / `broker bridge`: the production broker")
     b.add_argument("--port", type=int, default=1883)
     b.add_argument("--data", default="var/broker", help="persistence directory")
     b.set_defaults(func=cmd_broker)
@@ -165,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_booking_parser(sub).set_defaults(func=cmd_booking)
 
+    for room, (_module, text) in ROOMS.items():
+        sub.add_parser(room, help=text, add_help=False)  # listed here, run by main()
+
     m = sub.add_parser("demo", help="a whole office on this machine")
     m.add_argument("--config", default="examples/office.toml")
     m.add_argument("--speed", type=float, default=30.0, help="simulated minutes per minute")
@@ -176,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # Rooms parse their own arguments (and --help); they set up their own logging.
+    if argv and argv[0] in ROOMS:
+        return _room(ROOMS[argv[0]][0], argv[1:])
+    if len(argv) >= 2 and argv[0] == "broker" and argv[1] in BROKER_TOOLS:
+        logging.basicConfig(level=logging.WARNING)
+        return _room(BROKER_TOOLS[argv[1]], argv[2:])
     args = build_parser().parse_args(argv)
     # Services log their life; tools print their answer and only problems.
     quiet = logging.INFO if args.command in ("dispatcher", "broker") else logging.WARNING

@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -31,8 +33,11 @@ class Hall:
     """Simulated people: citizens at two kiosks, staff at every counter."""
 
     def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, seed: int,
-                 stop: threading.Event):
+                 stop: threading.Event, staffed: tuple[str, ...] = (),
+                 camera: Path | None = None):
         self.office, self.url, self.clock, self.stop = office, url, clock, stop
+        self.staffed = staffed  # counters with a window: real people press there
+        self.camera = camera  # a kiosk window scans QR images written here
         self.rng = random.Random(seed)
         self.threads: list[threading.Thread] = []
         self.links: list[Link] = []
@@ -62,7 +67,8 @@ class Hall:
         self._spawn(self.walk_ins)
         self._spawn(self.bookings)
         for cid in self.office.counters:
-            self._spawn(self.counter, cid)
+            if cid not in self.staffed:
+                self._spawn(self.counter, cid)
 
     def _spawn(self, target: Any, *args: Any) -> None:
         t = threading.Thread(target=target, args=args, daemon=True)
@@ -118,6 +124,14 @@ class Hall:
             wait = (when - self.clock()).total_seconds() / 60
             if wait > 0 and not self.sleep_minutes(wait):
                 return
+            if self.camera is not None:
+                import segno
+
+                # The citizen shows the QR code to the kiosk window's camera.
+                path = self.camera / f"{when:%H%M%S}-{len(token) % 97:02d}.png"
+                segno.make(token, error="m").save(str(path), scale=6, border=4)
+                self.note(f"kiosk window: booking QR shown ({when:%H:%M})")
+                continue
             reply = self.send(kiosk, "check_in", token=token)
             if reply and reply["ok"]:
                 t = reply["ticket"]
@@ -192,6 +206,41 @@ class TerminalView:
         self.link.stop()
 
 
+class Windows(dict):
+    """The demo's Kivy windows, each a child process: display, counters, kiosk."""
+
+    def values_flat(self) -> list[subprocess.Popen[bytes]]:
+        out: list[subprocess.Popen[bytes]] = []
+        for v in self.values():
+            out += v if isinstance(v, list) else [v]
+        return out
+
+
+def open_windows(office: OfficeConfig, url: str, opening: datetime, speed: float,
+                 data: Path) -> Windows:
+    """The board, two counter terminals and a kiosk, where there is a screen to show them."""
+    windows = Windows()
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return windows
+    from counter.app import open_windows as counter_windows
+    from display.launch import spawn as board
+
+    config = office.path.resolve()
+    if proc := board(config, url, start_at=opening, speed=speed, log=data / "display.log"):
+        windows["display"] = proc
+    if procs := counter_windows(config, url, ("1", "3")):
+        windows["counters"] = procs
+    camera = data / "camera"
+    shutil.rmtree(camera, ignore_errors=True)
+    camera.mkdir(parents=True)
+    with open(data / "kiosk.log", "ab") as log:
+        windows["kiosk"] = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "--config", str(config), "--kiosk", "k1",
+             "--broker", url, "--images", str(camera)], stdout=log, stderr=log,
+            cwd=Path(__file__).resolve().parent.parent)
+    return windows
+
+
 def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, view: bool) -> int:
     from broker_config.dev import DevBroker
     from dispatcher.run import serve
@@ -211,7 +260,10 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
     print(f"motcua demo: broker {broker.url}, database {office.storage}, "
           f"simulated day {opening:%A %d %B %Y} from {opening:%H:%M} at {speed:g}x", flush=True)
     service = serve(office, broker.url, clock)
-    hall = Hall(office, broker.url, clock, seed, stop)
+    windows = open_windows(office, broker.url, opening, speed, data)
+    staffed = ("1", "3") if windows.get("counters") else ()
+    hall = Hall(office, broker.url, clock, seed, stop, staffed,
+                data / "camera" if windows.get("kiosk") else None)
     hall.start()
     screen = TerminalView(office, broker.url, clock, hall)
     started = time.monotonic()
@@ -227,6 +279,13 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
         final = screen.render()
         hall.close()
         screen.close()
+        for proc in windows.values_flat():
+            proc.terminate()
+        for proc in windows.values_flat():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         service.stop()
         broker.stop()
     print("\n" + final if not view else "", flush=True)

@@ -152,7 +152,7 @@ def main() -> None:
                 Clock.schedule_interval(seen, 0.02)
             elif kind == "timed_key":
                 # Key down to the first frame that shows a change of `field`, for
-                # tests/counter/bench_keypress.py; the key goes from another thread so the
+                # bench/bench_counter_keypress.py; the key goes from another thread so the
                 # 20 ms of holding it does not block the frames being measured.
                 before = getattr(app.screen, op["field"])
                 t0 = time.perf_counter()

@@ -1,18 +1,19 @@
 """Keypad Enter to the called number on screen, through the real broker and dispatcher.
 
 Not a test (timings do not belong in tests): run it by hand,
-`.venv/bin/python tests/counter/bench_keypress.py [N]`, on a quiet machine.
+`.venv/bin/python bench/bench_counter_keypress.py [N]`, on a quiet machine.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from broker_config.dev import DevBroker  # noqa: E402
 from counter.keymap import DOUBLE_PRESS_S  # noqa: E402
@@ -52,4 +53,6 @@ def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("n", nargs="?", type=int, default=30, help="key presses (30)")
+    main(p.parse_args().n)

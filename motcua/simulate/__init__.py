@@ -1,0 +1,48 @@
+"""Peak-day simulator and capacity planner: seeded citizens and staff driving the real core."""
+
+from motcua.erlang import TARGET_MIN, Stats
+from motcua.model import Booking
+from motcua.simulate.arrivals import (
+    SIM_KEY,
+    SIM_KID,
+    Citizen,
+    booking_capacity,
+    busiest_hour,
+    citizens,
+    hour_segments,
+    open_spans,
+    sim_office,
+    slot_starts,
+    working_days,
+)
+from motcua.simulate.cli import main
+from motcua.simulate.day import (
+    REASONS,
+    DayResult,
+    DaySim,
+    Estimator,
+    Step,
+    Visit,
+    counted_wait,
+    tier_of,
+)
+from motcua.simulate.forward import forward_estimate
+from motcua.simulate.planner import BOOKING_TARGET_MIN, Plan, plan
+from motcua.simulate.profiles import (
+    DISTRIBUTIONS,
+    PROFILES,
+    START,
+    Profile,
+    SimulationError,
+    load_profile,
+)
+from motcua.simulate.stats import TIER_NAMES, TIERS, Run, describe, simulate
+
+__all__ = [
+    "BOOKING_TARGET_MIN", "DISTRIBUTIONS", "PROFILES", "REASONS", "SIM_KEY", "SIM_KID", "START",
+    "TARGET_MIN", "TIERS", "TIER_NAMES", "Booking", "Citizen", "DayResult", "DaySim",
+    "Estimator", "Plan", "Profile", "Run", "SimulationError", "Stats", "Step", "Visit",
+    "booking_capacity", "busiest_hour", "citizens", "counted_wait", "describe",
+    "forward_estimate", "hour_segments", "load_profile", "main", "open_spans", "plan",
+    "sim_office", "simulate", "slot_starts", "tier_of", "working_days",
+]

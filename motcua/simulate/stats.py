@@ -1,0 +1,123 @@
+"""Runs of simulated days and their figures: waits per tier, utilisation, estimate error."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from motcua import erlang
+from motcua.config import OfficeConfig
+from motcua.erlang import TARGET_MIN, Stats
+from motcua.simulate.arrivals import booking_capacity, busiest_hour, citizens, sim_office
+from motcua.simulate.day import DayResult, DaySim, Estimator, Visit
+from motcua.simulate.profiles import Profile
+
+TIERS = ("on_time", "late", "walk_in")
+TIER_NAMES = {"on_time": "booking, on time / hẹn đúng giờ", "late": "booking, late / hẹn trễ",
+              "walk_in": "walk-in / vãng lai", "all": "all / tất cả"}
+
+
+
+@dataclass
+class Run:
+    """Some working days under one policy and staffing."""
+
+    policy: str
+    office: OfficeConfig
+    days: list[DayResult]
+
+    def visits(self, tier: str | None = None, hour: int | None = None) -> list[Visit]:
+        return [v for d in self.days for v in d.visits if not v.left and v.wait is not None
+                and (tier is None or v.tier == tier) and (hour is None or v.issued.hour == hour)]
+
+    def stats(self, tier: str | None = None, hour: int | None = None) -> Stats:
+        return Stats.of([v.wait for v in self.visits(tier, hour) if v.wait is not None])
+
+    def utilisation(self) -> dict[str, float]:
+        return {cid: sum(d.busy[cid] for d in self.days) / sum(d.open_minutes for d in self.days)
+                for cid in self.office.counters}
+
+    def est_error(self, tier: str | None = None, alt: bool = False) -> tuple[float, float]:
+        """Mean absolute error and mean bias (estimate - real) of the printed wait, minutes."""
+        errs = []
+        for v in self.visits(tier):
+            assert v.called is not None
+            real = (v.called - v.issued).total_seconds() / 60
+            est = v.est_alt if alt else v.est
+            if est is not None:
+                errs.append(est - real)
+        if not errs:
+            return math.nan, math.nan
+        return sum(map(abs, errs)) / len(errs), sum(errs) / len(errs)
+
+
+def simulate(office: OfficeConfig, profile: Profile, days: list[date], seed: int,
+             policy: str = "motcua", estimator: Estimator | None = None,
+             repeat: bool = False) -> Run:
+    """Working days in a row, or with `repeat` the first (busiest) day again and again with
+    seeds seed, seed + 1, ..."""
+    office = sim_office(office)
+    draws = [(days[0], 0, seed + i) if repeat else (day, i, seed) for i, day in enumerate(days)]
+    return Run(policy, office, [
+        DaySim(office, day, citizens(office, profile, day, i, s), policy, estimator).run()
+        for day, i, s in draws])
+
+
+
+def _row(label: str, stats: list[Stats]) -> str:
+    cells = " |".join(f"{st.n:5d} {st.mean:6.1f} {st.p95:6.1f} {st.max:6.1f} {st.over:6.0%}"
+                      if st.n else f"{'-':>5} {'':27}" for st in stats)
+    return f"{label:<34}{cells}"
+
+
+def describe(runs: list[Run], profile: Profile) -> str:
+    """The figures of runs over the same citizens, side by side (the policy asked for first);
+    the wait estimates are measured under the motcua policy, the one they are made for."""
+    first = runs[0]
+    office, days = first.office, first.days
+    booking = sum(c.bookings for c in office.counters.values())
+    head = " |".join(f"{r.policy + ' policy':>34}" for r in runs)
+    lines = [f"Counters / quầy: {len(office.counters)}, {booking} take bookings; "
+             f"{', '.join(str(len(d.visits)) for d in days)} tickets on "
+             f"{', '.join(d.day.isoformat() for d in days)} (profile {profile.name}, slot "
+             f"capacity {booking_capacity(office)} bookings)",
+             f"Waiting, minutes (on-time bookings from their slot start)\n{'':34}{head}",
+             f"{'tier':<34}" + " |".join(f"{'n':>5} {'mean':>6} {'p95':>6} {'max':>6} {'>15m':>6}"
+                                         for _ in runs)]
+    for tier in (*TIERS, None):
+        lines.append(_row(TIER_NAMES[tier or "all"], [r.stats(tier) for r in runs]))
+    hour, rate = busiest_hour(office, profile, days[0].day)
+    lines.append(_row(f"issued {hour:02d}:00-{hour + 1:02d}:00 (busiest)",
+                      [r.stats(hour=hour) for r in runs]))
+    for r in runs:
+        u = r.utilisation()
+        lines.append(f"Utilisation / công suất quầy ({r.policy}, busy time / opening hours): "
+                     f"{sum(u.values()) / len(u):.0%} ("
+                     + ", ".join(f"{c}: {v:.0%}" for c, v in u.items()) + ")")
+    lines.append(f"Hall empty / hết khách: "
+                 f"{', '.join(d.last_close.strftime('%H:%M') for d in days)}; bookings "
+                 f"cancelled at close: {sum(d.cancelled for d in days)}; turned away (came "
+                 f"after hours): {sum(d.turned_away for d in days)}; gave up waiting: "
+                 f"{sum(v.left for d in days for v in d.visits)}")
+    mine = next((r for r in runs if r.policy == "motcua"), None)
+    for alt, name in ((False, "estimate.wait_minutes (on tickets now)"),
+                      (True, "simulate.forward_estimate (proposed)")):
+        if mine is None or (alt and not any(v.est_alt is not None for v in mine.visits())):
+            continue
+        mae, bias = mine.est_error(alt=alt)
+        per = ", ".join(f"{t} {mine.est_error(t, alt)[0]:.1f}" for t in TIERS)
+        lines.append(f"Wait estimate error, {name}: mean abs {mae:.1f} min, bias {bias:+.1f} "
+                     f"({per})")
+    load = rate * profile.service_minutes / 60
+    c = len(office.counters)
+    ref = (f"P(wait) {erlang.erlang_c(c, load):.0%}, mean wait "
+           f"{erlang.mean_wait(c, load, profile.service_minutes):.1f} min, p95 "
+           f"{erlang.wait_quantile(c, load, profile.service_minutes, 0.95):.1f} min, over 15 min "
+           f"{erlang.wait_over(c, load, profile.service_minutes, TARGET_MIN):.0%}"
+           if load < c else "overloaded: the queue grows without end")
+    lines.append(f"Erlang C at the busiest hour ({rate:.1f} tickets/h, {load:.1f} erlang, "
+                 f"{c} counters, {profile.service_minutes:g} min mean): {ref}; it asks for "
+                 f"{erlang.servers_for(load, profile.service_minutes, TARGET_MIN, 0.05)} "
+                 f"counters for 95% within 15 min")
+    return "\n".join(lines)

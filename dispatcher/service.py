@@ -34,6 +34,9 @@ from motcua.views import Snapshot, config_view, stamp
 
 log = logging.getLogger(__name__)
 
+# (change, topic or None for the log only, body, ticket number, counter id)
+LoggedEvent = tuple[str, str | None, bytes, str | None, str | None]
+
 STATE_REFRESH_S = 5.0  # tiers change with the clock alone (a booking window opens)
 STATE_MIN_GAP_S = 0.05  # under a burst, state goes out at most this often
 BATCH_MAX = 64  # commands waiting together share one commit (one fsync)
@@ -127,11 +130,7 @@ class Dispatcher:
                 protocol.error_reply(envelope.id, exc.code, exc.detail, **exc.extra))
         try:
             with self.store.transaction():  # a savepoint: this command, all or nothing
-                touched = self._apply(decision.facts)
-                snap = Snapshot(self.hall, self.office, now)
-                events = self._events(decision.facts, touched, snap)
-                for change, _topic, body, ticket, counter in events:
-                    self.store.append_event(self.hall.day, now, change, ticket, counter, body)
+                snap, events = self._record(decision.facts, now)
                 reply = encode(self._reply(envelope.id, decision, snap))
                 self.store.save_reply(role, device, envelope.id, envelope.type, now, reply)
         except StoreError:
@@ -152,6 +151,17 @@ class Dispatcher:
         body = encode(reply)
         self.store.save_reply(role, device, cmd_id, ctype, self.now(), body)
         return [Outgoing(reply_topic, body)]
+
+    def _record(self, facts: list[Fact], now: datetime
+                ) -> tuple[Snapshot, list[LoggedEvent]]:
+        """Apply facts to the hall and the tables, and log their events (inside a
+        transaction); the snapshot after them and the events to publish."""
+        touched = self._apply(facts)
+        snap = Snapshot(self.hall, self.office, now)
+        events = self._events(facts, touched, snap)
+        for change, _topic, body, ticket, counter in events:
+            self.store.append_event(self.hall.day, now, change, ticket, counter, body)
+        return snap, events
 
     def _apply(self, facts: list[Fact]) -> list[Ticket | None]:
         touched = []
@@ -174,10 +184,10 @@ class Dispatcher:
         return protocol.ok_reply(cmd_id, **fields)
 
     def _events(self, facts: list[Fact], touched: list[Ticket | None], snap: Snapshot
-                ) -> list[tuple[str, str | None, bytes, str | None, str | None]]:
+                ) -> list[LoggedEvent]:
         """(change, topic or None for the log only, body, ticket, counter) per fact."""
         o = self.office
-        out: list[tuple[str, str | None, bytes, str | None, str | None]] = []
+        out: list[LoggedEvent] = []
         for fact, ticket in zip(facts, touched, strict=True):
             at = stamp(getattr(fact, "at", None) or snap.now, o)
             change: str
@@ -233,12 +243,8 @@ class Dispatcher:
         out: list[Outgoing] = []
         if facts:
             with self.store.transaction():
-                touched = self._apply(facts)
-                snap = Snapshot(self.hall, self.office, now)
-                for change, t, body, number, cid in self._events(facts, touched, snap):
-                    self.store.append_event(self.hall.day, now, change, number, cid, body)
-                    if t:
-                        out.append(Outgoing(t, body))
+                _, events = self._record(facts, now)
+            out = [Outgoing(t, body) for _, t, body, _, _ in events if t]
         log.info("day %s closed, day %s begins", self.hall.day, today)
         self.hall = self.store.load_hall(self.office, today)
         return out

@@ -50,9 +50,7 @@ class Remote:
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         o = office.id
-        self.link = Link(broker_url, o, "counter", counter,
-                         username=office.broker.username, password=office.broker.password,
-                         ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+        self.link = Link.for_office(office, broker_url, "counter", counter,
                          persistent=True)
         self.requester = Requester(self.link, retry_every=RETRY_EVERY_S)
         self._routes = {

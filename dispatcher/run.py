@@ -24,9 +24,7 @@ def serve(office: OfficeConfig, broker_url: str, clock: Clock,
     dispatcher = Dispatcher(office, store, clock)
 
     def link(**hooks: Any) -> Link:
-        return Link(broker_url, office.id, "dispatcher", device,
-                    username=office.broker.username, password=office.broker.password,
-                    ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+        return Link.for_office(office, broker_url, "dispatcher", device,
                     clock=clock, **hooks)
 
     service = DispatcherService(dispatcher, link).start()

@@ -45,9 +45,7 @@ class Feed:
         self._lock = threading.Lock()
         self._inbox = Inbox()
         self._bad_logged: dict[str, float] = {}
-        self.link = Link(url, office.id, "display", device,
-                         username=office.broker.username, password=office.broker.password,
-                         ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+        self.link = Link.for_office(office, url, "display", device,
                          # a clean session: the retained state tells a reconnected board all it
                          # needs, and calls queued during a long outage would be stale noise
                          persistent=False, presence_detail=presence_detail)

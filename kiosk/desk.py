@@ -80,9 +80,7 @@ class Desk:
         self._jobs: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._busy = threading.Event()
         self._stop = threading.Event()
-        self.link = Link(broker_url, office.id, "kiosk", kiosk_id,
-                         username=office.broker.username, password=office.broker.password,
-                         ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+        self.link = Link.for_office(office, broker_url, "kiosk", kiosk_id,
                          presence_detail=self._presence, clock=self.clock,
                          on_connect=self.on_change)
         self.requester = Requester(self.link, retry_every=1.0)

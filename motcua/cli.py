@@ -93,9 +93,7 @@ def cmd_close_day(args: argparse.Namespace) -> int:
     from motcua.mqtt import Link, NoReply, Requester
 
     office = _load(args)
-    link = Link(_broker_url(args, office), office.id, "admin", args.device,
-                username=office.broker.username, password=office.broker.password,
-                ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
+    link = Link.for_office(office, _broker_url(args, office), "admin", args.device,
                 persistent=False).start()
     try:
         reply = Requester(link).request("close_day", timeout=args.timeout)

@@ -85,10 +85,7 @@ class Admin:
     """The booking tool on MQTT, as admin device `device`."""
 
     def __init__(self, office: OfficeConfig, url: str, device: str = "booking"):
-        self.link = Link(url, office.id, "admin", device, username=office.broker.username,
-                         password=office.broker.password,
-                         ca_file=str(office.broker.ca_file) if office.broker.ca_file else None,
-                         persistent=False).start()
+        self.link = Link.for_office(office, url, "admin", device, persistent=False).start()
         self.requester = Requester(self.link)
 
     def send(self, ctype: str, cmd_id: str | None = None, **fields: Any) -> dict[str, Any]:

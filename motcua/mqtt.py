@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from motcua import topics
+from motcua.config import OfficeConfig
 from motcua.protocol import VERSION, encode
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,14 @@ class Link:
         self.client.on_connect = self._connected
         self.client.on_disconnect = self._disconnected
         self.client.on_message = self._message
+
+    @classmethod
+    def for_office(cls, office: OfficeConfig, url: str, role: str, device: str,
+                   **options: Any) -> Link:
+        """A link for one of this office's devices, with the office file's broker account."""
+        b = office.broker
+        return cls(url, office.id, role, device, username=b.username, password=b.password,
+                   ca_file=str(b.ca_file) if b.ca_file else None, **options)
 
     # -- life cycle ---------------------------------------------------------------------
     def start(self, wait: float | None = 10.0) -> Link:

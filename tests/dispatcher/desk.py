@@ -8,6 +8,7 @@ from typing import Any
 
 from dispatcher.service import Dispatcher
 from dispatcher.store import Store
+from motcua import topics
 from motcua.clock import ManualClock
 
 
@@ -23,16 +24,21 @@ class Desk:
         self.d.store.close()
         self.d = Dispatcher(self.office, Store(self.office.storage), self.clock)
 
+    def close(self) -> None:
+        self.d.store.close()
+
     def raw(self, role: str, device: str, payload: bytes) -> list:
-        out = self.d.handle(f"motcua/demo/cmd/{role}/{device}", payload)
+        out = self.d.handle(topics.cmd(self.office.id, role, device), payload)
         self.published += [(o.topic, json.loads(o.payload)) for o in out]
         return out
 
     def send(self, role: str, device: str, ctype: str, cmd_id: str | None = None,
              **fields: Any) -> dict | None:
+        """The reply, or None when the dispatcher sent nothing (a device would retry)."""
         body = {"v": 1, "id": cmd_id or secrets.token_hex(8), "type": ctype, **fields}
         out = self.raw(role, device, json.dumps(body).encode())
         replies = [json.loads(o.payload) for o in out if "/reply/" in o.topic]
+        assert len(replies) <= 1
         return replies[0] if replies else None
 
     def ok(self, role: str, device: str, ctype: str, **fields: Any) -> dict:

@@ -4,35 +4,11 @@ what it holds in memory is exactly what its database holds (no partial state).""
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from dispatcher.service import Dispatcher
-from dispatcher.store import Store
-from motcua import topics
-from motcua.clock import ManualClock
-from motcua.config import OfficeConfig
-
-
-class Desk:
-    def __init__(self, office: OfficeConfig, clock: ManualClock):
-        self.office, self.clock = office, clock
-        self.d = Dispatcher(office, Store(office.storage), clock)
-
-    def send(self, role: str, device: str, ctype: str, cmd_id: str | None = None,
-             **fields: Any) -> dict[str, Any] | None:
-        """The reply, or None when the dispatcher sent nothing (a device would retry)."""
-        body = {"v": 1, "id": cmd_id or secrets.token_hex(8), "type": ctype, **fields}
-        out = self.d.handle(topics.cmd(self.office.id, role, device),
-                            json.dumps(body).encode())
-        replies = [json.loads(o.payload) for o in out if "/reply/" in o.topic]
-        assert len(replies) <= 1
-        return replies[0] if replies else None
-
-    def close(self) -> None:
-        self.d.store.close()
+from tests.dispatcher.desk import Desk
 
 
 def rows(db_path: Path, sql: str, *args: Any) -> list[tuple]:

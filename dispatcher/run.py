@@ -1,33 +1,134 @@
-"""Start a dispatcher on MQTT for one office: store, core, link, worker."""
+"""Start a dispatcher on MQTT for one office: store, core, link, worker — and only one.
+
+Two dispatchers on one office would hand out the same numbers. A second one is refused
+twice over: the OS lock on the database (same machine), and the broker (any machine): a
+dispatcher of this office that is alive republishes its presence every few seconds.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import secrets
+import socket
+from datetime import datetime
 from typing import Any
 
-from dispatcher.service import Dispatcher, DispatcherService
-from dispatcher.store import Store
+from dispatcher.service import HEARTBEAT_S, Dispatcher, DispatcherService
+from dispatcher.store import AlreadyRunning, Store, StoreError
+from motcua import topics
 from motcua.clock import Clock, GuardedClock, SystemClock
 from motcua.config import OfficeConfig
-from motcua.mqtt import Link
+from motcua.mqtt import Link, Seen, peek
 
 log = logging.getLogger(__name__)
 
 
+class DatabaseBehind(StoreError):
+    """The database holds fewer of today's tickets than the broker saw issued."""
+
+
 def serve(office: OfficeConfig, broker_url: str, clock: Clock,
-          device: str = "main") -> DispatcherService:
+          device: str = "main", accept_database: bool = False) -> DispatcherService:
     if isinstance(clock, SystemClock):
         clock = GuardedClock(clock, on_jump=lambda expected, wall: log.error(
             "the system clock jumped to %s (expected %s); going on from the expected time "
             "unless the new time holds for 10 minutes", wall, expected))
     store = Store(office.storage)
-    dispatcher = Dispatcher(office, store, clock)
+    try:
+        dispatcher = Dispatcher(office, store, clock)
+        identity = {"instance": secrets.token_hex(8), "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "since": datetime.now().astimezone().isoformat(timespec="seconds")}
+        check_alone(office, broker_url, dispatcher, accept_database)
+    except BaseException:
+        store.close()
+        raise
 
     def link(**hooks: Any) -> Link:
         return Link.for_office(office, broker_url, "dispatcher", device,
-                    clock=clock, **hooks)
+                               clock=clock, **hooks)
 
-    service = DispatcherService(dispatcher, link).start()
+    service = DispatcherService(dispatcher, link, identity).start()
     log.info("dispatcher for %s on %s, database %s, day %s", office.id, broker_url,
              office.storage, dispatcher.hall.day)
     return service
+
+
+def _detail(seen: Seen) -> dict[str, Any]:
+    try:
+        body = json.loads(seen.payload)
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    detail = body.get("detail") if isinstance(body.get("detail"), dict) else {}
+    return {"status": body.get("status"), **detail}
+
+
+def _dead_here(detail: dict[str, Any]) -> bool:
+    """A dispatcher said online from this machine, but its process is gone (kill -9)."""
+    if detail.get("host") != socket.gethostname() or not isinstance(detail.get("pid"), int):
+        return False
+    try:
+        os.kill(detail["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return detail["pid"] == os.getpid()
+
+
+def check_alone(office: OfficeConfig, url: str, dispatcher: Dispatcher,
+                accept_database: bool = False) -> None:
+    """Refuse to start when another dispatcher of this office is alive on the broker, or
+    when this database is behind what the broker last saw of today (deleted, replaced)."""
+    flt = topics.presence(office.id, "dispatcher", "+")
+    try:
+        retained = [s for s in peek(office, url, [flt, topics.state_board(office.id)], 0.3)
+                    if s.retained and s.payload]
+    except ConnectionError as exc:
+        log.warning("could not ask the broker whether another dispatcher runs (%s); "
+                    "going on: the database lock still keeps a second one out here", exc)
+        return
+    online = {s.topic: _detail(s) for s in retained
+              if s.topic != topics.state_board(office.id) and _detail(s).get("status") == "online"}
+    suspects = {t: d for t, d in online.items() if not _dead_here(d)}
+    if suspects:
+        # Alive means it speaks again within a heartbeat or two.
+        live = peek(office, url, [flt], HEARTBEAT_S * 2.5,
+                    until=lambda seen: any(not s.retained and s.topic in suspects
+                                           and _detail(s).get("status") == "online"
+                                           for s in seen))
+        alive = [s for s in live if not s.retained and s.topic in suspects
+                 and _detail(s).get("status") == "online"]
+        if alive:
+            d = _detail(alive[-1])
+            where = f"pid {d.get('pid', '?')} on {d.get('host', '?')}, since {d.get('since', '?')}"
+            raise AlreadyRunning(
+                f"Một bộ điều phối khác của đơn vị {office.id} đang chạy ({where}). Mỗi đơn vị "
+                f"chỉ chạy một bộ điều phối.\nAnother dispatcher of office {office.id} is "
+                f"running ({where}). An office runs one dispatcher only: stop the other one "
+                f"first.")
+    if accept_database:
+        return
+    hall = dispatcher.hall
+    for s in retained:
+        if s.topic != topics.state_board(office.id):
+            continue
+        try:
+            board = json.loads(s.payload)
+        except ValueError:
+            continue
+        seq = board.get("seq") if isinstance(board, dict) else None
+        if board.get("day") == hall.day.isoformat() and type(seq) is int and seq > hall.seq:
+            raise DatabaseBehind(
+                f"Cơ sở dữ liệu {office.storage} chỉ có {hall.seq} số của hôm nay, nhưng "
+                f"máy chủ MQTT đã thấy {seq} số được cấp: cơ sở dữ liệu đã bị xoá, thay thế "
+                f"hoặc khôi phục từ bản cũ. Khôi phục bản mới nhất; chỉ khi chắc chắn, chạy "
+                f"lại với --accept-database (số thứ tự có thể bị cấp trùng).\n"
+                f"The database {office.storage} holds {hall.seq} of today's tickets, but the "
+                f"broker saw {seq} issued: the database was deleted, replaced or restored "
+                f"from an older copy. Restore the latest one; only if you are sure, start "
+                f"with --accept-database (numbers may then be given twice).")

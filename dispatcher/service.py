@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from dispatcher.store import Store, StoreError
+from dispatcher.store import StorageUnavailable, Store
 from motcua import handlers, protocol, topics
 from motcua.clock import Clock
 from motcua.config import OfficeConfig
@@ -52,23 +53,35 @@ class Outgoing:
 class Dispatcher:
     """Commands to replies and events, one at a time; no MQTT in here, so tests call it."""
 
-    def __init__(self, office: OfficeConfig, store: Store, clock: Clock):
+    def __init__(self, office: OfficeConfig, store: Store, clock: Clock,
+                 ticks: Callable[[], float] = time.monotonic):
         self.office, self.store, self.clock = office, store, clock
         self.hall: Hall = store.load_hall(office, self._today(clock()))
         self._published: dict[str, bytes] = {}
         # After a restart, too, time does not go back behind the last ticket issued.
         self._last_now: datetime | None = max(
             (t.entry_at for t in self.hall.tickets.values()), default=None)
+        self._clock_held = False
+        self.ticks = ticks  # for the per-device limits: seconds that never jump
+        self._buckets: dict[tuple[str, str], list[float]] = {}
+        # None while the database works; what is wrong with it otherwise (said in presence).
+        self.storage_problem: str | None = None
+        self._lost = False  # the file was deleted or replaced: never written again
+        self.store.prune_commands(self.now() - timedelta(days=office.keep_command_days))
 
     def now(self) -> datetime:
         """The office clock, never going back: a clock set back would put new tickets
         before older ones. Time stands still until the clock catches up."""
         now = self.clock().astimezone(self.office.tz)
         if self._last_now is not None and now < self._last_now:
-            if (self._last_now - now).total_seconds() > 1:
-                log.warning("the clock went back from %s to %s; holding at %s",
-                            self._last_now, now, self._last_now)
+            if (self._last_now - now).total_seconds() > 1 and not self._clock_held:
+                self._clock_held = True  # said once, not at every reading
+                log.warning("the clock went back from %s to %s; holding at %s until it "
+                            "catches up", self._last_now, now, self._last_now)
             return self._last_now
+        if self._clock_held:
+            self._clock_held = False
+            log.info("the clock caught up at %s", now)
         self._last_now = now
         return now
 
@@ -82,20 +95,101 @@ class Dispatcher:
     def handle_batch(self, items: list[tuple[str, bytes]]) -> list[Outgoing]:
         """Commands in one durable commit (group commit), each in its own savepoint.
 
-        Nothing goes out before the commit: if it fails, the hall is rebuilt from the
-        database and no reply is sent, so devices retry the same ids later.
+        Each command fails alone: whatever goes wrong with one (its body, its handling, its
+        reply, its rows) rolls back its savepoint only, and it is answered `bad_request`.
+        Nothing goes out before the commit; if the storage itself fails, nothing is kept,
+        the hall is rebuilt from the database, and every command is answered
+        `storage_unavailable` (not remembered: the device's retry may succeed later).
         """
         day = self.hall.day
+        if self._lost or not self._storage_ok():
+            return self._unavailable(items)
         out: list[Outgoing] = []
         try:
             with self.store.transaction():
                 for topic, payload in items:
-                    out += self._handle_one(topic, payload)
-        except StoreError as exc:
-            log.error("%d command(s) not taken, no reply sent: %s", len(items), exc)
-            self.hall = self.store.load_hall(self.office, day)
-            return []
+                    out += self._isolated(topic, payload, day)
+        except StorageUnavailable as exc:
+            log.error("%d command(s) not taken: %s", len(items), exc)
+            self.storage_problem = str(exc)
+            self._rebuild(day)
+            return self._unavailable(items)
+        self.storage_problem = None
         return out
+
+    def _storage_ok(self) -> bool:
+        try:
+            self.store.check_file()
+        except StorageUnavailable as exc:
+            self._lost = True
+            self.storage_problem = str(exc)
+            log.error("%s: taking no more commands; restore the database from its backup "
+                      "and restart the dispatcher", exc)
+            return False
+        return True
+
+    def _rebuild(self, day: Any) -> None:
+        """The hall again from what the database holds (after a rollback)."""
+        try:
+            self.hall = self.store.load_hall(self.office, day)
+        except Exception as exc:  # the database cannot even be read: take nothing more
+            log.exception("cannot rebuild the hall from the database")
+            self._lost = True
+            self.storage_problem = f"cannot read the database: {exc}"
+
+    def _unavailable(self, items: list[tuple[str, bytes]]) -> list[Outgoing]:
+        out = []
+        for topic, payload in items:
+            where = topics.parse_cmd(topic)
+            cmd_id = protocol.read_id(payload)
+            if where is None or where[0] != self.office.id or cmd_id is None:
+                continue
+            body = encode(protocol.error_reply(cmd_id, "storage_unavailable"))
+            out.append(Outgoing(topics.reply(self.office.id, where[1], where[2]), body))
+        return out
+
+    def _isolated(self, topic: str, payload: bytes, day: Any) -> list[Outgoing]:
+        """One command in its own savepoint; any fault but the storage's stays with it."""
+        try:
+            with self.store.transaction():
+                return self._handle_one(topic, payload)
+        except StorageUnavailable:
+            raise
+        except Exception:
+            where = topics.parse_cmd(topic)
+            cmd_id = protocol.read_id(payload)
+            log.exception("a command on %s failed alone (id %s)", topic, cmd_id)
+            # Its savepoint is rolled back; memory goes back to what the database holds
+            # (this connection sees the batch so far).
+            self._rebuild(day)
+            if where is None or cmd_id is None:
+                return []
+            reply = encode(protocol.error_reply(
+                cmd_id, "bad_request", "this command could not be processed"))
+            try:
+                with self.store.transaction():
+                    self.store.save_reply(where[1], where[2], cmd_id, "invalid", self.now(),
+                                          reply)
+            except StorageUnavailable:
+                raise
+            except Exception:
+                log.exception("could not keep the reply to %s", cmd_id)
+            return [Outgoing(topics.reply(self.office.id, where[1], where[2]), reply)]
+
+    def _limited(self, role: str, device: str) -> float:
+        """0 when this device may send a command now, else seconds until it may (a token
+        bucket per device: `[limits]` of the office file)."""
+        rate, burst = self.office.limits.rate(role)
+        if rate <= 0 or burst <= 0:
+            return 0.0
+        now = self.ticks()
+        bucket = self._buckets.setdefault((role, device), [float(burst), now])
+        bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) * rate)
+        bucket[1] = now
+        if bucket[0] >= 1:
+            bucket[0] -= 1
+            return 0.0
+        return (1 - bucket[0]) / rate
 
     def _handle_one(self, topic: str, payload: bytes) -> list[Outgoing]:
         where = topics.parse_cmd(topic)
@@ -106,19 +200,23 @@ class Dispatcher:
         reply_topic = topics.reply(self.office.id, role, device)
         try:
             envelope = protocol.parse(role, payload)
+            cmd_id, rejected = envelope.id, None
         except protocol.Unreadable as exc:
             log.warning("dropped a command from %s/%s: %s", role, device, exc)
             return []
         except Rejected as exc:
-            cmd_id = exc.extra.pop("id")
-            stored = self.store.stored_reply(role, device, cmd_id)
-            if stored is not None:  # an id used before: its first reply, whatever came now
-                return [Outgoing(reply_topic, stored)]
-            return self._answer_only(role, device, cmd_id, "invalid", reply_topic,
-                                     protocol.error_reply(cmd_id, exc.code, exc.detail))
-        stored = self.store.stored_reply(role, device, envelope.id)
-        if stored is not None:
+            cmd_id, rejected = exc.extra.pop("id"), exc
+        stored = self.store.stored_reply(role, device, cmd_id)
+        if stored is not None:  # an id used before: its first reply, whatever came now
             return [Outgoing(reply_topic, stored)]
+        wait = self._limited(role, device)
+        if wait:
+            return [Outgoing(reply_topic, encode(protocol.error_reply(
+                cmd_id, "rate_limited", retry_after=round(wait, 1))))]
+        if rejected is not None:
+            return self._answer_only(role, device, cmd_id, "invalid", reply_topic,
+                                     protocol.error_reply(cmd_id, rejected.code,
+                                                          rejected.detail))
         now = self.now()
         out = self.roll_day(now)
         ctx = handlers.Context(self.office, now, role, device)
@@ -128,20 +226,10 @@ class Dispatcher:
             return out + self._answer_only(
                 role, device, envelope.id, envelope.type, reply_topic,
                 protocol.error_reply(envelope.id, exc.code, exc.detail, **exc.extra))
-        try:
-            with self.store.transaction():  # a savepoint: this command, all or nothing
-                snap, events = self._record(decision.facts, now)
-                reply = encode(self._reply(envelope.id, decision, snap))
-                self.store.save_reply(role, device, envelope.id, envelope.type, now, reply)
-        except StoreError:
-            raise
-        except Exception:
-            # A fault of ours must not leave half a command in memory: the savepoint is
-            # rolled back; rebuild from what the database holds (this connection sees the
-            # batch so far). No reply: the device's retry gets the same treatment, logged.
-            log.exception("command %s from %s/%s failed", envelope.id, role, device)
-            self.hall = self.store.load_hall(self.office, self.hall.day)
-            return out
+        snap, events = self._record(decision.facts, now)
+        # Encoded before the commit: nothing that cannot be sent is stored.
+        reply = encode(self._reply(envelope.id, decision, snap))
+        self.store.save_reply(role, device, envelope.id, envelope.type, now, reply)
         out.append(Outgoing(reply_topic, reply))
         out += [Outgoing(t, body) for _, t, body, _, _ in events if t]
         return out
@@ -242,11 +330,19 @@ class Dispatcher:
         facts += handlers.end_of_day(self.hall, now)
         out: list[Outgoing] = []
         if facts:
-            with self.store.transaction():
-                _, events = self._record(facts, now)
+            try:
+                with self.store.transaction():
+                    _, events = self._record(facts, now)
+            except Exception:
+                self._rebuild(self.hall.day)  # memory as the database has it: yesterday
+                raise
             out = [Outgoing(t, body) for _, t, body, _, _ in events if t]
         log.info("day %s closed, day %s begins", self.hall.day, today)
         self.hall = self.store.load_hall(self.office, today)
+        pruned = self.store.prune_commands(now - timedelta(days=self.office.keep_command_days))
+        if pruned:
+            log.info("forgot %d command replies older than %d days", pruned,
+                     self.office.keep_command_days)
         return out
 
     # -- retained state -----------------------------------------------------------------
@@ -269,25 +365,91 @@ class Dispatcher:
         return out
 
 
+class FairInbox:
+    """Commands waiting, one line per device, taken round-robin: a device's burst never
+    delays another device by more than one command; a line longer than `per_device`
+    loses its oldest commands (their devices retry)."""
+
+    def __init__(self, per_device: int):
+        self.per_device = per_device
+        self._lines: OrderedDict[str, deque[tuple[str, bytes]]] = OrderedDict()
+        self._cond = threading.Condition()
+        self._wake = False
+        self.dropped = 0
+
+    def put(self, topic: str, payload: bytes) -> None:
+        with self._cond:
+            line = self._lines.get(topic)
+            if line is None:
+                line = self._lines[topic] = deque()
+            if len(line) >= self.per_device:
+                line.popleft()
+                self.dropped += 1
+                if self.dropped % 100 == 1:
+                    log.warning("%s sends faster than it is served; %d command(s) dropped "
+                                "so far", topic, self.dropped)
+            line.append((topic, payload))
+            self._cond.notify()
+
+    def wake(self) -> None:
+        with self._cond:
+            self._wake = True
+            self._cond.notify()
+
+    def __len__(self) -> int:
+        with self._cond:
+            return sum(len(line) for line in self._lines.values())
+
+    def take(self, most: int, timeout: float) -> list[tuple[str, bytes]]:
+        """Up to `most` commands, one per device in turn; [] after `timeout` or a wake."""
+        with self._cond:
+            if not self._lines and not self._wake:
+                self._cond.wait(timeout)
+            self._wake = False
+            batch: list[tuple[str, bytes]] = []
+            while self._lines and len(batch) < most:
+                topic, line = next(iter(self._lines.items()))
+                batch.append(line.popleft())
+                del self._lines[topic]
+                if line:  # to the back of the ring
+                    self._lines[topic] = line
+            return batch
+
+
+HEARTBEAT_S = 2.0  # presence republished this often: a second dispatcher sees we are alive
+
+
 class DispatcherService:
     """The dispatcher on MQTT: one worker thread owns the hall; paho's thread only enqueues."""
 
-    def __init__(self, dispatcher: Dispatcher, link_factory: Any):
+    def __init__(self, dispatcher: Dispatcher, link_factory: Any,
+                 identity: dict[str, Any] | None = None):
         self.dispatcher = dispatcher
-        self.inbox: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self.identity = identity or {}
+        self.inbox = FairInbox(dispatcher.office.limits.queued_per_device)
         self._republish = threading.Event()
         self._stop = threading.Event()
         o = dispatcher.office.id
         self.link = link_factory(on_connect=self._on_connect, presence_detail=self._presence)
-        self.link.subscribe(topics.cmd_filter(o), lambda t, p: self.inbox.put((t, p)))
+        self.link.subscribe(topics.cmd_filter(o), self.inbox.put, on_retained=self._retained)
         self.worker = threading.Thread(target=self._run, name="dispatcher", daemon=True)
 
     def _presence(self) -> dict[str, Any]:
-        return {"day": self.dispatcher.hall.day.isoformat()}
+        d = self.dispatcher
+        return {**self.identity, "day": d.hall.day.isoformat(), "seq": d.hall.seq,
+                "storage": "ok" if d.storage_problem is None else "unavailable",
+                **({"problem": d.storage_problem[:300]} if d.storage_problem else {})}
+
+    def _retained(self, topic: str, payload: bytes) -> None:
+        """A command kept by the broker would come back at every reconnect: never run it,
+        clear it (an empty retained message removes it)."""
+        if payload:
+            log.warning("cleared a retained command on %s (commands are never retained)", topic)
+            self.link.publish(topic, b"", retain=True)
 
     def _on_connect(self) -> None:
         self._republish.set()
-        self.inbox.put(None)  # wake the worker: it republishes everything
+        self.inbox.wake()  # the worker republishes everything
 
     def start(self) -> DispatcherService:
         self.worker.start()
@@ -296,7 +458,7 @@ class DispatcherService:
 
     def stop(self) -> None:
         self._stop.set()
-        self.inbox.put(None)
+        self.inbox.wake()
         self.worker.join(5)
         self.link.stop()
 
@@ -306,25 +468,13 @@ class DispatcherService:
 
     def _run(self) -> None:
         d = self.dispatcher
-        last_state, pending = 0.0, False
+        last_state, pending, beat = 0.0, False, time.monotonic()
+        presence = self._presence()
         while not self._stop.is_set():
             wait = STATE_MIN_GAP_S - (time.monotonic() - last_state) if pending else 1.0
+            batch = self.inbox.take(BATCH_MAX, max(min(wait, HEARTBEAT_S), 0.001))
             try:
-                item = self.inbox.get(timeout=max(wait, 0.001))
-            except queue.Empty:
-                item = None
-            try:
-                if item is not None:
-                    batch = [item]
-                    while len(batch) < BATCH_MAX:
-                        try:
-                            more = self.inbox.get_nowait()
-                        except queue.Empty:
-                            break
-                        if more is None:
-                            self.inbox.put(None)
-                            break
-                        batch.append(more)
+                if batch:
                     self._publish(d.handle_batch(batch))
                     pending = True
                 since = time.monotonic() - last_state
@@ -336,5 +486,10 @@ class DispatcherService:
                     # A burst of commands is coalesced into one state update.
                     self._publish(d.roll_day(d.now()) + d.state())
                     last_state, pending = time.monotonic(), False
+                now_presence = self._presence()
+                if now_presence != presence or time.monotonic() - beat >= HEARTBEAT_S:
+                    presence, beat = now_presence, time.monotonic()
+                    if self.link.connected.is_set():
+                        self.link.publish_presence()
             except Exception:
                 log.exception("the dispatcher failed on a command; going on")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import socket
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import fields
@@ -18,6 +22,7 @@ from motcua.facts import (
     BookingMoved,
     DayClosed,
     Fact,
+    Issued,
     number_parts,
 )
 from motcua.model import (
@@ -60,10 +65,40 @@ CREATE INDEX IF NOT EXISTS events_day ON events (day, n);
 """
 SCHEMA_VERSION = "1"
 TICKET_FIELDS = tuple(f.name for f in fields(Ticket))
+TICKET_COLUMNS = ("seq, service, kind, status, priority, issued_at, entry_at, called_at, "
+                  "closed_at, counter, booking_id, booking_start, arrival, reason, body")
 
 
 class StoreError(Exception):
     """The database cannot be opened or written: said plainly, never half-applied."""
+
+
+class StorageUnavailable(StoreError):
+    """The storage itself failed (disk full, I/O error, file deleted or replaced): no
+    command can be taken until it is back. Other SQLite errors are one command's fault."""
+
+
+class AlreadyRunning(StoreError):
+    """Another dispatcher holds this database."""
+
+
+# SQLite primary result codes that say the storage, not the command, is at fault.
+STORAGE_CODES = {"SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN",
+                 "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_BUSY", "SQLITE_LOCKED",
+                 "SQLITE_PROTOCOL", "SQLITE_NOLFS", "SQLITE_PERM"}
+
+
+def storage_fault(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""  # e.g. SQLITE_IOERR_SHORT_READ
+    return "_".join(name.split("_")[:2]) in STORAGE_CODES
+
+
+def damaged(path: Path, what: str) -> StoreError:
+    return StoreError(
+        f"Cơ sở dữ liệu {path} bị hỏng ({what}). Hãy dừng bộ điều phối, khôi phục bản sao "
+        f"lưu gần nhất vào {path} rồi khởi động lại.\n"
+        f"The database {path} is damaged ({what}). Stop the dispatcher, restore the last "
+        f"backup to {path}, then start again.")
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -101,23 +136,72 @@ def ticket_from_json(text: str) -> Ticket:
 
 
 class Store:
-    def __init__(self, path: Path):
+    """One office's database, held by one dispatcher: an OS lock on `<db>.lock` keeps a
+    second one out, and the file is watched so a deleted or replaced database stops the
+    dispatcher instead of being written blind."""
+
+    def __init__(self, path: Path, lock: bool = True):
         self.path = path
         self._depth = 0
+        self._lock_fd: int | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if lock:
+                self._lock_fd = _take_lock(path)
+            self.created = not path.exists()
+            # Citizens' names live here: owner read-write, group read, others nothing
+            # (SQLite gives the -wal and -shm files the same mode).
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o640))
+            os.chmod(path, stat.S_IMODE(os.stat(path).st_mode) & 0o750)
+            _check_sidecars(path)
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            if not self.created:
+                rows = self.db.execute("PRAGMA quick_check").fetchall()
+                if rows != [("ok",)]:
+                    raise damaged(path, "; ".join(str(r[0]) for r in rows[:3]))
             self.db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before its reply leaves (0.3 ms here, measured).
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA busy_timeout=5000")
             self.db.executescript(SCHEMA)
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        except (sqlite3.Error, OSError) as exc:
+            self._identity = _identity(path)
+        except StoreError:
+            self._release_lock()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self._release_lock()
+            if getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+                raise damaged(path, str(exc)) from exc
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:
+            self._release_lock()
+            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def check_file(self) -> None:
+        """Raise StorageUnavailable when the database file is gone or another file now
+        stands at its path (the open connection would write on into the deleted file)."""
+        try:
+            now = _identity(self.path)
+        except OSError as exc:
+            raise StorageUnavailable(f"the database {self.path} is gone: {exc.strerror}"
+                                     ) from exc
+        if now != self._identity:
+            raise StorageUnavailable(f"the database {self.path} was replaced by another file")
+
+    def prune_commands(self, before: datetime) -> int:
+        """Forget replies older than `before` (ids are unique per device per day)."""
+        cur = self.db.execute("DELETE FROM commands WHERE at < ?", (before.isoformat(),))
+        return cur.rowcount
 
     def close(self) -> None:
         self.db.close()
+        self._release_lock()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -129,7 +213,7 @@ class Store:
             self.db.execute(f"SAVEPOINT {name}" if nested else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             self._depth -= 1
-            raise StoreError(f"cannot write {self.path}: {exc}") from exc
+            raise StorageUnavailable(f"cannot write {self.path}: {exc}") from exc
         try:
             yield
             self.db.execute(f"RELEASE {name}" if nested else "COMMIT")
@@ -140,9 +224,9 @@ class Store:
                     self.db.execute(f"RELEASE {name}")
                 else:
                     self.db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"cannot write {self.path}: {exc}") from exc
-            raise
+            if isinstance(exc, sqlite3.Error) and storage_fault(exc):
+                raise StorageUnavailable(f"cannot write {self.path}: {exc}") from exc
+            raise  # a constraint or a value: this command's fault, not the storage's
         finally:
             self._depth -= 1
 
@@ -159,14 +243,25 @@ class Store:
                         (role, device, cmd_id, at.isoformat(), ctype, reply.decode("utf-8")))
 
     # -- facts --------------------------------------------------------------------------
-    def save_ticket(self, day: date, t: Ticket) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO tickets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (day.isoformat(), t.number, t.seq, t.service, str(t.kind), str(t.status),
-             int(t.priority), _iso(t.issued_at), _iso(t.entry_at), _iso(t.called_at),
-             _iso(t.closed_at), t.counter, t.booking.id if t.booking else None,
-             _iso(t.booking.start) if t.booking else None,
-             str(t.arrival) if t.arrival else None, t.reason, ticket_to_json(t)))
+    def save_ticket(self, day: date, t: Ticket, new: bool = False) -> None:
+        """A new ticket is inserted (a number already given fails loudly, never overwrites);
+        a changed one is updated in place."""
+        values = (t.seq, t.service, str(t.kind), str(t.status), int(t.priority),
+                  _iso(t.issued_at), _iso(t.entry_at), _iso(t.called_at), _iso(t.closed_at),
+                  t.counter, t.booking.id if t.booking else None,
+                  _iso(t.booking.start) if t.booking else None,
+                  str(t.arrival) if t.arrival else None, t.reason, ticket_to_json(t))
+        if new:
+            self.db.execute(
+                f"INSERT INTO tickets (day, number, {TICKET_COLUMNS}) "
+                f"VALUES (?,?,{','.join('?' * len(values))})",
+                (day.isoformat(), t.number, *values))
+            return
+        cur = self.db.execute(
+            f"UPDATE tickets SET {', '.join(c + '=?' for c in TICKET_COLUMNS.split(', '))} "
+            "WHERE day=? AND number=?", (*values, day.isoformat(), t.number))
+        if cur.rowcount != 1:
+            raise sqlite3.IntegrityError(f"ticket {t.number} of {day} is not stored")
 
     def save_counter(self, day: date, c: CounterState) -> None:
         self.db.execute("INSERT OR REPLACE INTO counters VALUES (?,?,?,?,?)",
@@ -182,7 +277,7 @@ class Store:
     def record(self, hall: Hall, fact: Fact, ticket: Ticket | None) -> None:
         """Make the tables match the hall after `fact` (counters: see save_counters)."""
         if ticket is not None:
-            self.save_ticket(hall.day, ticket)
+            self.save_ticket(hall.day, ticket, new=isinstance(fact, Issued))
         match fact:
             case BookingCancelled(booking=b, at=at, reason=reason):
                 self.db.execute("UPDATE bookings SET status='cancelled', changed_at=?, "
@@ -248,3 +343,50 @@ class Store:
         hall.closed = self.db.execute("SELECT 1 FROM days WHERE day=? AND closed_at IS NOT NULL",
                                       (d,)).fetchone() is not None
         return hall
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _check_sidecars(path: Path) -> None:
+    """The -wal and -shm files SQLite maps into memory: a broken one would kill the process
+    with SIGBUS later, so say so now."""
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        try:
+            st = os.lstat(side)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            raise StoreError(f"{side} is not a regular file; move it away (the database "
+                             f"may need its last backup) / {side} không phải là tệp thường")
+        try:
+            with open(side, "r+b"):
+                pass
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write {side} ({exc.strerror}): give the dispatcher's user write "
+                f"access to it and to {path.parent} / không ghi được {side}") from exc
+
+
+def _take_lock(path: Path) -> int:
+    """An OS lock beside the database, released by the kernel when the process dies."""
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "unknown"
+        finally:
+            os.close(fd)
+        raise AlreadyRunning(
+            f"Một bộ điều phối khác đang dùng cơ sở dữ liệu {path} ({holder}). Mỗi đơn vị "
+            f"chỉ chạy một bộ điều phối.\n"
+            f"Another dispatcher is using the database {path} ({holder}). An office runs "
+            f"one dispatcher only: stop the other one first.") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+    return fd

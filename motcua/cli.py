@@ -57,13 +57,16 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     from dispatcher.run import serve
     from dispatcher.store import StoreError
 
+    import faulthandler
+
+    faulthandler.enable()  # a SIGBUS from a broken database mapping leaves a trace
     office = _load(args)
     stop = _on_signal()
     try:
-        service = serve(office, _broker_url(args, office), _clock(args, office))
+        service = serve(office, _broker_url(args, office), _clock(args, office),
+                        accept_database=args.accept_database)
     except StoreError as exc:
-        print(f"motcua dispatcher: không mở được cơ sở dữ liệu / cannot open the database:\n"
-              f"{exc}", file=sys.stderr)
+        print(f"motcua dispatcher: không khởi động / not started:\n{exc}", file=sys.stderr)
         return 1
     try:
         _wait(stop)
@@ -161,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = with_config(sub.add_parser("dispatcher", help="run the office's dispatcher"))
     d.add_argument("--start-at", help="run the office clock from this time (demos, tests)")
     d.add_argument("--speed", type=float, default=1.0, help="clock speed with --start-at")
+    d.add_argument("--accept-database", action="store_true",
+                   help="start even though the broker saw more of today's tickets than "
+                        "the database holds (after restoring an older backup on purpose)")
     d.set_defaults(func=cmd_dispatcher)
 
     b = sub.add_parser("broker", help="run Mosquitto with the development config; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -78,6 +79,26 @@ class KioskConfig:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How many commands a device may send: a token bucket per device (0: no limit).
+
+    A kiosk serves people, each taking a ticket in ten seconds or more: tens a minute,
+    never thousands. The admin tools (booking imports) are not limited."""
+    kiosk_per_minute: int = 30
+    kiosk_burst: int = 10
+    counter_per_minute: int = 120
+    counter_burst: int = 20
+    queued_per_device: int = 200  # commands held for one device before the oldest are dropped
+
+    def rate(self, role: str) -> tuple[float, int]:
+        """(commands per second, burst) for a role; (0, 0) when unlimited."""
+        per_minute, burst = {"kiosk": (self.kiosk_per_minute, self.kiosk_burst),
+                             "counter": (self.counter_per_minute, self.counter_burst)
+                             }.get(role, (0, 0))
+        return per_minute / 60.0, burst
+
+
+@dataclass(frozen=True)
 class OfficeConfig:
     path: Path
     id: str
@@ -94,6 +115,8 @@ class OfficeConfig:
     kiosk: KioskConfig
     printer: PrinterConfig
     display: DisplayConfig
+    limits: Limits = Limits()
+    keep_command_days: int = 30  # replies kept for retries and audits, then pruned
 
     def booking_counters(self, service: str) -> list[Counter]:
         return [c for c in self.counters.values() if c.bookings and service in c.services]
@@ -262,6 +285,20 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
 
     s = _table(r, data, "storage")
     storage = file_path(r.get(s, "storage", "path", str, f"var/{office_id or 'office'}.sqlite3"))
+    keep_days = r.get(s, "storage", "keep_command_days", int, 30)
+    if not 1 <= keep_days <= 3660:
+        r.fail("storage", 0, "keep_command_days", "must be between 1 and 3660 days")
+
+    lt = _table(r, data, "limits")
+    limit_values = {}
+    for f in dataclasses.fields(Limits):
+        value = r.get(lt, "limits", f.name, int, f.default)
+        if not 0 <= value <= 100_000:
+            r.fail("limits", 0, f.name, "must be between 0 and 100000")
+        limit_values[f.name] = value
+    if limit_values["queued_per_device"] < 1:
+        r.fail("limits", 0, "queued_per_device", "must be at least 1")
+    limits = Limits(**limit_values)
 
     services: dict[str, Service] = {}
     raw_services = data.get("services", [])
@@ -395,4 +432,5 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
     return OfficeConfig(path=path, id=office_id, name=name, tz=tz, days=frozenset(days),
                         hours=tuple(hours), closures=frozenset(closures), broker=broker,
                         storage=storage, booking=rules, services=services, counters=counters,
-                        kiosk=kiosk, printer=printer, display=display)
+                        kiosk=kiosk, printer=printer, display=display, limits=limits,
+                        keep_command_days=keep_days)

@@ -21,6 +21,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from motcua import topics
 from motcua.config import OfficeConfig
@@ -79,7 +80,7 @@ class Link:
         self.on_connect_hook = on_connect
         self.clock = clock or (lambda: datetime.now().astimezone())
         self.connected = threading.Event()
-        self._handlers: list[tuple[str, Handler]] = []
+        self._handlers: list[tuple[str, Handler, Handler | None]] = []
         self._lock = threading.Lock()
         self._stopping = False
         self.client = paho.Client(CallbackAPIVersion.VERSION2,
@@ -137,9 +138,9 @@ class Link:
             log.error("broker refused the connection: %s", reason)
             return
         with self._lock:
-            filters = sorted({f for f, _ in self._handlers})
-        for f in filters:
-            client.subscribe(f, qos=1)
+            filters = sorted({(f, r is not None) for f, _, r in self._handlers})
+        for f, apart in filters:
+            client.subscribe(f, options=_options(apart))
         self.publish_presence()
         if self.on_connect_hook:
             try:
@@ -161,18 +162,25 @@ class Link:
                                            "detail": detail}, retain=True)
 
     # -- messages -----------------------------------------------------------------------
-    def subscribe(self, topic_filter: str, handler: Handler) -> None:
+    def subscribe(self, topic_filter: str, handler: Handler,
+                  on_retained: Handler | None = None) -> None:
+        """`handler(topic, payload)` for each message; with `on_retained`, messages the
+        broker kept (retained) go there instead, never to `handler`."""
         with self._lock:
-            self._handlers.append((topic_filter, handler))
+            self._handlers.append((topic_filter, handler, on_retained))
         if self.connected.is_set():
-            self.client.subscribe(topic_filter, qos=1)
+            self.client.subscribe(topic_filter, options=_options(on_retained is not None))
 
     def _message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         with self._lock:
-            handlers = [h for f, h in self._handlers if paho.topic_matches_sub(f, msg.topic)]
-        for handler in handlers:
+            handlers = [(h, r) for f, h, r in self._handlers
+                        if paho.topic_matches_sub(f, msg.topic)]
+        for handler, on_retained in handlers:
             try:
-                handler(msg.topic, bytes(msg.payload))
+                if msg.retain and on_retained is not None:
+                    on_retained(msg.topic, bytes(msg.payload))
+                else:
+                    handler(msg.topic, bytes(msg.payload))
             except Exception:
                 log.exception("handler for %s failed", msg.topic)
 
@@ -180,6 +188,69 @@ class Link:
                 qos: int = 1) -> paho.MQTTMessageInfo:
         payload = message if isinstance(message, bytes) else encode(message)
         return self.client.publish(topic, payload, qos=qos, retain=retain)
+
+
+def _options(retain_apart: bool) -> SubscribeOptions:
+    # retainAsPublished: the retain flag arrives as the sender set it, even live, so a
+    # retained command is told apart from a live one.
+    return SubscribeOptions(qos=1, retainAsPublished=retain_apart)
+
+
+@dataclass(frozen=True)
+class Seen:
+    topic: str
+    payload: bytes
+    retained: bool
+    after_s: float  # seconds after subscribing
+
+
+def peek(office: OfficeConfig, url: str, topic_filters: list[str], seconds: float,
+         until: Callable[[list[Seen]], bool] | None = None) -> list[Seen]:
+    """What the broker holds and sends on `topic_filters` for `seconds` (or until
+    `until(seen)`), from a throwaway connection with the office's broker account."""
+    address = BrokerAddress.parse(url)
+    client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5,
+                         client_id=f"motcua-probe-{secrets.token_hex(6)}")
+    b = office.broker
+    if b.username:
+        client.username_pw_set(b.username, b.password)
+    if address.tls:
+        client.tls_set(ca_certs=str(b.ca_file) if b.ca_file else None,
+                       tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    seen: list[Seen] = []
+    done, subscribed = threading.Event(), threading.Event()
+    started = [0.0]
+
+    def connected(c: paho.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
+        if not reason.is_failure:
+            c.subscribe([(f, _options(True)) for f in topic_filters])
+
+    def suback(c: paho.Client, u: Any, mid: Any, codes: Any, p: Any) -> None:
+        started[0] = time.monotonic()
+        subscribed.set()
+
+    def message(c: paho.Client, u: Any, msg: paho.MQTTMessage) -> None:
+        seen.append(Seen(msg.topic, bytes(msg.payload), bool(msg.retain),
+                         time.monotonic() - started[0]))
+        if until and until(seen):
+            done.set()
+
+    client.on_connect, client.on_subscribe, client.on_message = connected, suback, message
+    client.on_socket_open = _no_delay
+    try:
+        client.connect(address.host, address.port, keepalive=15)
+    except OSError as exc:
+        raise ConnectionError(f"no broker at {address.host}:{address.port}: {exc}") from exc
+    client.loop_start()
+    try:
+        if not subscribed.wait(5):
+            raise ConnectionError(f"the broker at {address.host}:{address.port} did not "
+                                  "accept the connection")
+        done.wait(seconds)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return list(seen)
 
 
 class NoReply(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,7 +42,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_booking": ("Không tìm thấy lịch hẹn này.", "No such booking."),
     "booking_exists": ("Mã lịch hẹn đã được dùng cho lịch hẹn khác.",
                        "This booking id is already used by another booking."),
+    # Transient: not remembered under the command id, so a later retry may succeed.
+    "rate_limited": ("Thiết bị gửi quá nhiều yêu cầu. Vui lòng chờ một chút rồi thử lại, "
+                     "hoặc hỏi cán bộ tại quầy.",
+                     "This device sent too many requests. Please wait a moment and try "
+                     "again, or ask at a counter."),
+    "storage_unavailable": ("Hệ thống tạm thời không ghi nhận được yêu cầu. Vui lòng hỏi cán "
+                            "bộ tại quầy.",
+                            "The system cannot record requests right now. Please ask at a "
+                            "counter."),
 }
+TRANSIENT = frozenset({"rate_limited", "storage_unavailable"})
 
 
 class Rejected(Exception):
@@ -143,6 +154,22 @@ Command = (WalkIn | CheckIn | Next | Recall | Done | NoShow | Call | Transfer | 
 BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
+CODE_RE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _code(body: dict, name: str, limit: int, required: bool = True) -> str | None:
+    """A service, counter or ticket code: exactly as written, no spaces around it."""
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise Rejected("bad_request", f"'{name}' must be a string")
+    if not value or len(value) > limit or not CODE_RE.fullmatch(value):
+        raise Rejected("bad_request",
+                       f"'{name}' must be 1-{limit} of A-Z a-z 0-9 _ - with no spaces")
+    return value
+
+
 def _text(body: dict, name: str, required: bool = True, limit: int = MAX_TEXT) -> str | None:
     value = body.get(name)
     if value is None and not required:
@@ -159,7 +186,7 @@ def _text(body: dict, name: str, required: bool = True, limit: int = MAX_TEXT) -
 
 PARSERS: dict[str, dict[str, Any]] = {
     "kiosk": {
-        "walk_in": lambda b: WalkIn(_text(b, "service", limit=8) or "", _flag(b, "priority")),
+        "walk_in": lambda b: WalkIn(_code(b, "service", 8) or "", _flag(b, "priority")),
         "check_in": lambda b: CheckIn(_text(b, "token", limit=4096) or ""),
     },
     "counter": {
@@ -167,7 +194,7 @@ PARSERS: dict[str, dict[str, Any]] = {
         "recall": lambda b: Recall(),
         "done": lambda b: Done(),
         "no_show": lambda b: NoShow(),
-        "call": lambda b: Call((_text(b, "ticket", limit=12) or "").upper()),
+        "call": lambda b: Call(_code(b, "ticket", 12) or ""),
         "transfer": lambda b: _transfer(b),
         "refuse": lambda b: Refuse(_text(b, "reason") or "", _text(b, "guidance", False)),
         "pause": lambda b: Pause(),
@@ -224,8 +251,8 @@ def _flag(body: dict, name: str) -> bool:
 
 
 def _transfer(body: dict) -> Transfer:
-    service = _text(body, "service", False, limit=8)
-    counter = _text(body, "counter", False, limit=32)
+    service = _code(body, "service", 8, required=False)
+    counter = _code(body, "counter", 32, required=False)
     if (service is None) == (counter is None):
         raise Rejected("bad_request", "give exactly one of 'service' or 'counter'")
     return Transfer(service, counter)
@@ -242,22 +269,94 @@ class Unreadable(Exception):
     """A command whose id cannot be read: dropped and logged, never answered."""
 
 
-def parse(role: str, payload: bytes) -> Envelope:
-    """Parse one command; raise Unreadable (no id) or Rejected with the id attached."""
+class _Bad:
+    """A JSON value that no command may hold (huge integer, non-finite number)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+
+def _int(text: str) -> int | _Bad:
+    return int(text) if len(text.lstrip("-")) <= 18 else _Bad("an integer of over 18 digits")
+
+
+def _float(text: str) -> float | _Bad:
+    if len(text) > 40:
+        return _Bad("a number of over 40 characters")
+    value = float(text)
+    return value if math.isfinite(value) else _Bad(f"a number out of range ({text[:20]})")
+
+
+def _constant(name: str) -> _Bad:
+    return _Bad(f"{name}, which is not JSON")
+
+
+def _problem(body: Any) -> str | None:
+    """What in a parsed command cannot be taken: a bad number or text that is not Unicode
+    (a lone surrogate such as \\ud800 cannot be stored nor sent back). None when clean."""
+    stack: list[tuple[str, Any]] = [("", body)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, _Bad):
+            return f"'{where}' is {value.what}"
+        if isinstance(value, str):
+            if not _unicode(value):
+                return f"'{where}' holds text that is not valid Unicode"
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if not _unicode(k):
+                    return f"a key under '{where}' is not valid Unicode"
+                stack.append((f"{where}.{k}" if where else k, v))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
+    return None
+
+
+def _unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def read_id(payload: bytes) -> str | None:
+    """The command id of a payload, if it has a readable one (for replies to a failed batch)."""
+    try:
+        return parse_body(payload)[0]
+    except Unreadable:
+        return None
+
+
+def parse_body(payload: bytes) -> tuple[str, dict[str, Any]]:
+    """(id, body) of a command, or Unreadable when no id can be read."""
     if len(payload) > MAX_COMMAND_BYTES:
         raise Unreadable(f"{len(payload)} bytes, over the {MAX_COMMAND_BYTES}-byte limit")
     try:
-        body = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise Unreadable(f"not JSON: {exc}") from exc
+        body = json.loads(payload.decode("utf-8"), parse_int=_int, parse_float=_float,
+                          parse_constant=_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError too
+        raise Unreadable(f"not JSON: {str(exc)[:200]}") from exc
     if not isinstance(body, dict):
         raise Unreadable("not a JSON object")
     cmd_id = body.get("id")
     if not isinstance(cmd_id, str) or not CMD_ID_RE.fullmatch(cmd_id):
-        raise Unreadable(f"no readable id: {str(cmd_id)[:80]!r}")
+        shown = cmd_id.encode("utf-8", "backslashreplace").decode() if isinstance(
+            cmd_id, str) else type(cmd_id).__name__
+        raise Unreadable(f"no readable id: {shown[:80]!r}")
+    return cmd_id, body
+
+
+def parse(role: str, payload: bytes) -> Envelope:
+    """Parse one command; raise Unreadable (no id) or Rejected with the id attached."""
+    cmd_id, body = parse_body(payload)
     try:
-        if body.get("v") != VERSION:
-            raise Rejected("bad_request", f"'v' must be {VERSION}")
+        problem = _problem(body)
+        if problem:
+            raise Rejected("bad_request", problem)
+        v = body.get("v")
+        if type(v) is not int or v != VERSION:  # true is not 1
+            raise Rejected("bad_request", f"'v' must be the integer {VERSION}")
         ctype = body.get("type")
         parser = PARSERS.get(role, {}).get(ctype) if isinstance(ctype, str) else None
         if parser is None:
@@ -286,4 +385,6 @@ def error_reply(cmd_id: str, code: str, detail: str = "", *, message: tuple[str,
 
 
 def encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Strict JSON in UTF-8: raises (ValueError, UnicodeEncodeError) on what cannot be sent."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False).encode("utf-8")

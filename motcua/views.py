@@ -73,7 +73,7 @@ class Snapshot:
                                                        self.counts)}
                    for code in office.services}
         return {"v": VERSION, "office": office.id, "at": stamp(self.now, office),
-                "day": hall.day.isoformat(), "closed": hall.closed,
+                "day": hall.day.isoformat(), "seq": hall.seq, "closed": hall.closed,
                 "serving": serving, "recent": recent, "waiting": waiting}
 
     def order(self) -> dict[str, Any]:

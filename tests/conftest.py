@@ -29,9 +29,17 @@ def at(hhmm: str, day: datetime = DAY) -> datetime:
     return day.replace(hour=int(h), minute=int(m))
 
 
-def write_office(folder: Path, **replace: str) -> Path:
+# Tests drive devices far faster than people can: no per-device limits, except in the
+# tests of the limits themselves (limits=DEFAULT_LIMITS keeps the office defaults).
+NO_LIMITS = "[limits]\nkiosk_per_minute = 0\ncounter_per_minute = 0\n"
+DEFAULT_LIMITS = ""
+
+
+def write_office(folder: Path, limits: str = NO_LIMITS, **replace: str) -> Path:
     """The demo office file in `folder`, its paths made absolute and the store inside it."""
     text = EXAMPLE.read_text(encoding="utf-8")
+    start, end = text.index("[limits]"), text.index("[booking]\n")
+    text = text[:start] + limits + "\n" + text[end:]
     # Tests list their own devices (a TOML table cannot be given twice).
     text = text[:text.index("[devices]")] + text[text.index("[kiosk]"):]
     text = text.replace('"keys/demo-portal.pub.pem"', f'"{ROOT}/examples/keys/demo-portal.pub.pem"')

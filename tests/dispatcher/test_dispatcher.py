@@ -172,7 +172,8 @@ def test_a_new_day_closes_the_old_one_and_numbers_start_again(desk: Desk) -> Non
 def test_a_store_that_cannot_write_changes_nothing(desk: Desk, tmp_path: Path) -> None:
     desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.d.store.db.execute("PRAGMA query_only = ON")  # as a read-only or full disk would
-    assert desk.send("kiosk", "k1", "walk_in", cmd_id="retry-me-1", service="A") is None
+    reply = desk.send("kiosk", "k1", "walk_in", cmd_id="retry-me-1", service="A")
+    assert reply and reply["error"]["code"] == "storage_unavailable"  # said, not silent
     assert set(desk.d.hall.tickets) == {"A001"}
     desk.d.store.db.execute("PRAGMA query_only = OFF")
     assert desk.send("kiosk", "k1", "walk_in", cmd_id="retry-me-1",
@@ -233,8 +234,9 @@ def test_a_batch_commits_once_and_a_failed_batch_leaves_nothing(desk: Desk) -> N
     assert [r["ticket"]["number"] for r in replies] == ["A001", "A001", "A001"]
     assert replies[0] == replies[1] and replies[2]["ticket"]["status"] == "serving"
     desk.d.store.db.execute("PRAGMA query_only = ON")
-    assert desk.d.handle_batch([(kiosk, cmd("batch-0003", "walk_in", service="A")),
-                                (counter, cmd("batch-0004", "next"))]) == []
+    out = desk.d.handle_batch([(kiosk, cmd("batch-0003", "walk_in", service="A")),
+                               (counter, cmd("batch-0004", "next"))])
+    assert [json.loads(o.payload)["error"]["code"] for o in out] == ["storage_unavailable"] * 2
     desk.d.store.db.execute("PRAGMA query_only = OFF")
     assert set(desk.d.hall.tickets) == {"A001"}
     assert desk.d.hall.counters["1"].current == "A001"

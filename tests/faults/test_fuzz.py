@@ -151,7 +151,7 @@ def test_fuzz_in_process(tmp_path: Path, portal_key: Any) -> None:
     assert not tally.unexpected, tally.unexpected[:5]
     assert tally.owed > N_IN_PROCESS // 3
     # What the dispatcher holds is what the database rebuilds.
-    again = Store(office.storage).load_hall(office, d.hall.day)
+    again = Store(office.storage, lock=False).load_hall(office, d.hall.day)  # an audit
     assert {n: t.status for n, t in again.tickets.items()} == \
         {n: t.status for n, t in d.hall.tickets.items()}
     assert rows(office.storage, "PRAGMA integrity_check") == [("ok",)]

@@ -61,7 +61,17 @@ def read_only(*paths: Path) -> Iterator[None]:
         subprocess.run(["chattr", "-i", *map(str, paths)], capture_output=True, timeout=30)
 
 
-def test_read_only_database_no_reply_no_partial_state_then_recovery(
+def unavailable(reply: dict | None) -> bool:
+    """The device is told plainly that nothing was recorded (and may retry the same id)."""
+    assert reply is not None, "a storage fault must be answered, not left silent"
+    if reply["ok"]:
+        return False
+    assert reply["error"]["code"] == "storage_unavailable", reply
+    assert reply["error"]["message"] and reply["error"]["message_en"]
+    return True
+
+
+def test_read_only_database_said_no_partial_state_then_recovery(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = tmp_path / "db"
     folder.mkdir()
@@ -72,9 +82,9 @@ def test_read_only_database_no_reply_no_partial_state_then_recovery(
     assert desk.send("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A002"
     with read_only(folder / "office.sqlite3", folder / "office.sqlite3-wal"):
         with caplog.at_level(logging.ERROR):
-            assert desk.send("kiosk", "k1", "walk_in", "ro-walk-in-1", service="B") is None
-            assert desk.send("counter", "1", "next", "ro-next-1") is None
-        assert "no reply sent" in caplog.text, caplog.text
+            assert unavailable(desk.send("kiosk", "k1", "walk_in", "ro-walk-in-1", service="B"))
+            assert unavailable(desk.send("counter", "1", "next", "ro-next-1"))
+        assert "not taken" in caplog.text, caplog.text
         assert set(desk.d.hall.tickets) == {"A001", "A002"}
         assert desk.d.hall.counters["1"].current is None
         memory_matches_disk(desk)
@@ -89,7 +99,7 @@ def test_read_only_database_no_reply_no_partial_state_then_recovery(
     desk.close()
 
 
-def test_disk_full_no_reply_no_partial_state_then_recovery(
+def test_disk_full_said_no_partial_state_then_recovery(
         desk: Desk, disk: Path, caplog: pytest.LogCaptureFixture) -> None:
     desk.send("kiosk", "k1", "walk_in", service="A")
     filler = disk / "filler"
@@ -110,16 +120,16 @@ def test_disk_full_no_reply_no_partial_state_then_recovery(
             reply = desk.send("kiosk", "k1", "walk_in", f"full-{i:04d}", service="A",
                               priority=i % 2 == 0)
             memory_matches_disk(desk)
-            if reply is None:
+            if unavailable(reply):
                 failed = i
                 break
             numbers.append(reply["ticket"]["number"])
     assert failed is not None, "the disk never filled up"
     print(f"disk full after {failed} walk-ins")
-    assert "no reply sent" in caplog.text and "full" in caplog.text
+    assert "not taken" in caplog.text and "full" in caplog.text
     # The counter's call fails too, and leaves the counter as it was.
     with caplog.at_level(logging.ERROR):
-        assert desk.send("counter", "2", "next", "full-next") is None
+        assert unavailable(desk.send("counter", "2", "next", "full-next"))
     assert desk.d.hall.counters["2"].current is None
     memory_matches_disk(desk)
     os.unlink(filler)

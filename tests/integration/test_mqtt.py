@@ -104,7 +104,8 @@ def test_retries_with_one_id_make_one_ticket(hall) -> None:  # type: ignore[no-u
 def test_presence_and_last_will(hall, broker) -> None:  # type: ignore[no-untyped-def]
     watch = hall["watch"]
     online = watch.wait_for("/presence/dispatcher/main")
-    assert online["status"] == "online" and online["detail"] == {"day": "2026-11-25"}
+    assert online["status"] == "online" and online["detail"]["day"] == "2026-11-25"
+    assert online["detail"]["storage"] == "ok" and online["detail"]["pid"] > 0
     watch.clear()
     hall["proc"].kill()
     # The broker sends the last-will once it notices the dead connection (keepalive 15 s).

@@ -96,13 +96,16 @@ def check_alone(office: OfficeConfig, url: str, dispatcher: Dispatcher,
               if s.topic != topics.state_board(office.id) and _detail(s).get("status") == "online"}
     suspects = {t: d for t, d in online.items() if not _dead_here(d)}
     if suspects:
-        # Alive means it speaks again within a heartbeat or two.
-        live = peek(office, url, [flt], HEARTBEAT_S * 2.5,
-                    until=lambda seen: any(not s.retained and s.topic in suspects
-                                           and _detail(s).get("status") == "online"
-                                           for s in seen))
-        alive = [s for s in live if not s.retained and s.topic in suspects
-                 and _detail(s).get("status") == "online"]
+        # Alive means it speaks again within a heartbeat or two: a presence other than
+        # the one the broker kept (retained messages keep their flag here, so compare).
+        kept = {s.topic: s.payload for s in retained}
+
+        def fresh(seen: list[Seen]) -> list[Seen]:
+            return [s for s in seen if s.topic in suspects and s.payload != kept[s.topic]
+                    and _detail(s).get("status") == "online"]
+
+        live = peek(office, url, [flt], HEARTBEAT_S * 2.5, until=lambda seen: bool(fresh(seen)))
+        alive = fresh(live)
         if alive:
             d = _detail(alive[-1])
             where = f"pid {d.get('pid', '?')} on {d.get('host', '?')}, since {d.get('since', '?')}"

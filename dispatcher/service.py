@@ -164,7 +164,7 @@ class Dispatcher:
             self._rebuild(day)
             if where is None or cmd_id is None:
                 return []
-            reply = encode(protocol.error_reply(
+            reply = protocol.encode(protocol.error_reply(  # ids are ASCII: always encodable
                 cmd_id, "bad_request", "this command could not be processed"))
             try:
                 with self.store.transaction():

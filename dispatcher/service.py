@@ -41,6 +41,7 @@ LoggedEvent = tuple[str, str | None, bytes, str | None, str | None]
 STATE_REFRESH_S = 5.0  # tiers change with the clock alone (a booking window opens)
 STATE_MIN_GAP_S = 0.05  # under a burst, state goes out at most this often
 BATCH_MAX = 64  # commands waiting together share one commit (one fsync)
+STATE_SHARE = 5.0  # the gap between state updates: at least 5x the time one takes
 
 
 @dataclass(frozen=True)
@@ -469,23 +470,26 @@ class DispatcherService:
     def _run(self) -> None:
         d = self.dispatcher
         last_state, pending, beat = 0.0, False, time.monotonic()
+        gap = STATE_MIN_GAP_S
         presence = self._presence()
         while not self._stop.is_set():
-            wait = STATE_MIN_GAP_S - (time.monotonic() - last_state) if pending else 1.0
+            wait = gap - (time.monotonic() - last_state) if pending else 1.0
             batch = self.inbox.take(BATCH_MAX, max(min(wait, HEARTBEAT_S), 0.001))
             try:
                 if batch:
                     self._publish(d.handle_batch(batch))
                     pending = True
                 since = time.monotonic() - last_state
-                if self._republish.is_set():
+                force = self._republish.is_set()
+                if force or (pending and since >= gap) or since > STATE_REFRESH_S:
+                    # A burst of commands is coalesced into one state update; with a long
+                    # queue the state costs more, so it goes out less often: at most a
+                    # fifth of the worker's time, whatever the queue (commands first).
                     self._republish.clear()
-                    self._publish(d.state(force=True))
+                    t0 = time.monotonic()
+                    self._publish((d.roll_day(d.now()) if not force else []) + d.state(force))
                     last_state, pending = time.monotonic(), False
-                elif (pending and since >= STATE_MIN_GAP_S) or since > STATE_REFRESH_S:
-                    # A burst of commands is coalesced into one state update.
-                    self._publish(d.roll_day(d.now()) + d.state())
-                    last_state, pending = time.monotonic(), False
+                    gap = max(STATE_MIN_GAP_S, STATE_SHARE * (last_state - t0))
                 now_presence = self._presence()
                 if now_presence != presence or time.monotonic() - beat >= HEARTBEAT_S:
                     presence, beat = now_presence, time.monotonic()

@@ -54,10 +54,10 @@ def _wait(stop: threading.Event) -> None:
 
 
 def cmd_dispatcher(args: argparse.Namespace) -> int:
+    import faulthandler
+
     from dispatcher.run import serve
     from dispatcher.store import StoreError
-
-    import faulthandler
 
     faulthandler.enable()  # a SIGBUS from a broken database mapping leaves a trace
     office = _load(args)

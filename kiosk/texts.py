@@ -140,6 +140,18 @@ NOTICES: dict[str, Notice] = {
         ("Chưa lấy được số. Yêu cầu của bạn được giữ nguyên: thử lại sẽ không tạo số mới.",
          "No number yet. Your request is kept: trying again never makes a second number."),
         ("Chạm \"Thử lại\", hoặc hỏi cán bộ hướng dẫn.", "Touch \"Try again\", or ask staff.")),
+    "rate_limited": Notice(
+        ("Vui lòng chờ một chút", "Please wait a moment"),
+        ("Máy đang nhận quá nhiều yêu cầu nên chưa cấp số.",
+         "This kiosk has had too many requests, so no number was issued."),
+        ("Chờ khoảng một phút rồi chạm lại, hoặc hỏi cán bộ tại quầy.",
+         "Wait about a minute and touch again, or ask at a counter.")),
+    "storage_unavailable": Notice(
+        ("Tạm thời chưa cấp được số", "No numbers for the moment"),
+        ("Hệ thống đang gặp sự cố và chưa ghi nhận được yêu cầu. Chưa có số nào được cấp.",
+         "The system has a problem and could not record your request. No number was "
+         "issued."),
+        ("Vui lòng hỏi cán bộ tại quầy.", "Please ask at a counter.")),
     "unknown_service": Notice(
         ("Dịch vụ không có tại đây", "This service is not offered here"),
         ("Đơn vị này không nhận dịch vụ của lịch hẹn.",

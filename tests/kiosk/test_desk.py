@@ -137,3 +137,24 @@ def test_presence_tells_the_printer_state(hall, broker) -> None:  # type: ignore
         watch.close()
     last = watch.last("/presence/kiosk/k1")
     assert last is not None and last["status"] == "offline", json.dumps(last)
+
+
+def test_a_kiosk_over_its_limit_says_so_plainly(broker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.texts import notice
+    from motcua import config
+    from tests.conftest import DEFAULT_LIMITS, write_office
+
+    office = config.load(write_office(tmp_path, limits=DEFAULT_LIMITS))
+    service = serve(office, broker.url, ShiftedClock(at("08:00")))
+    desk, _ = make_desk(office, broker.url)
+    try:
+        outcomes = [desk.run(Action("walk_in", {"service": "A"})) for _ in range(12)]
+        assert [o.ok for o in outcomes[:10]] == [True] * 10
+        assert outcomes[-1].code == "rate_limited" and not outcomes[-1].printed
+        title, body, todo = notice("rate_limited", "vi")
+        assert title == "Vui lòng chờ một chút" and "hỏi cán bộ" in todo
+        assert notice("rate_limited", "en")[0] == "Please wait a moment"
+        assert "No number was issued" in notice("storage_unavailable", "en")[1]
+    finally:
+        desk.stop()
+        service.stop()

@@ -12,7 +12,8 @@ from motcua.clock import ManualClock
 from tests.conftest import ROOT, at
 from tests.dispatcher.desk import Desk
 
-DOCS = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("protocol*.md")))
+DOCS = "\n".join(p.read_text(encoding="utf-8")
+                 for p in sorted((ROOT / "docs").glob("protocol*.md")))
 FENCED = re.findall(r"```[a-z]*\n(.*?)```", DOCS, re.S)
 SPANS = re.findall(r"`([^`\n]+)`", re.sub(r"```[a-z]*\n.*?```", "", DOCS, flags=re.S))
 # A name counts as written when it stands in code: a `span` or a fenced example.

@@ -226,3 +226,4 @@ def test_old_command_ids_are_pruned(tmp_path: Path) -> None:
     later = Desk(office, desk.clock)
     assert later.d.store.db.execute("SELECT count(*) FROM commands").fetchone() == (0,)
     later.close()
+

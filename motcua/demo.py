@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
@@ -241,6 +242,24 @@ def open_windows(office: OfficeConfig, url: str, opening: datetime, speed: float
     return windows
 
 
+DEMO_MARK = ".motcua-demo"
+
+
+def demo_folder(office: OfficeConfig) -> Path:
+    """A folder of the demo's own, emptied at every start (an empty day, an empty broker):
+    `$MOTCUA_DEMO_DIR` or the temporary folder. Only a folder the demo made is emptied."""
+    base = Path(os.environ.get("MOTCUA_DEMO_DIR") or tempfile.gettempdir())
+    data = base / f"motcua-demo-{office.id}"
+    if data.exists():
+        if not (data / DEMO_MARK).exists():
+            raise SystemExit(f"motcua demo: {data} exists and is not a demo folder; "
+                             f"set MOTCUA_DEMO_DIR / {data} không phải thư mục demo")
+        shutil.rmtree(data)
+    data.mkdir(parents=True, mode=0o750)
+    (data / DEMO_MARK).write_text("made by motcua demo; emptied at every demo start\n")
+    return data
+
+
 def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, view: bool) -> int:
     from broker_config.dev import DevBroker
     from dispatcher.run import serve
@@ -250,11 +269,11 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    data = office.storage.parent
-    for f in data.glob(office.storage.name + "*"):
-        f.unlink()  # every demo starts with an empty day
+    data = demo_folder(office)
     broker = DevBroker(data / "broker").start()
-    office = dataclasses.replace(office, broker=dataclasses.replace(office.broker, url=broker.url))
+    # The demo's own database and broker, never the ones the office file names.
+    office = dataclasses.replace(office, storage=data / "office.sqlite3",
+                                 broker=dataclasses.replace(office.broker, url=broker.url))
     opening = calendar.next_opening(office, datetime.now(office.tz).replace(hour=0, minute=0))
     clock = ShiftedClock(opening, speed)
     print(f"motcua demo: broker {broker.url}, database {office.storage}, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -13,21 +14,26 @@ from tests.conftest import ROOT, motcua_command, write_office
 
 def test_demo_runs_an_office_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     office = write_office(tmp_path)
+    real_db = tmp_path / "office.sqlite3"  # the office's own database: never touched
+    real_db.write_bytes(b"an office's real day")
+    demo_dir = tmp_path / "demo-here"
     proc = subprocess.Popen([*motcua_command(), "demo", "--config", str(office),
                              "--speed", "120"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "MOTCUA_DEMO_DIR": str(demo_dir)})
     time.sleep(8)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "ĐANG PHỤC VỤ / SERVING" in out and "Quầy 1" in out
     assert "motcua demo stopped" in out
-    db = sqlite3.connect(tmp_path / "office.sqlite3")
+    assert real_db.read_bytes() == b"an office's real day"
+    db = sqlite3.connect(demo_dir / "motcua-demo-demo" / "office.sqlite3")
     kinds = dict(db.execute("SELECT kind, count(*) FROM tickets GROUP BY kind").fetchall())
     assert kinds.get("walk_in", 0) > 0 and kinds.get("booking", 0) > 0
     assert db.execute("SELECT count(*) FROM events WHERE change='called'").fetchone()[0] > 0
     # Nothing left running: the broker's port is free again.
-    assert subprocess.run(["pgrep", "-f", str(tmp_path / "broker")],
+    assert subprocess.run(["pgrep", "-f", str(demo_dir)],
                           capture_output=True).returncode == 1
 
 

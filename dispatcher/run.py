@@ -63,8 +63,8 @@ def _detail(seen: Seen) -> dict[str, Any]:
         return {}
     if not isinstance(body, dict):
         return {}
-    detail = body.get("detail") if isinstance(body.get("detail"), dict) else {}
-    return {"status": body.get("status"), **detail}
+    detail = body.get("detail")
+    return {"status": body.get("status"), **(detail if isinstance(detail, dict) else {})}
 
 
 def _dead_here(detail: dict[str, Any]) -> bool:

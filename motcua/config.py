@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -208,6 +209,45 @@ def load(path: str | Path) -> OfficeConfig:
     return _build(path, text, data)
 
 
+# Every table and key an office file may hold (`[booking.keys]` holds kids of its own).
+KNOWN: dict[str, tuple[str, ...]] = {
+    "office": ("id", "name", "timezone", "days", "hours", "closures"),
+    "broker": ("url", "username", "password_file", "ca_file"),
+    "storage": ("path", "keep_command_days"),
+    "limits": tuple(f.name for f in dataclasses.fields(Limits)),
+    "booking": ("ticket_prefix", "grace_minutes", "call_ahead_minutes", "slot_minutes",
+                "lead_working_days", "mean_service_minutes", "feedback_service", "keys"),
+    "services": ("code", "prefix", "name", "name_en"),
+    "counters": ("id", "name", "services", "bookings"),
+    "devices": ("kiosks", "displays", "admins"),
+    "kiosk": ("priority_button", "languages", "camera"),
+    "printer": ("kind", "usb", "network", "serial", "file", "width_px", "profile"),
+    "display": ("voice", "chime", "rows", "volume", "notices"),
+}
+
+
+def _unknown(r: _Reader, data: dict[str, Any]) -> None:
+    """A key or table the office file does not know is a mistake (a typo would otherwise
+    fall back to a default in silence): named, with the likely intended one."""
+    def hint(name: str, known: Any) -> str:
+        close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+        return f"; did you mean {close[0]}?" if close else ""
+
+    for table, value in data.items():
+        if table not in KNOWN:
+            line = r.loc.tables.get((table, 0), 1)
+            r.problems.append(f"{r.path}:{line}: [{table}]: unknown table"
+                              f"{hint(table, KNOWN)}")
+            continue
+        rows = value if isinstance(value, list) else [value]
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict):
+                continue
+            for key in row:
+                if key not in KNOWN[table]:
+                    r.fail(table, i, key, f"unknown key{hint(key, KNOWN[table])}")
+
+
 def _table(r: _Reader, data: dict[str, Any], name: str, required: bool = False) -> dict:
     value = data.get(name, {} if not required else None)
     if value is None:
@@ -222,6 +262,7 @@ def _table(r: _Reader, data: dict[str, Any], name: str, required: bool = False) 
 def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
     r = _Reader(path, text)
     base = path.parent
+    _unknown(r, data)
 
     def file_path(value: str) -> Path:
         p = Path(value)
@@ -245,6 +286,8 @@ def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
             r.fail("office", 0, "days", f"{d!r} is not one of {', '.join(WEEKDAYS)}")
         else:
             days.add(WEEKDAYS.index(d))
+    if not days_raw:
+        r.fail("office", 0, "days", "an office is open on at least one day")
     hours: list[tuple[time, time]] = []
     for span in r.get(o, "office", "hours", list, [["07:30", "11:30"], ["13:00", "16:30"]]):
         if not (isinstance(span, list) and len(span) == 2

@@ -11,7 +11,7 @@ APT_PACKAGES := mosquitto mosquitto-clients libzbar0 xvfb xauth espeak-ng sox \
 APT_PROBES := /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/mosquitto_passwd /usr/bin/Xvfb \
 	/usr/bin/espeak-ng /usr/bin/sox
 
-.PHONY: demo test lint bench system venv clean
+.PHONY: demo test lint bench system venv clean lock
 
 demo: system venv
 	$(VENV)/bin/motcua demo --config examples/office.toml
@@ -41,11 +41,17 @@ system:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
+
+# After changing dependencies in pyproject.toml: the exact versions, for every machine.
+lock: venv
+	$(PY) -m pip install -q --upgrade -e '.[dev]'
+	{ echo "# Exact versions CI and a fresh machine install (pip -c): regenerate with make lock."; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v '^motcua'; } > requirements.lock
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

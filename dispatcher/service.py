@@ -68,7 +68,20 @@ class Dispatcher:
         # None while the database works; what is wrong with it otherwise (said in presence).
         self.storage_problem: str | None = None
         self._lost = False  # the file was deleted or replaced: never written again
-        self.store.prune_commands(self.now() - timedelta(days=office.keep_command_days))
+        self._prune(self.now())
+
+    def _prune(self, now: datetime) -> None:
+        """Forget command replies older than `keep_command_days` (a flood of distinct ids
+        must not grow the disk without end)."""
+        try:
+            pruned = self.store.prune_commands(
+                now - timedelta(days=self.office.keep_command_days))
+        except Exception as exc:  # a read-only disk: said, and tried again tomorrow
+            log.warning("could not forget old command replies: %s", exc)
+            return
+        if pruned:
+            log.info("forgot %d command replies older than %d days", pruned,
+                     self.office.keep_command_days)
 
     def now(self) -> datetime:
         """The office clock, never going back: a clock set back would put new tickets
@@ -340,10 +353,7 @@ class Dispatcher:
             out = [Outgoing(t, body) for _, t, body, _, _ in events if t]
         log.info("day %s closed, day %s begins", self.hall.day, today)
         self.hall = self.store.load_hall(self.office, today)
-        pruned = self.store.prune_commands(now - timedelta(days=self.office.keep_command_days))
-        if pruned:
-            log.info("forgot %d command replies older than %d days", pruned,
-                     self.office.keep_command_days)
+        self._prune(now)
         return out
 
     # -- retained state -----------------------------------------------------------------

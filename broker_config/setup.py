@@ -40,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SERVER_ROLES = ("dispatcher", "admin")  # run on the broker's own machine, over loopback
+# max_connections of each listener, and the open-file limit recommended for the broker
+# (mosquitto.prod.conf explains them). Loopback and TLS with Mosquitto's own files stay
+# below the stock 1024, so a flood of the TLS listener never shuts out the loopback one
+# (Mosquitto 2.0 does not enforce the websockets listener's).
+MAX_CONNECTIONS = {"loopback": 100, "tls": 500, "ws": 200}
+NOFILE = 65536
+DROP_IN = Path("mosquitto.service.d") / "motcua.conf"
 
 
 @dataclass
@@ -141,13 +148,29 @@ def _render_conf(office: config.OfficeConfig, out: Path, s: dict[str, Any]) -> s
     if s["ws_port"]:
         ws = ("\n# Browser boards: MQTT over secure websockets (wss://host:port/), the same "
               f"accounts and ACL.\nlistener {s['ws_port']}{' ' + s['bind'] if s['bind'] else ''}"
-              f"\nprotocol websockets\nuse_username_as_clientid true\n{tls}\n")
+              f"\nmax_connections {MAX_CONNECTIONS['ws']}\nprotocol websockets\n"
+              f"use_username_as_clientid true\n{tls}\n")
     text = string.Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         office=office.id, office_name=office.name, out=o, port=s["port"],
         tls_port=s["tls_port"], bind=f" {s['bind']}" if s["bind"] else "",
         data_dir=Path(s["data_dir"]).resolve(), user=s["user"], client_certs=client,
-        websockets=ws)
+        websockets=ws, max_loopback=MAX_CONNECTIONS["loopback"], max_tls=MAX_CONNECTIONS["tls"],
+        max_ws=(f"{MAX_CONNECTIONS['ws']} (not enforced by Mosquitto 2.0, below)"
+                if s["ws_port"] else "none (--ws-port 0)"), nofile=NOFILE)
     return text
+
+
+def _render_drop_in(office: config.OfficeConfig, out: Path) -> str:
+    o = out.resolve()
+    return (f"# systemd drop-in for the Mosquitto of motcua office {office.id} ({office.name}).\n"
+            "# Written by `motcua broker setup`. Mosquitto needs an open file per connection;\n"
+            "# systemd gives services 1024 unless told otherwise. Install it with\n"
+            f"#   install -D -m 644 {o / DROP_IN} \\\n"
+            f"#       /etc/systemd/system/{DROP_IN}\n"
+            "#   systemctl daemon-reload && systemctl restart mosquitto\n"
+            "# and check: grep 'open files' /proc/$(pidof mosquitto)/limits\n"
+            "[Service]\n"
+            f"LimitNOFILE={NOFILE}\n")
 
 
 def setup(office_file: Path, out: Path, remove: list[str] | None = None,
@@ -234,6 +257,8 @@ def setup(office_file: Path, out: Path, remove: list[str] | None = None,
     (out / "conf.d").mkdir(exist_ok=True)
     (out / "mosquitto.conf").write_text(_render_conf(office, out, s),
                                         encoding="utf-8")
+    (out / DROP_IN).parent.mkdir(exist_ok=True)
+    (out / DROP_IN).write_text(_render_drop_in(office, out), encoding="utf-8")
     (out / "bridge.conf.example").write_text(bridge.render(
         office.id, "mqtts://central.example.vn:8883", "CENTRAL-PASSWORD",
         "/etc/motcua/central-ca.crt"), encoding="utf-8")
@@ -293,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(f"\nBroker: mosquitto -c {out}/mosquitto.conf  (after a re-run: kill -HUP <pid>)\n"
+          f"Open files: install {out}/{DROP_IN} as /etc/systemd/system/{DROP_IN}\n"
+          f"  (LimitNOFILE={NOFILE}), then systemctl daemon-reload.\n"
           f"Devices: copy {out}/devices/<account>/ to each device, as its broker.toml says.\n"
           f"Bridge to a central cluster: see {out}/bridge.conf.example.")
     return 0

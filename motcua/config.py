@@ -236,7 +236,7 @@ def _unknown(r: _Reader, data: dict[str, Any]) -> None:
     for table, value in data.items():
         if table not in KNOWN:
             line = r.loc.tables.get((table, 0), 1)
-            r.problems.append(f"{r.path}:{line}: [{table}]: unknown table"
+            r.problems.append(f"{r.path}:{line}: [{table}]: unknown table (bảng lạ)"
                               f"{hint(table, KNOWN)}")
             continue
         rows = value if isinstance(value, list) else [value]
@@ -245,7 +245,7 @@ def _unknown(r: _Reader, data: dict[str, Any]) -> None:
                 continue
             for key in row:
                 if key not in KNOWN[table]:
-                    r.fail(table, i, key, f"unknown key{hint(key, KNOWN[table])}")
+                    r.fail(table, i, key, f"unknown key (khóa lạ){hint(key, KNOWN[table])}")
 
 
 def _table(r: _Reader, data: dict[str, Any], name: str, required: bool = False) -> dict:

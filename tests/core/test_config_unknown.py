@@ -23,20 +23,21 @@ def line_of(path: Path, text: str) -> int:
 def test_a_misspelt_key_is_named_with_its_line_and_the_likely_key(tmp_path: Path) -> None:
     text = problems(tmp_path, **{"slot_minutes = 30": "slot_minute = 30"})
     office = tmp_path / "office.toml"
-    assert (f"{office}:{line_of(office, 'slot_minute = 30')}: booking.slot_minute: unknown key; "
+    where = f"{office}:{line_of(office, 'slot_minute = 30')}"
+    assert (f"{where}: booking.slot_minute: unknown key (khóa lạ); "
             "did you mean slot_minutes?") in text
 
 
 def test_an_unknown_table_is_named(tmp_path: Path) -> None:
     text = problems(tmp_path, **{"[printer]": "[printr]"})
     office = tmp_path / "office.toml"
-    assert f"{office}:{line_of(office, '[printr]')}: [printr]: unknown table; did you mean " \
-           "printer?" in text
+    where = f"{office}:{line_of(office, '[printr]')}"
+    assert f"{where}: [printr]: unknown table (bảng lạ); did you mean printer?" in text
 
 
 def test_unknown_keys_in_arrays_of_tables(tmp_path: Path) -> None:
     text = problems(tmp_path, **{'id = "2"\n': 'id = "2"\nbooking = true\n'})
-    assert "counters[1].booking: unknown key; did you mean bookings?" in text
+    assert "counters[1].booking: unknown key (khóa lạ); did you mean bookings?" in text
 
 
 def test_a_key_with_no_near_match_has_no_guess(tmp_path: Path) -> None:

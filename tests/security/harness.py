@@ -79,16 +79,25 @@ def make_secured(folder: Path, devices: str = DEVICES, *extra: str) -> Secured:
 
 
 class Mosquitto:
-    """Mosquitto on a given config file: start, kill -9, reload (SIGHUP)."""
+    """Mosquitto on a given config file: start, kill -9, reload (SIGHUP). `nofile`: its limit
+    of open files (RLIMIT_NOFILE), e.g. the 1024 systemd gives a service by default."""
 
-    def __init__(self, conf: Path, port: int, log: Path):
-        self.conf, self.port, self.log = conf, port, log
+    def __init__(self, conf: Path, port: int, log: Path, nofile: int | None = None):
+        self.conf, self.port, self.log, self.nofile = conf, port, log, nofile
         self.proc: subprocess.Popen[bytes] | None = None
 
+    def open_files(self) -> int:
+        assert self.proc
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
     def start(self, timeout: float = 10.0) -> Mosquitto:
+        command = [mosquitto_binary(), "-c", str(self.conf)]
+        if self.nofile is not None:  # soft and hard, as a service gets them; exec keeps the pid
+            command = ["/bin/sh", "-c", 'ulimit -n "$0" && exec "$@"', str(self.nofile),
+                       *command]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf)], stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -119,8 +128,9 @@ class Mosquitto:
         time.sleep(0.5)  # mosquitto applies a reload on its next loop
 
 
-def start_broker(s: Secured) -> Mosquitto:
-    return Mosquitto(s.out / "mosquitto.conf", s.tls_port, s.folder / "mosquitto.log").start()
+def start_broker(s: Secured, nofile: int | None = None) -> Mosquitto:
+    return Mosquitto(s.out / "mosquitto.conf", s.tls_port, s.folder / "mosquitto.log",
+                     nofile).start()
 
 
 class SecureDevice:

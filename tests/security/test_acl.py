@@ -4,12 +4,17 @@ works through its own account, and nobody speaks for another or forges what the 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from motcua import topics
+from tests.conftest import ROOT, motcua_command
+from tests.integration.devices import START
 from tests.security.conftest import SecuredHall
 from tests.security.harness import NOT_AUTHORIZED, Probe
 
@@ -168,3 +173,23 @@ def test_browser_boards_read_state_over_secure_websockets(hall: SecuredHall) -> 
     assert board.received and board.received[0][2]  # the retained board, at once
     assert board.publish(topics.state_board(OFFICE), b"{}") == NOT_AUTHORIZED
     board.close()
+
+
+def test_a_second_dispatcher_on_the_secured_broker_is_refused(
+        hall: SecuredHall, tmp_path: Path) -> None:
+    """On the production config too: the second one looks under a client id of its own,
+    sees the first one alive and refuses; the first one is not knocked off meanwhile."""
+    office = hall.s.device_office("dispatcher-main")
+    text = office.read_text(encoding="utf-8")
+    second = tmp_path / "second.toml"
+    second.write_text(text.replace(str(hall.db), str(tmp_path / "second.sqlite3")),
+                      encoding="utf-8")
+    assert str(tmp_path / "second.sqlite3") in second.read_text(encoding="utf-8")
+    done = subprocess.run(
+        [*motcua_command(), "dispatcher", "--config", str(second), "--broker",
+         f"mqtt://127.0.0.1:{hall.s.port}", "--start-at", START], cwd=ROOT,
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 1, done.stderr
+    assert "Another dispatcher of office" in done.stderr
+    k1 = hall.device("kiosk", "k1")
+    assert k1.send("walk_in", service="A")["ok"]

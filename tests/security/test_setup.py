@@ -153,7 +153,7 @@ def test_remove_now_warns_while_still_listed_and_a_rerun_reissues(tmp_path: Path
     ('[devices]\nkiosks = "k1"\n', "phải là danh sách", "must be a list"),
     ('[devices]\nkiosks = ["K 1"]\n', "phải gồm 1-32 ký tự", "must be 1-32 of a-z"),
     ('[devices]\nkiosks = ["k1", "k1"]\n', "khai báo hai lần", "listed twice"),
-    ('[devices]\nprinters = ["p1"]\n', "khóa lạ", "unknown keys"),
+    ('[devices]\nprinters = ["p1"]\n', "khóa lạ", "unknown key"),
 ])
 def test_a_bad_devices_table_is_refused_in_two_languages(tmp_path: Path, devices: str, vi: str,
                                                           en: str, capsys) -> None:  # type: ignore[no-untyped-def]

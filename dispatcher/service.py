@@ -122,7 +122,7 @@ class Dispatcher:
         try:
             with self.store.transaction():
                 for topic, payload in items:
-                    out += self._isolated(topic, payload, day)
+                    out += self._isolated(topic, payload)
         except StorageUnavailable as exc:
             log.error("%d command(s) not taken: %s", len(items), exc)
             self.storage_problem = str(exc)
@@ -162,8 +162,9 @@ class Dispatcher:
             out.append(Outgoing(topics.reply(self.office.id, where[1], where[2]), body))
         return out
 
-    def _isolated(self, topic: str, payload: bytes, day: Any) -> list[Outgoing]:
+    def _isolated(self, topic: str, payload: bytes) -> list[Outgoing]:
         """One command in its own savepoint; any fault but the storage's stays with it."""
+        day = self.hall.day  # as the commands before it left it (a day may have rolled)
         try:
             with self.store.transaction():
                 return self._handle_one(topic, payload)

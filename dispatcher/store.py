@@ -339,7 +339,8 @@ class Store:
             "SELECT id FROM bookings WHERE day = ? AND status = 'cancelled'", (d,))}
         hall.moved_away = {bid: date.fromisoformat(day) for bid, day in self.db.execute(
             "SELECT id, day FROM bookings WHERE moved_from = ? AND day != ?", (d, d))}
-        hall.booking_seq = self.db.execute("SELECT count(*) FROM bookings").fetchone()[0]
+        hall.booking_ids = {bid for (bid,) in self.db.execute("SELECT id FROM bookings")}
+        hall.booking_seq = len(hall.booking_ids)
         hall.closed = self.db.execute("SELECT 1 FROM days WHERE day=? AND closed_at IS NOT NULL",
                                       (d,)).fetchone() is not None
         return hall

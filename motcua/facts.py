@@ -132,6 +132,7 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
             return None
         case BookingAdded(booking=booking):
             hall.bookings[booking.id] = booking
+            hall.booking_ids.add(booking.id)
             hall.booking_seq += 1
             return None
         case BookingMoved(booking=booking, previous=previous):

@@ -214,6 +214,14 @@ def booking_view(b: Booking) -> dict[str, Any]:
             "end": b.end.isoformat(timespec="seconds"), "name": b.name}
 
 
+def _free_booking_id(hall: Hall, year: int) -> str:
+    """The next BK-{year}-{NNNNNN} nobody has used (an admin may have given one by hand)."""
+    n = hall.booking_seq + 1
+    while f"BK-{year}-{n:06d}" in hall.booking_ids:
+        n += 1
+    return f"BK-{year}-{n:06d}"
+
+
 def booking_add(hall: Hall, cmd: protocol.BookingAdd, ctx: Context) -> Decision:
     office = ctx.office
     service = resolve_service(office, cmd.service)
@@ -223,9 +231,11 @@ def booking_add(hall: Hall, cmd: protocol.BookingAdd, ctx: Context) -> Decision:
     end = start + timedelta(minutes=office.booking.slot_minutes)
     if cmd.end is not None and cmd.end != end:
         raise Rejected("bad_request", f"'end' must be start + {office.booking.slot_minutes} min")
-    booking_id = cmd.id or f"BK-{start.year}-{hall.booking_seq + 1:06d}"
+    booking_id = cmd.id or _free_booking_id(hall, start.year)
     booking = Booking(booking_id, service, start, end, cmd.name)
-    if booking_id in hall.bookings or booking_id in hall.checked_in:
+    # Any id ever recorded is taken: cancelled, past and checked-in bookings included.
+    if booking_id in hall.booking_ids or booking_id in hall.bookings or (
+            booking_id in hall.checked_in):
         raise Rejected("booking_exists", booking_id)
     if start <= ctx.now:
         raise _refused(BookingRefused("in_the_past"))

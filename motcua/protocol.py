@@ -281,8 +281,9 @@ def _int(text: str) -> int | _Bad:
 
 
 def _float(text: str) -> float | _Bad:
-    if len(text) > 40:
-        return _Bad("a number of over 40 characters")
+    mantissa = re.split(r"[eE]", text, maxsplit=1)[0]
+    if len(text) > 40 or sum(c.isdigit() for c in mantissa) > 18:
+        return _Bad("a number of over 18 digits")
     value = float(text)
     return value if math.isfinite(value) else _Bad(f"a number out of range ({text[:20]})")
 

@@ -122,3 +122,20 @@ def test_tokens_from_the_tool_verify_with_pyjwt(office, portal_key) -> None:  # 
     assert claims["jti"] == "BK-1" and claims["name"] == "Trần T. B"
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "typ": "JWT",
                                                 "kid": "demo-portal"}
+
+
+def test_a_booking_id_once_used_stays_taken(desk: Desk) -> None:
+    """Found by attacking the dispatcher: a cancelled or past booking's id, and a default id
+    an admin gave by hand, are answered `booking_exists` or skipped, never a failure."""
+    assert add(desk, when(27, "08:00"), id="X1")["ok"]
+    assert desk.ok("admin", "portal", "booking_cancel", booking="X1")
+    again = add(desk, when(30, "08:00"), id="X1")
+    assert again["error"]["code"] == "booking_exists"
+    year = when(27, "08:00").year
+    given = f"BK-{year}-000003"  # after it, the default id-less add would take this one
+    assert add(desk, when(27, "08:30"), id=given)["ok"]
+    ids = [add(desk, when(30, "09:00"))["booking"]["id"] for _ in range(2)]
+    assert ids == [f"BK-{year}-000004", f"BK-{year}-000005"]
+    desk.restart()  # the same after a restart: every id ever recorded is taken
+    assert add(desk, when(30, "10:00"), id="X1")["error"]["code"] == "booking_exists"
+    assert add(desk, when(30, "10:00"))["booking"]["id"] == f"BK-{year}-000006"

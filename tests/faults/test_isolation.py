@@ -209,3 +209,37 @@ def test_office_file_limits_are_checked(tmp_path: Path) -> None:
     assert "limits.kiosk_per_minute: must be between 0 and 100000" in text
     assert "limits.queued_per_device: must be at least 1" in text
     assert "limits.kiosk_burst: must be an integer" in text or "kiosk_burst" in text
+
+
+def test_a_command_failing_after_the_day_rolled_keeps_the_new_day(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first walk-in of a morning rolls the day; a command after it in the same batch
+    fails: memory stays on the new day, as the database is (found by attacking it)."""
+    from datetime import timedelta
+
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.clock.now = at("08:00") + timedelta(days=1)
+    original = desk.d.store.save_reply
+
+    def failing(role: str, device: str, cmd_id: str, *args: Any) -> None:
+        if cmd_id == "thu-fails-1":
+            raise sqlite3.IntegrityError("injected")
+        original(role, device, cmd_id, *args)
+
+    monkeypatch.setattr(desk.d.store, "save_reply", failing)
+    out = desk.d.handle_batch([(KIOSK.format(1), cmd("thu-walk-1", "walk_in", service="A")),
+                               (KIOSK.format(2), cmd("thu-fails-1", "walk_in", service="B"))])
+    replies = {r["id"]: r for r in json_replies(out)}
+    assert replies["thu-walk-1"]["ticket"]["number"] == "A001"
+    assert replies["thu-fails-1"]["error"]["code"] == "bad_request"
+    assert str(desk.d.hall.day) == "2026-11-26" and list(desk.d.hall.tickets) == ["A001"]
+    assert summary(desk.d.hall) == rebuilt(desk)
+
+
+def test_long_decimals_are_refused_like_long_integers(desk: Desk) -> None:
+    for i, number in enumerate([b"1234567890123456789.0", b"0.1234567890123456789012345"]):
+        payload = (b'{"v":1,"id":"decimal-%02d","type":"walk_in","service":"A","n":' % i
+                   + number + b"}")
+        reply = json_replies(desk.d.handle(KIOSK.format(1), payload))[0]
+        assert reply["error"]["code"] == "bad_request" and "'n'" in reply["error"]["detail"]
+    assert not desk.d.hall.tickets

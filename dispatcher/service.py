@@ -41,6 +41,7 @@ LoggedEvent = tuple[str, str | None, bytes, str | None, str | None]
 STATE_REFRESH_S = 5.0  # tiers change with the clock alone (a booking window opens)
 STATE_MIN_GAP_S = 0.05  # under a burst, state goes out at most this often
 BATCH_MAX = 64  # commands waiting together share one commit (one fsync)
+LIMITED_REPLY_GAP_S = 1.0  # a device over its limit is told so at most this often
 STATE_SHARE = 5.0  # the gap between state updates: at least 5x the time one takes
 
 
@@ -49,6 +50,7 @@ class Outgoing:
     topic: str
     payload: bytes
     retain: bool = False
+    qos: int = 1  # 0 for answers to a flood: they must not hold up other devices' replies
 
 
 class Dispatcher:
@@ -65,6 +67,7 @@ class Dispatcher:
         self._clock_held = False
         self.ticks = ticks  # for the per-device limits: seconds that never jump
         self._buckets: dict[tuple[str, str], list[float]] = {}
+        self._told_limited: dict[tuple[str, str], float] = {}
         # None while the database works; what is wrong with it otherwise (said in presence).
         self.storage_problem: str | None = None
         self._lost = False  # the file was deleted or replaced: never written again
@@ -226,8 +229,14 @@ class Dispatcher:
             return [Outgoing(reply_topic, stored)]
         wait = self._limited(role, device)
         if wait:
+            # One answer a second to a device over its limit, sent without acknowledgement:
+            # thousands of answers to a flood would queue ahead of the counters' replies.
+            last = self._told_limited.get((role, device), -1e9)
+            if self.ticks() - last < LIMITED_REPLY_GAP_S:
+                return []
+            self._told_limited[(role, device)] = self.ticks()
             return [Outgoing(reply_topic, encode(protocol.error_reply(
-                cmd_id, "rate_limited", retry_after=round(wait, 1))))]
+                cmd_id, "rate_limited", retry_after=round(wait, 1))), qos=0)]
         if rejected is not None:
             return self._answer_only(role, device, cmd_id, "invalid", reply_topic,
                                      protocol.error_reply(cmd_id, rejected.code,
@@ -476,7 +485,7 @@ class DispatcherService:
 
     def _publish(self, messages: list[Outgoing]) -> None:
         for m in messages:
-            self.link.publish(m.topic, m.payload, retain=m.retain)
+            self.link.publish(m.topic, m.payload, retain=m.retain, qos=m.qos)
 
     def _run(self) -> None:
         d = self.dispatcher

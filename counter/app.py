@@ -8,6 +8,8 @@ import os
 import re
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from motcua import config as office_config
 from motcua.mqtt import BrokerAddress
@@ -60,6 +62,14 @@ def screen_available() -> bool:
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def prepare_kivy_home() -> None:
+    """Kivy makes its home folders at import, without exist_ok: windows starting at once on
+    a fresh machine would race (FileExistsError in one of them). Make them first."""
+    home = Path(os.environ.get("KIVY_HOME") or Path.home() / ".kivy")
+    for sub in ("mods", "extensions/plugins", "logs"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+
+
 def open_windows(config: str | os.PathLike[str], broker_url: str,
                  counters: tuple[str, ...] = ("1", "3")) -> list[subprocess.Popen[bytes]]:
     """Counter windows as child processes, for `motcua demo`; none without a screen.
@@ -68,10 +78,15 @@ def open_windows(config: str | os.PathLike[str], broker_url: str,
     """
     if not screen_available():
         return []
-    return [subprocess.Popen([sys.executable, "-m", "counter", "--config", str(config),
-                              "--counter", cid, "--broker", broker_url,
-                              "--geometry", f"1024x700+{i * 896}+{i * 60}"])
-            for i, cid in enumerate(counters)]
+    prepare_kivy_home()
+    procs = []
+    for i, cid in enumerate(counters):
+        if i:
+            time.sleep(0.5)  # and the first one writes Kivy's config.ini alone
+        procs.append(subprocess.Popen([sys.executable, "-m", "counter", "--config",
+                                       str(config), "--counter", cid, "--broker", broker_url,
+                                       "--geometry", f"1024x700+{i * 896}+{i * 60}"]))
+    return procs
 
 
 def main(argv: list[str] | None = None) -> int:

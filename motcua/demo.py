@@ -224,7 +224,10 @@ def open_windows(office: OfficeConfig, url: str, opening: datetime, speed: float
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return windows
     from counter.app import open_windows as counter_windows
+    from counter.app import prepare_kivy_home
     from display.launch import spawn as board
+
+    prepare_kivy_home()  # the board, counters and kiosk windows start together
 
     config = office.path.resolve()
     if proc := board(config, url, start_at=opening, speed=speed, log=data / "display.log"):

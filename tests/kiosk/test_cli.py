@@ -74,7 +74,14 @@ def test_the_kiosk_process_prints_a_ticket_for_a_dropped_qr_image(  # type: igno
                                         timeout=30)
                 assert online["detail"]["printer"] == "ok"
                 assert online["detail"]["decoder"] == "zxing"
-                time.sleep(1.0)  # the dispatcher's board, so the office day is known
+                # The dispatcher's board, so the office day is known: waited for, not
+                # guessed (the dispatcher may still be starting on a loaded machine).
+                board = Watcher(broker.url, "motcua/demo/state/board")
+                try:
+                    board.wait_for("/state/board", timeout=30)
+                finally:
+                    board.close()
+                time.sleep(0.5)  # the kiosk's own subscription has it too
                 save(qr_frame(make_token("BK-2026-000777", at("08:20"))), camera / "qr.png")
                 ticket = tmp_path / "tickets" / "2026-11-25_H001.bin"
                 deadline = time.monotonic() + 20

@@ -340,7 +340,6 @@ class Store:
         hall.moved_away = {bid: date.fromisoformat(day) for bid, day in self.db.execute(
             "SELECT id, day FROM bookings WHERE moved_from = ? AND day != ?", (d, d))}
         hall.booking_ids = {bid for (bid,) in self.db.execute("SELECT id FROM bookings")}
-        hall.booking_seq = len(hall.booking_ids)
         hall.closed = self.db.execute("SELECT 1 FROM days WHERE day=? AND closed_at IS NOT NULL",
                                       (d,)).fetchone() is not None
         return hall

@@ -133,7 +133,6 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
         case BookingAdded(booking=booking):
             hall.bookings[booking.id] = booking
             hall.booking_ids.add(booking.id)
-            hall.booking_seq += 1
             return None
         case BookingMoved(booking=booking, previous=previous):
             hall.bookings[booking.id] = booking

@@ -216,7 +216,7 @@ def booking_view(b: Booking) -> dict[str, Any]:
 
 def _free_booking_id(hall: Hall, year: int) -> str:
     """The next BK-{year}-{NNNNNN} nobody has used (an admin may have given one by hand)."""
-    n = hall.booking_seq + 1
+    n = len(hall.booking_ids) + 1
     while f"BK-{year}-{n:06d}" in hall.booking_ids:
         n += 1
     return f"BK-{year}-{n:06d}"

@@ -120,7 +120,6 @@ class Hall:
     bookings: dict[str, Booking] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)  # booking ids
     moved_away: dict[str, date] = field(default_factory=dict)  # booking id -> its new day
-    booking_seq: int = 0  # bookings ever recorded, for new booking ids
     booking_ids: set[str] = field(default_factory=set)  # every id ever recorded, any day
     closed: bool = False
     recent_calls: deque[tuple[str, str, datetime]] = field(

@@ -155,15 +155,21 @@ class Dispatcher:
             self._lost = True
             self.storage_problem = f"cannot read the database: {exc}"
 
+    def _sender(self, topic: str, payload: bytes) -> tuple[str, str, str] | None:
+        """(role, device, command id) of a command of this office that can be answered."""
+        where = topics.parse_cmd(topic)
+        cmd_id = protocol.read_id(payload)
+        if where is None or where[0] != self.office.id or cmd_id is None:
+            return None
+        return where[1], where[2], cmd_id
+
     def _unavailable(self, items: list[tuple[str, bytes]]) -> list[Outgoing]:
         out = []
         for topic, payload in items:
-            where = topics.parse_cmd(topic)
-            cmd_id = protocol.read_id(payload)
-            if where is None or where[0] != self.office.id or cmd_id is None:
-                continue
-            body = encode(protocol.error_reply(cmd_id, "storage_unavailable"))
-            out.append(Outgoing(topics.reply(self.office.id, where[1], where[2]), body))
+            if sender := self._sender(topic, payload):
+                role, device, cmd_id = sender
+                body = encode(protocol.error_reply(cmd_id, "storage_unavailable"))
+                out.append(Outgoing(topics.reply(self.office.id, role, device), body))
         return out
 
     def _isolated(self, topic: str, payload: bytes) -> list[Outgoing]:
@@ -175,25 +181,24 @@ class Dispatcher:
         except StorageUnavailable:
             raise
         except Exception:
-            where = topics.parse_cmd(topic)
-            cmd_id = protocol.read_id(payload)
-            log.exception("a command on %s failed alone (id %s)", topic, cmd_id)
+            sender = self._sender(topic, payload)
+            log.exception("a command on %s failed alone (%s)", topic, sender)
             # Its savepoint is rolled back; memory goes back to what the database holds
             # (this connection sees the batch so far).
             self._rebuild(day)
-            if where is None or cmd_id is None:
+            if sender is None:
                 return []
+            role, device, cmd_id = sender
             reply = protocol.encode(protocol.error_reply(  # ids are ASCII: always encodable
                 cmd_id, "bad_request", "this command could not be processed"))
             try:
                 with self.store.transaction():
-                    self.store.save_reply(where[1], where[2], cmd_id, "invalid", self.now(),
-                                          reply)
+                    self.store.save_reply(role, device, cmd_id, "invalid", self.now(), reply)
             except StorageUnavailable:
                 raise
             except Exception:
                 log.exception("could not keep the reply to %s", cmd_id)
-            return [Outgoing(topics.reply(self.office.id, where[1], where[2]), reply)]
+            return [Outgoing(topics.reply(self.office.id, role, device), reply)]
 
     def _flooding(self, topic: str) -> bool:
         """A device told `rate_limited` within the last second, still over its limit: its
@@ -207,9 +212,13 @@ class Dispatcher:
         told = self._told_limited.get(key)
         if told is None or self.ticks() - told >= LIMITED_REPLY_GAP_S:
             return False
-        rate, _ = self.office.limits.rate(where[1])
         bucket = self._buckets.get(key)
-        return bucket is not None and bucket[0] + (self.ticks() - bucket[1]) * rate < 1
+        return bucket is not None and self._tokens(where[1], bucket) < 1
+
+    def _tokens(self, role: str, bucket: list[float]) -> float:
+        """What a device's bucket [tokens, when] holds now, refilled at its role's rate."""
+        rate, burst = self.office.limits.rate(role)
+        return min(float(burst), bucket[0] + (self.ticks() - bucket[1]) * rate)
 
     def _limited(self, role: str, device: str) -> float:
         """0 when this device may send a command now, else seconds until it may (a token
@@ -217,10 +226,8 @@ class Dispatcher:
         rate, burst = self.office.limits.rate(role)
         if rate <= 0 or burst <= 0:
             return 0.0
-        now = self.ticks()
-        bucket = self._buckets.setdefault((role, device), [float(burst), now])
-        bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) * rate)
-        bucket[1] = now
+        bucket = self._buckets.setdefault((role, device), [float(burst), self.ticks()])
+        bucket[:] = [self._tokens(role, bucket), self.ticks()]
         if bucket[0] >= 1:
             bucket[0] -= 1
             return 0.0

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from motcua.errors import MotcuaError
 from motcua.model import Counter, Service
 
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -24,12 +25,19 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRINTER_KINDS = ("usb", "network", "serial", "file", "none")
 
 
-class ConfigError(Exception):
+class ConfigError(MotcuaError):
     """One or more mistakes in an office file, each as `file:line: what is wrong`."""
 
+    exit_code = 2
+
     def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
+        listed = "\n".join(problems)
+        super().__init__(f"tệp cấu hình có lỗi:\n{listed}",
+                         "the office file has mistakes (listed above).")
         self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
 
 
 @dataclass(frozen=True)

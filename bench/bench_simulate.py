@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import simulate as sim  # noqa: E402
 from motcua import config, erlang  # noqa: E402
-from motcua import simulate as sim  # noqa: E402
 
 
 def speed(office: config.OfficeConfig) -> None:

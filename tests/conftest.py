@@ -95,7 +95,7 @@ def artifacts() -> Path:
 
 
 def motcua_command() -> list[str]:
-    return [sys.executable, "-m", "motcua.cli"]
+    return [sys.executable, "-m", "cli.main"]
 
 
 def with_storage(office: config.OfficeConfig, path: Path) -> config.OfficeConfig:

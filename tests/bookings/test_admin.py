@@ -112,7 +112,7 @@ def test_end_of_day_cancels_only_at_close_day(desk: Desk, make_token) -> None:  
 
 
 def test_tokens_from_the_tool_verify_with_pyjwt(office, portal_key) -> None:  # type: ignore[no-untyped-def]
-    from motcua.cli_booking import sign_booking
+    from cli.booking import sign_booking
 
     token = sign_booking(office, {"id": "BK-1", "service": "A",
                                   "start": "2026-11-27T08:00:00+07:00",

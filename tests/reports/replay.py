@@ -12,7 +12,7 @@ from dispatcher.store import Store
 from motcua import topics
 from motcua.clock import ManualClock
 from motcua.config import OfficeConfig
-from motcua.simulate import DayResult, Step
+from simulate import DayResult, Step
 
 
 def seed_bookings(db_path: Path, office: OfficeConfig, day: DayResult,

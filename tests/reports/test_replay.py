@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import simulate as sim
 from broker_config.dev import DevBroker
-from dispatcher import report
-from dispatcher.charts import draw_all
 from dispatcher.run import serve
-from motcua import simulate as sim
 from motcua.clock import ManualClock
 from motcua.config import OfficeConfig
+from reports import report
+from reports.charts import draw_all
 from tests.integration.devices import Device
 from tests.reports.replay import replay_in_process, seed_bookings
 

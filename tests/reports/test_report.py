@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from dispatcher import report
 from dispatcher.service import Dispatcher
 from dispatcher.store import Store
 from motcua import topics
 from motcua.clock import ManualClock
 from motcua.config import OfficeConfig
+from reports import report
 from tests.conftest import at
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from motcua import simulate as sim
+import simulate as sim
 from motcua.config import OfficeConfig
 from motcua.model import Status
 from tests.conftest import at

@@ -2,7 +2,7 @@
 
 from motcua.erlang import TARGET_MIN, Stats
 from motcua.model import Booking
-from motcua.simulate.arrivals import (
+from simulate.arrivals import (
     SIM_KEY,
     SIM_KID,
     Citizen,
@@ -15,8 +15,8 @@ from motcua.simulate.arrivals import (
     slot_starts,
     working_days,
 )
-from motcua.simulate.cli import main
-from motcua.simulate.day import (
+from simulate.cli import main
+from simulate.day import (
     REASONS,
     DayResult,
     DaySim,
@@ -26,9 +26,9 @@ from motcua.simulate.day import (
     counted_wait,
     tier_of,
 )
-from motcua.simulate.forward import forward_estimate
-from motcua.simulate.planner import BOOKING_TARGET_MIN, Plan, plan
-from motcua.simulate.profiles import (
+from simulate.forward import forward_estimate
+from simulate.planner import BOOKING_TARGET_MIN, Plan, plan
+from simulate.profiles import (
     DISTRIBUTIONS,
     PROFILES,
     START,
@@ -36,7 +36,7 @@ from motcua.simulate.profiles import (
     SimulationError,
     load_profile,
 )
-from motcua.simulate.stats import TIER_NAMES, TIERS, Run, describe, simulate
+from simulate.stats import TIER_NAMES, TIERS, Run, describe, simulate
 
 __all__ = [
     "BOOKING_TARGET_MIN", "DISTRIBUTIONS", "PROFILES", "REASONS", "SIM_KEY", "SIM_KID", "START",

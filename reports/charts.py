@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from motcua.erlang import TARGET_MIN  # noqa: E402
 
 if TYPE_CHECKING:
-    from dispatcher.report import Report
+    from reports.report import Report
 
 # DejaVu Sans (matplotlib's own) has every Vietnamese glyph; text goes in NFC so that marks
 # do not stack as separate characters.

@@ -9,9 +9,9 @@ from datetime import date
 from motcua import erlang
 from motcua.config import OfficeConfig
 from motcua.erlang import TARGET_MIN, Stats
-from motcua.simulate.arrivals import booking_capacity, busiest_hour, citizens, sim_office
-from motcua.simulate.day import DayResult, DaySim, Estimator, Visit
-from motcua.simulate.profiles import Profile
+from simulate.arrivals import booking_capacity, busiest_hour, citizens, sim_office
+from simulate.day import DayResult, DaySim, Estimator, Visit
+from simulate.profiles import Profile
 
 TIERS = ("on_time", "late", "walk_in")
 TIER_NAMES = {"on_time": "booking, on time / hẹn đúng giờ", "late": "booking, late / hẹn trễ",

@@ -10,11 +10,11 @@ from typing import NoReturn
 
 from motcua import config
 from motcua.erlang import TARGET_MIN
-from motcua.simulate.arrivals import sim_office, working_days
-from motcua.simulate.forward import forward_estimate
-from motcua.simulate.planner import BOOKING_TARGET_MIN, plan
-from motcua.simulate.profiles import START, SimulationError, load_profile
-from motcua.simulate.stats import describe, simulate
+from simulate.arrivals import sim_office, working_days
+from simulate.forward import forward_estimate
+from simulate.planner import BOOKING_TARGET_MIN, plan
+from simulate.profiles import START, SimulationError, load_profile
+from simulate.stats import describe, simulate
 
 # The help text of `motcua simulate`, as it was when the simulator was one module.
 DESCRIPTION = ("Peak-day simulator and capacity planner: seeded citizens and staff driving the "

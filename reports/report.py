@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from motcua import config
 from motcua.erlang import TARGET_MIN, percentile
-from motcua.simulate import counted_wait, tier_of
+from simulate import counted_wait, tier_of
 
 SAVED_MINUTES = 15.0  # Binh Duong's pilot: each booking saves about 15 minutes of reception
 TIER_NAMES = {"on_time": "Hẹn đúng giờ / booking on time", "late": "Hẹn trễ / booking late",
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(text(report, office.name))
     if args.out:
-        from dispatcher.charts import draw_all  # matplotlib only when charts are asked for
+        from reports.charts import draw_all  # matplotlib only when charts are asked for
 
         files = write_csv(report, args.out) + draw_all(report, args.out, office.name)
         print(f"\nĐã ghi / written: {', '.join(str(f) for f in files)}")

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from motcua import calendar
 from motcua.config import OfficeConfig
 from motcua.model import Booking, Counter
-from motcua.simulate.profiles import Profile, SimulationError
+from simulate.profiles import Profile, SimulationError
 
 SIM_KID = "motcua-sim"
 # A fixed key so that the same seed gives the same tokens; it signs simulated bookings only.

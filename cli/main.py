@@ -118,7 +118,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 
 
 def cmd_booking(args: argparse.Namespace) -> int:
-    from motcua import cli_booking
+    from cli import booking as cli_booking
 
     if args.action == "keygen":
         return cli_booking.run(args, None, None)
@@ -127,7 +127,7 @@ def cmd_booking(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from motcua.demo import run_demo
+    from cli.demo import run_demo
 
     return run_demo(_load(args), speed=args.speed, duration=args.duration,
                     seed=args.seed, view=not args.quiet)
@@ -139,8 +139,8 @@ ROOMS = {
     "scan": ("kiosk.scan", "decode the QR codes in images: a field check for cameras"),
     "counter": ("counter.app", "a counter terminal for staff (Kivy)"),
     "display": ("display.app", "the wall display board, with chime and voice (Kivy)"),
-    "report": ("dispatcher.report", "daily statistics from the dispatcher's database"),
-    "simulate": ("motcua.simulate", "simulate peak days; --plan: how many counters"),
+    "report": ("reports.report", "daily statistics from the dispatcher's database"),
+    "simulate": ("simulate", "simulate peak days; --plan: how many counters"),
 }
 BROKER_TOOLS = {"setup": "broker_config.setup", "bridge": "broker_config.bridge"}
 
@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--service", required=True)
     t.set_defaults(func=cmd_ticket)
 
-    from motcua.cli_booking import add_parser as add_booking_parser
+    from cli.booking import add_parser as add_booking_parser
 
     add_booking_parser(sub).set_defaults(func=cmd_booking)
 

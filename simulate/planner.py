@@ -9,9 +9,9 @@ from datetime import date
 from motcua import erlang
 from motcua.config import OfficeConfig
 from motcua.erlang import TARGET_MIN
-from motcua.simulate.arrivals import busiest_hour, sim_office
-from motcua.simulate.profiles import Profile
-from motcua.simulate.stats import simulate
+from simulate.arrivals import busiest_hour, sim_office
+from simulate.profiles import Profile
+from simulate.stats import simulate
 
 BOOKING_TARGET_MIN = 5.0  # issue 8: on-time bookings, p95 after their slot starts
 

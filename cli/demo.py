@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,24 @@ from motcua.clock import ShiftedClock
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, NoReply, Requester
 
-DEMO_KEY = Path(__file__).resolve().parent.parent / "examples" / "keys" / "demo-portal.key.pem"
+
+def signing_key(office: OfficeConfig) -> tuple[str, Ed25519PrivateKey] | None:
+    """A portal key the office accepts, for the demo's booked citizens: the private half
+    `KID.key.pem` that `motcua booking keygen` writes beside each public key the office
+    file lists. None when the office has none of them (a real office keeps them away)."""
+    try:
+        listed = tomllib.loads(office.path.read_text("utf-8")).get("booking", {}).get("keys", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    for kid, public in listed.items():
+        private = (office.path.parent / str(public)).with_name(f"{kid}.key.pem")
+        try:
+            key = load_pem_private_key(private.read_bytes(), None)
+        except (OSError, ValueError):
+            continue
+        if isinstance(key, Ed25519PrivateKey):
+            return kid, key
+    return None
 
 
 class Hall:
@@ -98,10 +116,14 @@ class Hall:
 
     def bookings(self) -> None:
         """Citizens with bookings: most on time, some late, some never come."""
+        signer = signing_key(self.office)
+        if signer is None:
+            self.note("no portal key beside the office's keys: walk-ins only "
+                      "/ không có khóa cổng đặt lịch: chỉ khách vãng lai")
+            return
+        kid, key = signer
+        service = next(iter(self.office.services))
         kiosk = self.requester("kiosk", "kiosk-2")
-        key = load_pem_private_key(DEMO_KEY.read_bytes(), None)
-        assert isinstance(key, Ed25519PrivateKey)
-        kid = next(iter(self.office.booking.keys))
         day = self.clock().date()
         slot = timedelta(minutes=self.office.booking.slot_minutes)
         arrivals = []
@@ -113,7 +135,7 @@ class Hall:
                     n += 1
                     if self.rng.random() < 0.1:
                         continue  # booked, never came: cancelled at close_day
-                    claims = {"jti": f"BK-DEMO-{n:04d}", "aud": self.office.id, "svc": "A",
+                    claims = {"jti": f"BK-DEMO-{n:04d}", "aud": self.office.id, "svc": service,
                               "start": start.isoformat(), "end": (start + slot).isoformat(),
                               "iat": int(time.time())}
                     late = self.rng.random() < 0.2
@@ -240,8 +262,7 @@ def open_windows(office: OfficeConfig, url: str, opening: datetime, speed: float
     with open(data / "kiosk.log", "ab") as log:
         windows["kiosk"] = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "--config", str(config), "--kiosk", "k1",
-             "--broker", url, "--images", str(camera)], stdout=log, stderr=log,
-            cwd=Path(__file__).resolve().parent.parent)
+             "--broker", url, "--images", str(camera)], stdout=log, stderr=log, cwd=data)
     return windows
 
 

@@ -14,9 +14,9 @@ from motcua.config import OfficeConfig
 from motcua.facts import BookingCancelled, Called, apply
 from motcua.model import Arrival, CounterState, Hall, Kind
 from motcua.protocol import Rejected
-from motcua.simulate.arrivals import SIM_KEY, SIM_KID, Citizen, open_spans
-from motcua.simulate.profiles import SimulationError
 from motcua.views import Snapshot
+from simulate.arrivals import SIM_KEY, SIM_KID, Citizen, open_spans
+from simulate.profiles import SimulationError
 
 REASONS = ("Ngoài thẩm quyền: thuộc UBND cấp xã", "Hồ sơ thuộc BHXH tỉnh khác")
 

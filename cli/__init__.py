@@ -1,0 +1,1 @@
+"""The `motcua` command line: the one room that knows the others."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-TARGET_MIN = 15.0  # BHXH plan 2402/KH-BHXH: at most 15 minutes of waiting per transaction
+from motcua.waits import TARGET_MIN
 
 
 def _check(servers: int, load: float) -> None:

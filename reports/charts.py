@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")  # no screen on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 
-from motcua.erlang import TARGET_MIN  # noqa: E402
+from motcua.waits import TARGET_MIN  # noqa: E402
 
 if TYPE_CHECKING:
     from reports.report import Report

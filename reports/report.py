@@ -18,12 +18,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from motcua import config
-from motcua.erlang import TARGET_MIN, percentile
-from simulate import counted_wait, tier_of
+from motcua.erlang import percentile
+from motcua.waits import ALL, GROUP_NAMES, TARGET_MIN, counted_wait, wait_group
 
 SAVED_MINUTES = 15.0  # Binh Duong's pilot: each booking saves about 15 minutes of reception
-TIER_NAMES = {"on_time": "Hẹn đúng giờ / booking on time", "late": "Hẹn trễ / booking late",
-              "walk_in": "Vãng lai / walk-in"}
 KIND_NAMES = {"walk_in": "vãng lai / walk-in", "booking": "lịch hẹn / booking"}
 
 
@@ -55,8 +53,8 @@ class Row:
     reason: str | None
 
     @property
-    def tier(self) -> str:
-        return tier_of(self.kind, self.arrival)
+    def group(self) -> str:
+        return wait_group(self.kind, self.arrival)
 
     @property
     def wait(self) -> float | None:
@@ -152,10 +150,10 @@ def build(rows: list[Row], cancelled: dict[date, int], first: date, last: date,
     waits: dict[tuple[str, str], list[float]] = defaultdict(list)
     for t in rows:
         if t.wait is not None:
-            waits[(t.service, t.tier)].append(t.wait)
-            waits[("*", t.tier)].append(t.wait)
-            waits[("*", "*")].append(t.wait)
-    r.tables["waits"] = [{"service": s, "tier": k, **_summary(v)}
+            waits[(t.service, t.group)].append(t.wait)
+            waits[(ALL, t.group)].append(t.wait)
+            waits[(ALL, ALL)].append(t.wait)
+    r.tables["waits"] = [{"service": s, "group": k, **_summary(v)}
                          for (s, k), v in sorted(waits.items())]
     hours: dict[int, list[Row]] = {h: [] for h in hours_open or ()}
     for t in rows:
@@ -238,7 +236,7 @@ def text(r: Report, office_name: str) -> str:
     t = r.totals
     share = "-" if t["share_over_15"] is None else f"{t['share_over_15']:.0%}"
     bshare = "-" if t["booking_share"] is None else f"{t['booking_share']:.0%}"
-    names = {**TIER_NAMES, **KIND_NAMES, "*": "tất cả / all"}
+    names = {**GROUP_NAMES, **KIND_NAMES}
     return "\n\n".join([
         f"Báo cáo Bộ phận Một cửa / Reception report — {office_name}, {span}",
         f"Số phiếu / tickets: {t['tickets']}; được phục vụ / seen at a counter: {t['seen']}; "

@@ -1,7 +1,5 @@
 """Peak-day simulator and capacity planner: seeded citizens and staff driving the real core."""
 
-from motcua.erlang import TARGET_MIN, Stats
-from motcua.model import Booking
 from simulate.arrivals import (
     SIM_KEY,
     SIM_KID,
@@ -23,8 +21,6 @@ from simulate.day import (
     Estimator,
     Step,
     Visit,
-    counted_wait,
-    tier_of,
 )
 from simulate.forward import forward_estimate
 from simulate.planner import BOOKING_TARGET_MIN, Plan, plan
@@ -36,13 +32,13 @@ from simulate.profiles import (
     SimulationError,
     load_profile,
 )
-from simulate.stats import TIER_NAMES, TIERS, Run, describe, simulate
+from simulate.stats import Run, describe, simulate
 
 __all__ = [
     "BOOKING_TARGET_MIN", "DISTRIBUTIONS", "PROFILES", "REASONS", "SIM_KEY", "SIM_KID", "START",
-    "TARGET_MIN", "TIERS", "TIER_NAMES", "Booking", "Citizen", "DayResult", "DaySim",
-    "Estimator", "Plan", "Profile", "Run", "SimulationError", "Stats", "Step", "Visit",
-    "booking_capacity", "busiest_hour", "citizens", "counted_wait", "describe",
+    "Citizen", "DayResult", "DaySim",
+    "Estimator", "Plan", "Profile", "Run", "SimulationError", "Step", "Visit",
+    "booking_capacity", "busiest_hour", "citizens", "describe",
     "forward_estimate", "hour_segments", "load_profile", "main", "open_spans", "plan",
-    "sim_office", "simulate", "slot_starts", "tier_of", "working_days",
+    "sim_office", "simulate", "slot_starts", "working_days",
 ]

@@ -9,7 +9,7 @@ from datetime import date
 from typing import NoReturn
 
 from motcua import config
-from motcua.erlang import TARGET_MIN
+from motcua.waits import TARGET_MIN
 from simulate.arrivals import sim_office, working_days
 from simulate.forward import forward_estimate
 from simulate.planner import BOOKING_TARGET_MIN, plan

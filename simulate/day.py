@@ -12,29 +12,14 @@ from typing import Any
 from motcua import handlers, protocol, tokens
 from motcua.config import OfficeConfig
 from motcua.facts import BookingCancelled, Called, apply
-from motcua.model import Arrival, CounterState, Hall, Kind
+from motcua.model import CounterState, Hall
 from motcua.protocol import Rejected
 from motcua.views import Snapshot
+from motcua.waits import counted_wait, wait_group
 from simulate.arrivals import SIM_KEY, SIM_KID, Citizen, open_spans
 from simulate.profiles import SimulationError
 
 REASONS = ("Ngoài thẩm quyền: thuộc UBND cấp xã", "Hồ sơ thuộc BHXH tỉnh khác")
-
-
-def counted_wait(kind: str, arrival: str | None, issued: datetime, called: datetime,
-                 start: datetime | None) -> float:
-    """Minutes waited as BHXH counts them: an on-time booking from its slot start (checking in
-    early is not waiting for service), everyone else from the ticket's issue."""
-    since = issued
-    if kind == Kind.BOOKING and arrival != Arrival.LATE and start is not None:
-        since = max(issued, start)
-    return max(0.0, (called - since).total_seconds() / 60)
-
-
-def tier_of(kind: str, arrival: str | None) -> str:
-    if kind != Kind.BOOKING:
-        return "walk_in"
-    return "late" if arrival == Arrival.LATE else "on_time"
 
 
 @dataclass
@@ -43,7 +28,7 @@ class Visit:
 
     number: str
     service: str
-    tier: str
+    group: str  # the wait group (motcua.waits)
     issued: datetime
     est: int  # est_wait_min in the kiosk's reply
     est_alt: float | None = None  # the forward estimate, for comparison
@@ -168,7 +153,7 @@ class DaySim:
         t = self.hall.tickets[result.ticket]
         view = Snapshot(self.hall, self.office, at).ticket(t)
         self.by_ticket[t.number] = p
-        self.visits[t.number] = Visit(t.number, t.service, tier_of(t.kind, t.arrival), at,
+        self.visits[t.number] = Visit(t.number, t.service, wait_group(t.kind, t.arrival), at,
                                       view["est_wait_min"])
         if self.estimator is not None:
             alt = self.estimator(self.hall, self.office, at, t.number)

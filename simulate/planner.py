@@ -8,7 +8,7 @@ from datetime import date
 
 from motcua import erlang
 from motcua.config import OfficeConfig
-from motcua.erlang import TARGET_MIN
+from motcua.waits import TARGET_MIN
 from simulate.arrivals import busiest_hour, sim_office
 from simulate.profiles import Profile
 from simulate.stats import simulate

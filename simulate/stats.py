@@ -1,4 +1,4 @@
-"""Runs of simulated days and their figures: waits per tier, utilisation, estimate error."""
+"""Runs of simulated days and their figures: waits per wait group, utilisation, estimate error."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ from datetime import date
 
 from motcua import erlang
 from motcua.config import OfficeConfig
-from motcua.erlang import TARGET_MIN, Stats
+from motcua.erlang import Stats
+from motcua.waits import ALL, GROUP_NAMES, GROUPS, TARGET_MIN
 from simulate.arrivals import booking_capacity, busiest_hour, citizens, sim_office
 from simulate.day import DayResult, DaySim, Estimator, Visit
 from simulate.profiles import Profile
-
-TIERS = ("on_time", "late", "walk_in")
-TIER_NAMES = {"on_time": "booking, on time / hẹn đúng giờ", "late": "booking, late / hẹn trễ",
-              "walk_in": "walk-in / vãng lai", "all": "all / tất cả"}
-
 
 
 @dataclass
@@ -27,21 +23,21 @@ class Run:
     office: OfficeConfig
     days: list[DayResult]
 
-    def visits(self, tier: str | None = None, hour: int | None = None) -> list[Visit]:
+    def visits(self, group: str | None = None, hour: int | None = None) -> list[Visit]:
         return [v for d in self.days for v in d.visits if not v.left and v.wait is not None
-                and (tier is None or v.tier == tier) and (hour is None or v.issued.hour == hour)]
+                and (group is None or v.group == group) and (hour is None or v.issued.hour == hour)]
 
-    def stats(self, tier: str | None = None, hour: int | None = None) -> Stats:
-        return Stats.of([v.wait for v in self.visits(tier, hour) if v.wait is not None])
+    def stats(self, group: str | None = None, hour: int | None = None) -> Stats:
+        return Stats.of([v.wait for v in self.visits(group, hour) if v.wait is not None])
 
     def utilisation(self) -> dict[str, float]:
         return {cid: sum(d.busy[cid] for d in self.days) / sum(d.open_minutes for d in self.days)
                 for cid in self.office.counters}
 
-    def est_error(self, tier: str | None = None, alt: bool = False) -> tuple[float, float]:
+    def est_error(self, group: str | None = None, alt: bool = False) -> tuple[float, float]:
         """Mean absolute error and mean bias (estimate - real) of the printed wait, minutes."""
         errs = []
-        for v in self.visits(tier):
+        for v in self.visits(group):
             assert v.called is not None
             real = (v.called - v.issued).total_seconds() / 60
             est = v.est_alt if alt else v.est
@@ -83,10 +79,10 @@ def describe(runs: list[Run], profile: Profile) -> str:
              f"{', '.join(d.day.isoformat() for d in days)} (profile {profile.name}, slot "
              f"capacity {booking_capacity(office)} bookings)",
              f"Waiting, minutes (on-time bookings from their slot start)\n{'':34}{head}",
-             f"{'tier':<34}" + " |".join(f"{'n':>5} {'mean':>6} {'p95':>6} {'max':>6} {'>15m':>6}"
+             f"{'group':<34}" + " |".join(f"{'n':>5} {'mean':>6} {'p95':>6} {'max':>6} {'>15m':>6}"
                                          for _ in runs)]
-    for tier in (*TIERS, None):
-        lines.append(_row(TIER_NAMES[tier or "all"], [r.stats(tier) for r in runs]))
+    for group in (*GROUPS, None):
+        lines.append(_row(GROUP_NAMES[group or ALL], [r.stats(group) for r in runs]))
     hour, rate = busiest_hour(office, profile, days[0].day)
     lines.append(_row(f"issued {hour:02d}:00-{hour + 1:02d}:00 (busiest)",
                       [r.stats(hour=hour) for r in runs]))
@@ -106,7 +102,7 @@ def describe(runs: list[Run], profile: Profile) -> str:
         if mine is None or (alt and not any(v.est_alt is not None for v in mine.visits())):
             continue
         mae, bias = mine.est_error(alt=alt)
-        per = ", ".join(f"{t} {mine.est_error(t, alt)[0]:.1f}" for t in TIERS)
+        per = ", ".join(f"{t} {mine.est_error(t, alt)[0]:.1f}" for t in GROUPS)
         lines.append(f"Wait estimate error, {name}: mean abs {mae:.1f} min, bias {bias:+.1f} "
                      f"({per})")
     load = rate * profile.service_minutes / 60

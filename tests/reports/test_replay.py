@@ -57,7 +57,7 @@ def test_simulated_day_over_mqtt_gives_the_same_calls(office: OfficeConfig, brok
     # The report of that database says what the simulator measured.
     built = report.build(rows, {}, day, day)
     measured = sim.Run("motcua", o, [simulated]).stats()
-    figures = next(r for r in built.tables["waits"] if r["service"] == r["tier"] == "*")
+    figures = next(r for r in built.tables["waits"] if r["service"] == r["group"] == "*")
     assert figures["n"] == measured.n and abs(figures["mean"] - measured.mean) < 1e-9
     assert built.totals["over_15"] == round(measured.over * measured.n)
     for png in draw_all(built, artifacts / "reports" / "peak-day", o.name):

@@ -94,9 +94,9 @@ def test_hand_made_day(day: Desk, office: OfficeConfig, office_file: Path, tmp_p
                                         "unserved": "1", "open": "0"}
     assert tickets[("A", "booking")]["done"] == "2"
     assert tickets[("B", "walk_in")]["refused"] == tickets[("C", "walk_in")]["no_show"] == "1"
-    waits = {(r["service"], r["tier"]): r for r in _csv(out / "waits.csv")}
+    waits = {(r["service"], r["group"]): r for r in _csv(out / "waits.csv")}
     # Waits 0 (A001), 7 (A002), 16 (B001); on time H001 0 (called before its slot); late H002 5.
-    assert waits[("*", "*")] == {"service": "*", "tier": "*", "n": "5", "mean": "5.6",
+    assert waits[("*", "*")] == {"service": "*", "group": "*", "n": "5", "mean": "5.6",
                                 "median": "5.0", "p90": "12.4", "max": "16.0"}
     assert (waits[("*", "walk_in")]["mean"], waits[("*", "walk_in")]["p90"]) == ("7.67", "14.2")
     assert waits[("*", "on_time")]["max"] == "0.0" and waits[("*", "late")]["mean"] == "5.0"

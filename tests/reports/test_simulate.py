@@ -10,7 +10,8 @@ import pytest
 
 import simulate as sim
 from motcua.config import OfficeConfig
-from motcua.model import Status
+from motcua.model import Booking, Status
+from motcua.waits import TARGET_MIN, counted_wait
 from tests.conftest import at
 from tests.core.harness import Hallway
 
@@ -67,11 +68,11 @@ def test_both_policies_meet_the_same_citizens(office: OfficeConfig) -> None:
 
 def test_counted_wait_starts_at_the_slot_for_on_time_bookings() -> None:
     slot = at("09:00")
-    assert sim.counted_wait("booking", "early", at("08:40"), at("09:03"), slot) == 3
-    assert sim.counted_wait("booking", "on_time", at("09:05"), at("09:06"), slot) == 1
-    assert sim.counted_wait("booking", "on_time", at("08:55"), at("08:52"), slot) == 0
-    assert sim.counted_wait("booking", "late", at("09:30"), at("09:50"), slot) == 20
-    assert sim.counted_wait("walk_in", None, at("08:40"), at("09:03"), None) == 23
+    assert counted_wait("booking", "early", at("08:40"), at("09:03"), slot) == 3
+    assert counted_wait("booking", "on_time", at("09:05"), at("09:06"), slot) == 1
+    assert counted_wait("booking", "on_time", at("08:55"), at("08:52"), slot) == 0
+    assert counted_wait("booking", "late", at("09:30"), at("09:50"), slot) == 20
+    assert counted_wait("walk_in", None, at("08:40"), at("09:03"), None) == 23
 
 
 def test_forward_estimate_counts_bookings_still_to_come(office: OfficeConfig,
@@ -87,7 +88,7 @@ def test_forward_estimate_counts_bookings_still_to_come(office: OfficeConfig,
     # counter frees up half a mean service later: (1 + 0.5) * 15 / 3 = 7.5 minutes.
     assert before == pytest.approx(7.5)
     slot = at("08:10")
-    hw.hall.bookings["BK-X"] = sim.Booking("BK-X", "A", slot, slot + timedelta(minutes=30))
+    hw.hall.bookings["BK-X"] = Booking("BK-X", "A", slot, slot + timedelta(minutes=30))
     after = sim.forward_estimate(hw.hall, office, hw.clock(), mine.number)
     assert after > before      # the booking due at 08:00 (window opens 10 min ahead) goes first
 
@@ -96,9 +97,9 @@ def test_plan_finds_the_fewest_counters(office: OfficeConfig, small) -> None:  #
     result = sim.plan(office, small, _days(office, 3), seed=2)
     assert result.counters is not None and result.booking_counters == 2
     chosen = [t for t in result.tried if t[:2] == (result.counters, result.booking_counters)]
-    assert chosen[0][2] <= sim.TARGET_MIN and chosen[0][3] <= sim.BOOKING_TARGET_MIN
+    assert chosen[0][2] <= TARGET_MIN and chosen[0][3] <= sim.BOOKING_TARGET_MIN
     fewer = [t for t in result.tried if t[0] == result.counters - 1]
-    assert all(t[2] > sim.TARGET_MIN or t[3] > sim.BOOKING_TARGET_MIN for t in fewer)
+    assert all(t[2] > TARGET_MIN or t[3] > sim.BOOKING_TARGET_MIN for t in fewer)
     assert result.erlang >= 2
 
 
@@ -126,7 +127,7 @@ def test_command_line(office_file: Path, capsys) -> None:  # type: ignore[no-unt
                      "--counters", "4", "--days", "2", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert "motcua policy" in out and "fifo policy" in out and "Erlang C" in out
-    assert "hẹn đúng giờ" in out and "forward_estimate" in out
+    assert "Hẹn đúng giờ" in out and "forward_estimate" in out
     assert sim.main(["--config", str(office_file), "--counters", "3",
                      "--booking-counters", "4"]) == 2
     err = capsys.readouterr().err

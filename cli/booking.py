@@ -22,6 +22,7 @@ from motcua import tokens
 from motcua.bookings import resolve_service
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, NoReply, Requester
+from motcua.protocol import BookingAdd, BookingCancel, BookingInfo, BookingMove, Command, Reply
 
 IMPORT_FIELDS = ("id", "service", "start", "end", "name", "made_on")
 
@@ -65,12 +66,13 @@ def parse_time(office: OfficeConfig, text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=office.tz)
 
 
-def sign_booking(office: OfficeConfig, booking: dict[str, Any], key: Ed25519PrivateKey,
+def sign_booking(office: OfficeConfig, booking: BookingInfo, key: Ed25519PrivateKey,
                  kid: str) -> str:
-    claims = {"jti": booking["id"], "aud": office.id, "svc": booking["service"],
-              "start": booking["start"], "end": booking["end"], "iat": int(time.time())}
-    if booking.get("name"):
-        claims["name"] = booking["name"]
+    claims: dict[str, Any] = {"jti": booking.id, "aud": office.id, "svc": booking.service,
+                              "start": booking.start, "end": booking.end,
+                              "iat": int(time.time())}
+    if booking.name:
+        claims["name"] = booking.name
     return tokens.sign(claims, key, kid)
 
 
@@ -88,9 +90,15 @@ class Admin:
         self.link = Link.for_office(office, url, "admin", device, persistent=False).start()
         self.requester = Requester(self.link)
 
-    def send(self, ctype: str, cmd_id: str | None = None, **fields: Any) -> dict[str, Any]:
+    def send(self, command: Command | tuple[str, dict[str, Any]],
+             cmd_id: str | None = None) -> Reply:
+        """A typed command, or (type, fields) of a portal's row passed on as written (the
+        dispatcher judges it and names what is wrong)."""
         try:
-            return self.requester.request(ctype, timeout=10, cmd_id=cmd_id, **fields)
+            if isinstance(command, tuple):
+                ctype, fields = command
+                return self.requester.request(ctype, timeout=10, cmd_id=cmd_id, **fields)
+            return self.requester.send(command, timeout=10, cmd_id=cmd_id)
         except NoReply as exc:
             raise ToolError("bộ điều phối không trả lời / the dispatcher did not answer") from exc
 
@@ -98,11 +106,11 @@ class Admin:
         self.link.stop()
 
 
-def explain(reply: dict[str, Any]) -> str:
-    err = reply["error"]
-    text = f"{err['message']} / {err['message_en']}"
-    if reply.get("free_slots"):
-        text += "\n  Khung giờ còn chỗ / free slots: " + ", ".join(reply["free_slots"])
+def explain(reply: Reply) -> str:
+    err = reply.error
+    text = f"{err.message} / {err.message_en}" if err else "?"
+    if reply.free_slots:
+        text += "\n  Khung giờ còn chỗ / free slots: " + ", ".join(reply.free_slots)
     return text
 
 
@@ -162,8 +170,8 @@ def import_file(office: OfficeConfig, admin: Admin, path: Path) -> tuple[int, li
             continue
         # The same row always carries the same command id: importing twice adds nothing.
         cmd_id = "imp-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
-        reply = admin.send("booking_add", cmd_id=cmd_id, booking=body)
-        if reply["ok"]:
+        reply = admin.send(("booking_add", {"booking": body}), cmd_id=cmd_id)
+        if reply.ok:
             accepted += 1
         else:
             problems.append(f"{path}:{n}: {body['id']}: {explain(reply)}")
@@ -197,25 +205,24 @@ def _run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None)
                   f"{len(problems)} bị từ chối / refused")
             return 0 if not problems else 1
         if args.action == "cancel":
-            reply = admin.send("booking_cancel", booking=args.id)
-            if not reply["ok"]:
+            reply = admin.send(BookingCancel(args.id))
+            if not reply.ok:
                 raise ToolError(explain(reply))
             print(f"Đã hủy / cancelled: {args.id}")
             return 0
         if args.action == "issue":
-            fields = {"service": args.service, "start": parse_time(office, args.start).isoformat()}
-            fields.update({k: v for k, v in (("id", args.id), ("name", args.name)) if v})
-            reply = admin.send("booking_add", booking=fields)
+            reply = admin.send(BookingAdd(service=args.service,
+                                          start=parse_time(office, args.start),
+                                          id=args.id or None, name=args.name or None))
         else:  # move
-            reply = admin.send("booking_move", booking=args.id,
-                               start=parse_time(office, args.start).isoformat())
-        if not reply["ok"]:
+            reply = admin.send(BookingMove(args.id, parse_time(office, args.start)))
+        if not reply.ok or reply.booking is None:
             raise ToolError(explain(reply))
-        booking = reply["booking"]
-        print(f"{booking['id']}: {booking['service']} {booking['start']} – {booking['end']}")
+        booking = reply.booking
+        print(f"{booking.id}: {booking.service} {booking.start} – {booking.end}")
         if args.key:
             token = sign_booking(office, booking, load_private_key(Path(args.key)), args.kid)
-            out = Path(args.out) / f"{booking['id']}.png"
+            out = Path(args.out) / f"{booking.id}.png"
             write_qr(token, out)
             print(f"QR: {out}\n{token}")
         return 0

@@ -3,8 +3,8 @@ shown as a live terminal view of the board and the ordering."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
 import logging
 import os
 import random
@@ -27,6 +27,20 @@ from motcua import calendar, tokens, topics
 from motcua.clock import ShiftedClock
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, NoReply, Requester
+from motcua.protocol import (
+    BadMessage,
+    Board,
+    CheckIn,
+    Command,
+    Next,
+    NoShow,
+    Order,
+    Queued,
+    Reply,
+    Waiting,
+    WalkIn,
+    read,
+)
 
 
 def signing_key(office: OfficeConfig) -> tuple[str, Ed25519PrivateKey] | None:
@@ -75,11 +89,11 @@ class Hall:
         self.log.append(f"{self.clock():%H:%M} {text}")
         del self.log[:-6]
 
-    def send(self, req: Requester, ctype: str, **fields: Any) -> dict[str, Any] | None:
+    def send(self, req: Requester, command: Command) -> Reply | None:
         try:
-            return req.request(ctype, timeout=5, **fields)
+            return req.send(command, timeout=5)
         except NoReply:
-            self.note(f"{req.link.device}: no reply to {ctype}")
+            self.note(f"{req.link.device}: no reply to {type(command).__name__}")
             return None
 
     def start(self) -> None:
@@ -105,14 +119,13 @@ class Hall:
         services = list(self.office.services)
         while self.sleep_minutes(self.rng.expovariate(1 / 3.5)):
             service = self.rng.choices(services, weights=[6, 3, 1][:len(services)] or None)[0]
-            reply = self.send(kiosk, "walk_in", service=service,
-                              priority=self.rng.random() < 0.08)
-            if reply and reply["ok"]:
-                t = reply["ticket"]
-                self.note(f"kiosk-1: walk-in {t['number']} ({t['ahead']} ahead, "
-                          f"~{t['est_wait_min']} min)")
-            elif reply:
-                self.note(f"kiosk-1: {reply['error']['message_en']}")
+            reply = self.send(kiosk, WalkIn(service, priority=self.rng.random() < 0.08))
+            if reply and reply.ticket:
+                t = reply.ticket
+                self.note(f"kiosk-1: walk-in {t.number} ({t.ahead} ahead, "
+                          f"~{t.est_wait_min} min)")
+            elif reply and reply.error:
+                self.note(f"kiosk-1: {reply.error.message_en}")
 
     def bookings(self) -> None:
         """Citizens with bookings: most on time, some late, some never come."""
@@ -155,26 +168,25 @@ class Hall:
                 segno.make(token, error="m").save(str(path), scale=6, border=4)
                 self.note(f"kiosk window: booking QR shown ({when:%H:%M})")
                 continue
-            reply = self.send(kiosk, "check_in", token=token)
-            if reply and reply["ok"]:
-                t = reply["ticket"]
-                self.note(f"kiosk-2: booking {t['number']} slot "
-                          f"{t['booking']['start'][11:16]} {t['booking']['arrival']}")
+            reply = self.send(kiosk, CheckIn(token))
+            if reply and reply.ok and reply.ticket and reply.ticket.booking:
+                t, b = reply.ticket, reply.ticket.booking
+                self.note(f"kiosk-2: booking {t.number} slot {b.start[11:16]} {b.arrival}")
 
     def counter(self, cid: str) -> None:
         desk = self.requester("counter", cid)
         mean = self.office.booking.mean_service_minutes
         self.sleep_minutes(self.rng.uniform(0, 3))
         while not self.stop.is_set():
-            reply = self.send(desk, "next")
-            ticket = reply.get("ticket") if reply and reply["ok"] else None
+            reply = self.send(desk, Next())
+            ticket = reply.ticket if reply else None
             if ticket is None:
                 self.sleep_minutes(1.5)
                 continue
-            self.note(f"Quầy {cid}: calls {ticket['number']}")
+            self.note(f"Quầy {cid}: calls {ticket.number}")
             if self.rng.random() < 0.05:
                 self.sleep_minutes(2)
-                self.send(desk, "no_show")
+                self.send(desk, NoShow())
                 continue
             if not self.sleep_minutes(max(2.0, self.rng.gauss(mean * 0.8, mean * 0.3))):
                 return
@@ -185,41 +197,47 @@ class TerminalView:
 
     def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, hall: Hall):
         self.office, self.clock, self.hall = office, clock, hall
-        self.state: dict[str, dict] = {}
+        self.board: Board | None = None
+        self.order: Order | None = None
         self.link = Link(url, office.id, "display", "terminal", persistent=False, clock=clock)
-        for t in (topics.state_board(office.id), topics.state_order(office.id)):
-            self.link.subscribe(t, self._on)
+        self.link.subscribe(topics.state_board(office.id), self._on_board)
+        self.link.subscribe(topics.state_order(office.id), self._on_order)
         self.link.start()
 
-    def _on(self, topic: str, payload: bytes) -> None:
-        self.state[topic.rsplit("/", 1)[1]] = json.loads(payload)
+    def _on_board(self, topic: str, payload: bytes) -> None:
+        with contextlib.suppress(BadMessage):
+            self.board = read(Board, payload)
+
+    def _on_order(self, topic: str, payload: bytes) -> None:
+        with contextlib.suppress(BadMessage):
+            self.order = read(Order, payload)
 
     def render(self) -> str:
         o = self.office
         width = min(shutil.get_terminal_size((100, 40)).columns, 110)
-        board, order = self.state.get("board"), self.state.get("order")
+        board, order = self.board, self.order
         lines = [f"\033[1m{o.name}\033[0m — motcua demo".ljust(width - 20)
                  + f"{self.clock():%a %d/%m %H:%M}", "─" * width]
         if not board or not order:
             return "\n".join([*lines, "Đang chờ bộ điều phối… / waiting for the dispatcher…"])
         lines.append("\033[1mĐANG PHỤC VỤ / SERVING\033[0m")
-        serving = {s["counter"]: s["ticket"] for s in board["serving"]}
+        serving = {s.counter: s.ticket for s in board.serving}
         for cid, c in o.counters.items():
-            state = order["counters"].get(cid, {})
-            paused = " (tạm dừng)" if state.get("status") == "paused" else ""
+            state = order.counters.get(cid)
+            paused = " (tạm dừng)" if state and state.status == "paused" else ""
+            following = " ".join(state.next) if state else ""
             lines.append(f"  {c.name:<8} Số \033[1;33m{serving.get(cid, '—'):<5}\033[0m"
-                         f"{paused}  tiếp theo / next: {' '.join(state.get('next', [])) or '—'}")
-        recent = " ".join(f"{r['ticket']}→{r['counter']}" for r in board["recent"][:8])
+                         f"{paused}  tiếp theo / next: {following or '—'}")
+        recent = " ".join(f"{r.ticket}→{r.counter}" for r in board.recent[:8])
         lines += ["", f"Vừa gọi / recent: {recent or '—'}", "",
                   "\033[1mHÀNG CHỜ / QUEUES\033[0m  (\033[36mH = lịch hẹn đúng giờ\033[0m)"]
         for code, s in o.services.items():
-            w = board["waiting"].get(code, {"count": 0, "est_wait_min": 0})
-            queue = order["queues"].get(code, [])
-            shown = " ".join(
-                (f"\033[36m{q['ticket']}\033[0m" if q.get("tier") == "booking" else q["ticket"])
-                for q in queue[:14] if "ticket" in q)
-            more = f" +{len(queue) - 14}" if len(queue) > 14 else ""
-            lines.append(f"  {code} {s.name[:22]:<22} {w['count']:>3} chờ ~{w['est_wait_min']:>3}"
+            w = board.waiting.get(code) or Waiting(count=0, est_wait_min=0)
+            queue = [q for q in order.queues.get(code, []) if isinstance(q, Queued)]
+            shown = " ".join((f"\033[36m{q.ticket}\033[0m" if q.tier == "booking" else q.ticket)
+                             for q in queue[:14])
+            more = f" +{w.count - 14}" if w.count > 14 else ""
+            lines.append(f"  {code} {s.name[:22]:<22} {w.count:>3} chờ ~{w.est_wait_min:>3}"
                          f" phút  {shown}{more}")
         lines += ["", "\033[1mNHẬT KÝ / LOG\033[0m", *[f"  {x}" for x in self.hall.log],
                   "", "Ctrl-C: dừng / stop"]

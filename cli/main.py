@@ -94,21 +94,24 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 def cmd_close_day(args: argparse.Namespace) -> int:
     from motcua.mqtt import Link, NoReply, Requester
+    from motcua.protocol import CloseDay
 
     office = _load(args)
     link = Link.for_office(office, _broker_url(args, office), "admin", args.device,
                 persistent=False).start()
     try:
-        reply = Requester(link).request("close_day", timeout=args.timeout)
+        reply = Requester(link).send(CloseDay(), timeout=args.timeout)
     except NoReply:
         print("motcua close-day: the dispatcher did not answer / bộ điều phối không trả lời",
               file=sys.stderr)
         return 1
     finally:
         link.stop()
-    print(f"Day {reply.get('day')} closed / đã kết thúc ngày làm việc." if reply["ok"]
-          else reply["error"]["message_en"])
-    return 0 if reply["ok"] else 1
+    if reply.error is not None:
+        print(f"{reply.error.message}\n{reply.error.message_en}", file=sys.stderr)
+        return 1
+    print(f"Day {reply.day} closed / đã kết thúc ngày làm việc.")
+    return 0
 
 
 def cmd_ticket(args: argparse.Namespace) -> int:

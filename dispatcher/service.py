@@ -30,8 +30,9 @@ from motcua.facts import (
     apply,
 )
 from motcua.model import Hall, Status, Ticket
-from motcua.protocol import VERSION, Rejected, encode
-from motcua.views import Snapshot, config_view, stamp
+from motcua.protocol import Rejected, encode
+from motcua.protocol import messages as m
+from motcua.views import Snapshot, booking_info, office_info, stamp
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class Dispatcher:
         for topic, payload in items:
             if sender := self._sender(topic, payload):
                 role, device, cmd_id = sender
-                body = encode(protocol.error_reply(cmd_id, "storage_unavailable"))
+                body = encode(m.error_reply(cmd_id, "storage_unavailable"))
                 out.append(Outgoing(topics.reply(self.office.id, role, device), body))
         return out
 
@@ -189,7 +190,7 @@ class Dispatcher:
             if sender is None:
                 return []
             role, device, cmd_id = sender
-            reply = protocol.encode(protocol.error_reply(  # ids are ASCII: always encodable
+            reply = m.encode(m.error_reply(  # ids are ASCII: always encodable
                 cmd_id, "bad_request", "this command could not be processed"))
             try:
                 with self.store.transaction():
@@ -259,11 +260,11 @@ class Dispatcher:
             if self.ticks() - last < LIMITED_REPLY_GAP_S:
                 return []
             self._told_limited[(role, device)] = self.ticks()
-            return [Outgoing(reply_topic, encode(protocol.error_reply(
+            return [Outgoing(reply_topic, encode(m.error_reply(
                 cmd_id, "rate_limited", retry_after=round(wait, 1))), qos=0)]
         if rejected is not None:
             return self._answer_only(role, device, cmd_id, "invalid", reply_topic,
-                                     protocol.error_reply(cmd_id, rejected.code,
+                                     m.error_reply(cmd_id, rejected.code,
                                                           rejected.detail))
         now = self.now()
         out = self.roll_day(now)
@@ -273,7 +274,7 @@ class Dispatcher:
         except Rejected as exc:
             return out + self._answer_only(
                 role, device, envelope.id, envelope.type, reply_topic,
-                protocol.error_reply(envelope.id, exc.code, exc.detail, **exc.extra))
+                m.error_reply(envelope.id, exc.code, exc.detail, **exc.extra))
         snap, events = self._record(decision.facts, now)
         # Encoded before the commit: nothing that cannot be sent is stored.
         reply = encode(self._reply(envelope.id, decision, snap))
@@ -283,7 +284,7 @@ class Dispatcher:
         return out
 
     def _answer_only(self, role: str, device: str, cmd_id: str, ctype: str, reply_topic: str,
-                     reply: dict[str, Any]) -> list[Outgoing]:
+                     reply: m.Reply) -> list[Outgoing]:
         body = encode(reply)
         self.store.save_reply(role, device, cmd_id, ctype, self.now(), body)
         return [Outgoing(reply_topic, body)]
@@ -310,14 +311,14 @@ class Dispatcher:
             self.store.save_counters(self.hall)  # only facts about calls move counters
         return touched
 
-    def _reply(self, cmd_id: str, decision: handlers.Decision, snap: Snapshot) -> dict[str, Any]:
+    def _reply(self, cmd_id: str, decision: handlers.Decision, snap: Snapshot) -> m.Reply:
         ticket = (snap.ticket(self.hall.tickets[decision.ticket]) if decision.ticket else None)
         if decision.error:
-            return protocol.error_reply(cmd_id, decision.error, ticket=ticket)
+            return m.error_reply(cmd_id, decision.error, ticket=ticket)
         fields = dict(decision.extra)
         if decision.show_ticket:
             fields["ticket"] = ticket
-        return protocol.ok_reply(cmd_id, **fields)
+        return m.ok_reply(cmd_id, **fields)
 
     def _events(self, facts: list[Fact], touched: list[Ticket | None], snap: Snapshot
                 ) -> list[LoggedEvent]:
@@ -331,9 +332,9 @@ class Dispatcher:
                 case Issued(change=change):
                     pass
                 case Called(recall=recall, counter=cid):
-                    call = {"v": VERSION, "ticket": fact.number, "counter": cid,
-                            "counter_name": o.counters[cid].name,
-                            "kind": "recall" if recall else "call", "at": at}
+                    call = m.CallEvent(ticket=fact.number, counter=cid,
+                                       counter_name=o.counters[cid].name,
+                                       kind="recall" if recall else "call", at=at)
                     out.append(("recalled" if recall else "call", topics.event_call(o.id),
                                 encode(call), fact.number, cid))
                     if recall:
@@ -347,23 +348,21 @@ class Dispatcher:
                         booking=b):
                     change = {BookingCancelled: "cancelled", BookingAdded: "booked",
                               BookingMoved: "moved"}[type(fact)]
-                    body = {"v": VERSION, "ticket": None, "change": change, "at": at,
-                            "booking": {"id": b.id, "service": b.service,
-                                        "start": stamp(b.start, o), "end": stamp(b.end, o)}}
-                    if isinstance(fact, BookingCancelled):
-                        body["reason"] = fact.reason
-                    out.append((change, topics.event_ticket(o.id), encode(body), None, None))
+                    event = m.TicketEvent(ticket=None, change=change, at=at,
+                                          booking=booking_info(b, o))
+                    if isinstance(fact, BookingCancelled):  # `reason` only where there is one
+                        event = event.model_copy(update={"reason": fact.reason})
+                    out.append((change, topics.event_ticket(o.id), encode(event), None, None))
                     continue
                 case CounterSet(status=status, counter=cid):
-                    out.append((f"counter_{status}", None, encode({"v": VERSION, "at": at}),
-                                None, cid))
+                    out.append((f"counter_{status}", None, encode(m.Logged(at=at)), None, cid))
                     continue
                 case DayClosed():
-                    out.append(("day_closed", None, encode({"v": VERSION, "at": at}), None, None))
+                    out.append(("day_closed", None, encode(m.Logged(at=at)), None, None))
                     continue
             assert ticket is not None
-            body = {"v": VERSION, "ticket": snap.ticket(ticket), "change": change, "at": at}
-            out.append((change, topics.event_ticket(o.id), encode(body), ticket.number,
+            event = m.TicketEvent(ticket=snap.ticket(ticket), change=change, at=at)
+            out.append((change, topics.event_ticket(o.id), encode(event), ticket.number,
                         ticket.counter))
         return out
 
@@ -396,17 +395,19 @@ class Dispatcher:
         now = self.now()
         snap = Snapshot(self.hall, self.office, now)
         o = self.office.id
-        messages = {topics.state_config(o): config_view(self.office),
-                    topics.state_board(o): snap.board(), topics.state_order(o): snap.order()}
+        messages: dict[str, m.Versioned] = {
+            topics.state_config(o): office_info(self.office),
+            topics.state_board(o): snap.board(), topics.state_order(o): snap.order()}
         for cid in self.office.counters:
             messages[topics.state_counter(o, cid)] = snap.counter(cid)
         out = []
         for topic, message in messages.items():
-            stable = json.dumps({k: v for k, v in message.items() if k != "at"},
+            body = message.model_dump(mode="json")
+            stable = json.dumps({k: v for k, v in body.items() if k != "at"},
                                 sort_keys=True).encode()
             if force or self._published.get(topic) != stable:
                 self._published[topic] = stable
-                out.append(Outgoing(topic, encode(message), retain=True))
+                out.append(Outgoing(topic, encode(body), retain=True))
         return out
 
 
@@ -508,8 +509,8 @@ class DispatcherService:
         self.link.stop()
 
     def _publish(self, messages: list[Outgoing]) -> None:
-        for m in messages:
-            self.link.publish(m.topic, m.payload, retain=m.retain, qos=m.qos)
+        for out in messages:
+            self.link.publish(out.topic, out.payload, retain=out.retain, qos=out.qos)
 
     def _run(self) -> None:
         d = self.dispatcher

@@ -30,6 +30,7 @@ from motcua.facts import (
 from motcua.model import Booking, CounterStatus, Hall, Kind, Status, Ticket
 from motcua.policy import arrival_for, callable_at
 from motcua.protocol import Rejected
+from motcua.views import booking_info
 
 
 @dataclass(frozen=True)
@@ -209,11 +210,6 @@ def _refused(exc: BookingRefused) -> Rejected:
                     reason=exc.reason)
 
 
-def booking_view(b: Booking) -> dict[str, Any]:
-    return {"id": b.id, "service": b.service, "start": b.start.isoformat(timespec="seconds"),
-            "end": b.end.isoformat(timespec="seconds"), "name": b.name}
-
-
 def _free_booking_id(hall: Hall, year: int) -> str:
     """The next BK-{year}-{NNNNNN} nobody has used (an admin may have given one by hand)."""
     n = len(hall.booking_ids) + 1
@@ -244,7 +240,7 @@ def booking_add(hall: Hall, cmd: protocol.BookingAdd, ctx: Context) -> Decision:
     except BookingRefused as exc:
         raise _refused(exc) from exc
     return Decision([BookingAdded(booking, ctx.now, cmd.made_on or ctx.now.date())],
-                    extra={"booking": booking_view(booking)})
+                    extra={"booking": booking_info(booking, office, with_name=True)})
 
 
 def _known(hall: Hall, booking_id: str) -> Booking:
@@ -260,7 +256,7 @@ def booking_cancel(hall: Hall, cmd: protocol.BookingCancel, ctx: Context) -> Dec
     except BookingRefused as exc:
         raise _refused(exc) from exc
     return Decision([BookingCancelled(booking, ctx.now, "cancelled")],
-                    extra={"booking": booking_view(booking)})
+                    extra={"booking": booking_info(booking, ctx.office, with_name=True)})
 
 
 def booking_move(hall: Hall, cmd: protocol.BookingMove, ctx: Context) -> Decision:
@@ -277,7 +273,8 @@ def booking_move(hall: Hall, cmd: protocol.BookingMove, ctx: Context) -> Decisio
         check_new(office, start, ctx.now.date(), others)
     except BookingRefused as exc:
         raise _refused(exc) from exc
-    return Decision([BookingMoved(moved, booking, ctx.now)], extra={"booking": booking_view(moved)})
+    return Decision([BookingMoved(moved, booking, ctx.now)],
+                    extra={"booking": booking_info(moved, office, with_name=True)})
 
 
 def end_of_day(hall: Hall, at: datetime) -> list[Fact]:

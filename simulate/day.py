@@ -154,7 +154,7 @@ class DaySim:
         view = Snapshot(self.hall, self.office, at).ticket(t)
         self.by_ticket[t.number] = p
         self.visits[t.number] = Visit(t.number, t.service, wait_group(t.kind, t.arrival), at,
-                                      view["est_wait_min"])
+                                      view.est_wait_min)
         if self.estimator is not None:
             alt = self.estimator(self.hall, self.office, at, t.number)
             self.visits[t.number].est_alt = None if math.isnan(alt) else round(alt)

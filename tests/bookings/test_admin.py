@@ -113,11 +113,11 @@ def test_end_of_day_cancels_only_at_close_day(desk: Desk, make_token) -> None:  
 
 def test_tokens_from_the_tool_verify_with_pyjwt(office, portal_key) -> None:  # type: ignore[no-untyped-def]
     from cli.booking import sign_booking
+    from motcua.protocol import BookingInfo
 
-    token = sign_booking(office, {"id": "BK-1", "service": "A",
-                                  "start": "2026-11-27T08:00:00+07:00",
-                                  "end": "2026-11-27T08:30:00+07:00", "name": "Trần T. B"},
-                         portal_key, "demo-portal")
+    booking = BookingInfo(id="BK-1", service="A", start="2026-11-27T08:00:00+07:00",
+                          end="2026-11-27T08:30:00+07:00", name="Trần T. B")
+    token = sign_booking(office, booking, portal_key, "demo-portal")
     claims = jwt.decode(token, portal_key.public_key(), algorithms=["EdDSA"], audience="demo")
     assert claims["jti"] == "BK-1" and claims["name"] == "Trần T. B"
     assert jwt.get_unverified_header(token) == {"alg": "EdDSA", "typ": "JWT",

@@ -43,7 +43,8 @@ def test_booking_check_in_and_errors(desk: Desk, make_token) -> None:  # type: i
     token = make_token("BK-2026-000123", at("08:30"))
     t = desk.ok("kiosk", "k1", "check_in", token=token)["ticket"]
     assert t["number"] == "H001" and t["kind"] == "booking"
-    assert t["booking"] == {"id": "BK-2026-000123", "start": "2026-11-25T08:30:00+07:00",
+    assert t["booking"] == {"id": "BK-2026-000123", "service": "A",
+                            "start": "2026-11-25T08:30:00+07:00",
                             "end": "2026-11-25T09:00:00+07:00", "arrival": "early"}
     again = desk.send("kiosk", "k2", "check_in", token=token)
     assert again["error"]["code"] == "already_checked_in" and again["ticket"]["number"] == "H001"

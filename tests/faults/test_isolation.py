@@ -165,7 +165,8 @@ def test_a_reply_that_cannot_be_encoded_stores_nothing(
     from dispatcher import service
 
     real = service.encode
-    monkeypatch.setattr(service, "encode", lambda m: real(m) if m.get("id") != "enc-fail-1"
+    monkeypatch.setattr(service, "encode",
+                        lambda m: real(m) if getattr(m, "id", None) != "enc-fail-1"
                         else "\ud800".encode())
     out = desk.d.handle_batch([(KIOSK.format(1), cmd("enc-ok-001", "walk_in", service="A")),
                                (KIOSK.format(2), cmd("enc-fail-1", "walk_in", service="A")),

@@ -146,7 +146,9 @@ class SecureDevice:
 
     def send(self, ctype: str, timeout: float = 10.0, cmd_id: str | None = None,
              **fields: Any) -> dict[str, Any]:
-        return self.req.request(ctype, timeout=timeout, cmd_id=cmd_id, **fields)
+        # The reply as every client reads it (motcua.protocol.Reply), in its JSON form.
+        reply = self.req.request(ctype, timeout=timeout, cmd_id=cmd_id, **fields)
+        return reply.model_dump(mode="json")
 
     def close(self) -> None:
         self.link.stop()

@@ -19,10 +19,11 @@ from kivy.core.window import Window
 from display import theme
 from display.announcer import Announcement, Announcer, FileSpeaker, Speaker
 from display.feed import Feed, Inbox
-from display.model import BadMessage, BoardModel, Call, OfficeInfo, clock_texts
+from display.model import BoardModel, clock_texts, initial_office
 from display.voice import Voice, chime_file
 from display.widgets import KV, BoardView
 from motcua.config import OfficeConfig
+from motcua.protocol import CallEvent
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class BoardApp(App):
     def __init__(self, office: OfficeConfig, url: str, options: Options, **kwargs: Any):
         super().__init__(**kwargs)
         self.office, self.url, self.options = office, url, options
-        self.model = BoardModel(OfficeInfo.from_config(office), rows=office.display.rows)
+        self.model = BoardModel(initial_office(office), rows=office.display.rows)
         self.announcer = self._announcer()
         self.feed = Feed(url, office, options.device, on_change=self._poke,
                          on_call=self._announce, presence_detail=self._presence)
@@ -141,7 +142,7 @@ class BoardApp(App):
         # makes one redraw and a frame being drawn for a waiting count never delays a call
         (self._take_now if urgent else self._take_soon)()
 
-    def _announce(self, call: Call) -> None:
+    def _announce(self, call: CallEvent) -> None:
         self.announcer.announce(Announcement(call.ticket, call.counter, call.counter_name,
                                              call.kind))
 
@@ -153,17 +154,15 @@ class BoardApp(App):
         inbox: Inbox = self.feed.take()
         now = time.monotonic()
         if inbox.config is not None:
-            try:
-                self.model.office = self.model.office.updated(inbox.config)
-            except BadMessage as exc:  # checked in the feed already; belt and braces
-                log.warning("ignored state/config: %s", exc)
+            self.model.office = inbox.config  # the dispatcher's view of the office wins
         if inbox.board is not None:
             self.model.apply_board(inbox.board, now)
-        for call in inbox.calls:
-            self.model.apply_call(call, now)
+        for heard in inbox.calls:
+            self.model.apply_call(heard.call, now)
             if self._metrics:
-                self._undrawn.append(call.received)
-                self._metric({"taken_ms": round((time.perf_counter() - call.received) * 1000, 2)})
+                self._undrawn.append(heard.received)
+                self._metric({"taken_ms": round((time.perf_counter() - heard.received) * 1000,
+                                                2)})
         if inbox.dispatcher_online is not None:
             self.model.dispatcher_online = inbox.dispatcher_online
         self._show(now)
@@ -175,7 +174,7 @@ class BoardApp(App):
             self.model.connection = "online"
         else:
             self.model.connection = "lost" if self._ever_connected else "connecting"
-        notices = self.model.office.notices
+        notices = self.model.notices
         if notices and now - self._notice_at >= NOTICE_S:
             self._notice_at = now
             self._notice_index = (self._notice_index + 1) % len(notices)
@@ -190,7 +189,7 @@ class BoardApp(App):
         if view is None:
             return
         view.time_text, view.date_text = clock_texts(self.options.clock())
-        notices = model.office.notices
+        notices = model.notices
         view.notice = notices[self._notice_index % len(notices)] if notices else ""
         kind = self.banner_kind()
         view.banner = list(BANNERS[kind]) if kind else ["", ""]

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from display.model import BadMessage, Board, Call, OfficeInfo, decode
+from display.model import Heard
 from motcua import topics
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link
+from motcua.protocol import BadMessage, Board, CallEvent, OfficeInfo, Presence, read
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,8 @@ BAD_LOG_EVERY_S = 60.0  # a misbehaving publisher must not flood the log
 @dataclass
 class Inbox:
     board: Board | None = None
-    config: dict[str, Any] | None = None
-    calls: list[Call] = field(default_factory=list)
+    config: OfficeInfo | None = None
+    calls: list[Heard] = field(default_factory=list)
     dispatcher_online: bool | None = None
 
 
@@ -37,11 +38,10 @@ class Feed:
     """
 
     def __init__(self, url: str, office: OfficeConfig, device: str,
-                 on_change: Callable[[bool], None], on_call: Callable[[Call], None],
+                 on_change: Callable[[bool], None], on_call: Callable[[CallEvent], None],
                  presence_detail: Callable[[], dict[str, Any]] | None = None):
         self.office = office
         self.on_change, self.on_call = on_change, on_call
-        self.names = {c.id: c.name for c in office.counters.values()}
         self._lock = threading.Lock()
         self._inbox = Inbox()
         self._bad_logged: dict[str, float] = {}
@@ -82,7 +82,7 @@ class Feed:
         if not payload:  # a cleared retained message
             return
         try:
-            board = Board.parse(decode(payload), self.names)
+            board = read(Board, payload)
         except BadMessage as exc:
             return self._bad(topic, exc)
         with self._lock:
@@ -93,32 +93,27 @@ class Feed:
         if not payload:
             return
         try:
-            body = decode(payload)
-            OfficeInfo.from_config(self.office).updated(body)  # check it once, here
+            info = read(OfficeInfo, payload)
         except BadMessage as exc:
             return self._bad(topic, exc)
-        counters = body.get("counters")
-        if isinstance(counters, list):
-            self.names.update({str(c["id"]): str(c["name"]) for c in counters
-                               if isinstance(c, dict) and "id" in c and "name" in c})
         with self._lock:
-            self._inbox.config = body
+            self._inbox.config = info
         self.on_change(False)
 
     def _call(self, topic: str, payload: bytes) -> None:
         received = time.perf_counter()
         try:
-            call = Call.parse(decode(payload), self.names, received)
+            call = read(CallEvent, payload)
         except BadMessage as exc:
             return self._bad(topic, exc)
         with self._lock:
-            self._inbox.calls.append(call)
+            self._inbox.calls.append(Heard(call, received))
         self.on_call(call)
         self.on_change(True)
 
     def _dispatcher(self, topic: str, payload: bytes) -> None:
         try:
-            online = decode(payload).get("status") == "online" if payload else False
+            online = read(Presence, payload).status == "online" if payload else False
         except BadMessage as exc:
             return self._bad(topic, exc)
         with self._lock:

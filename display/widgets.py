@@ -146,7 +146,7 @@ class BoardView(FloatLayout):
 
     def show(self, model: BoardModel, now: float) -> None:
         """Copy what the model says into the widgets; only changed texts re-render."""
-        self.office_name = model.office.name
+        self.office_name = model.title
         serving = model.serving_rows(now)
         for i, row in enumerate(self.serving_rows):
             ticket, counter, fresh = serving[i] if i < len(serving) else ("", "", False)

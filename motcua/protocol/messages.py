@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -261,7 +261,7 @@ class CallEvent(Versioned):
     ticket: str
     counter: str
     counter_name: str
-    kind: str  # call or recall
+    kind: Literal["call", "recall"]
     at: Stamp
 
 

@@ -1,4 +1,4 @@
-"""The board's model without Kivy: messages parsed at the edge, highlight, rows, bad input."""
+"""The board's model without Kivy: the contract's messages in, highlight, rows, bad input."""
 
 from __future__ import annotations
 
@@ -8,47 +8,46 @@ from datetime import datetime
 
 import pytest
 
-from display.model import (
-    HIGHLIGHT_S,
-    BadMessage,
-    Board,
-    BoardModel,
-    Call,
-    OfficeInfo,
-    clock_texts,
-    decode,
-)
+from display.model import HIGHLIGHT_S, BoardModel, clock_texts, initial_office
 from motcua.config import OfficeConfig
+from motcua.protocol import BadMessage, Board, CallEvent, OfficeInfo, read
+from motcua.views import office_info
 from tests.conftest import TZ
 
-NAMES = {"1": "Quầy 1", "2": "Quầy 2", "3": "Quầy 3"}
 BOARD = {"v": 1, "office": "demo", "at": "2026-11-25T08:10:00+07:00", "day": "2026-11-25",
-         "closed": False,
+         "seq": 16, "closed": False,
          "serving": [{"counter": "3", "counter_name": "Quầy 3", "ticket": "A012",
                       "since": "2026-11-25T08:09:00+07:00"},
                      {"counter": "1", "counter_name": "Quầy 1", "ticket": "B004",
                       "since": "2026-11-25T08:05:00+07:00"}],
-         "recent": [{"ticket": "A012", "counter": "3", "at": "2026-11-25T08:09:00+07:00"},
-                    {"ticket": "B004", "counter": "1", "at": "2026-11-25T08:05:00+07:00"}],
+         "recent": [{"ticket": "A012", "counter": "3", "counter_name": "Quầy 3",
+                     "at": "2026-11-25T08:09:00+07:00"},
+                    {"ticket": "B004", "counter": "1", "counter_name": "Quầy 1",
+                     "at": "2026-11-25T08:05:00+07:00"}],
          "waiting": {"A": {"count": 12, "est_wait_min": 25}, "B": {"count": 0,
                                                                    "est_wait_min": 0}}}
 
 
-def call(ticket: str, counter: str, kind: str = "call") -> Call:
-    return Call.parse({"v": 1, "ticket": ticket, "counter": counter, "kind": kind,
-                       "at": "2026-11-25T08:11:00+07:00"}, NAMES)
+def payload(body: dict) -> bytes:
+    return json.dumps(body).encode()
+
+
+def call(ticket: str, counter: str, kind: str = "call") -> CallEvent:
+    return read(CallEvent, payload({"v": 1, "ticket": ticket, "counter": counter,
+                                    "counter_name": f"Quầy {counter}", "kind": kind,
+                                    "at": "2026-11-25T08:11:00+07:00"}))
 
 
 def model(office: OfficeConfig, rows: int = 6) -> BoardModel:
-    m = BoardModel(OfficeInfo.from_config(office), rows=rows)
-    m.apply_board(Board.parse(BOARD, NAMES), now=0)
+    m = BoardModel(initial_office(office), rows=rows)
+    m.apply_board(read(Board, payload(BOARD)), now=0)
     return m
 
 
 def test_the_first_board_is_shown_as_it_is(office: OfficeConfig) -> None:
     m = model(office)
     assert m.serving_rows(now=1) == [("B004", "Quầy 1", False), ("A012", "Quầy 3", False)]
-    assert m.recent_rows(5) == [("A012", "Quầy 3"), ("B004", "Quầy 1")]  # name from config
+    assert m.recent_rows(5) == [("A012", "Quầy 3"), ("B004", "Quầy 1")]
     assert m.waiting_rows() == [("Nộp hồ sơ", "12", "~25 phút"),
                                 ("Nhận kết quả", "0", ""),
                                 ("Phản ánh, kiến nghị", "–", "")]
@@ -73,7 +72,7 @@ def test_a_call_missed_as_an_event_still_stands_out(office: OfficeConfig) -> Non
     m = model(office)
     later = json.loads(json.dumps(BOARD))
     later["serving"][1].update(ticket="B005", since="2026-11-25T08:12:00+07:00")
-    m.apply_board(Board.parse(later, NAMES), now=20)
+    m.apply_board(read(Board, payload(later)), now=20)
     assert ("B005", "Quầy 1", True) in m.serving_rows(now=21)
 
 
@@ -83,11 +82,13 @@ def test_more_counters_than_rows_keeps_the_newest_calls(office: OfficeConfig) ->
 
 
 def test_the_dispatcher_config_wins(office: OfficeConfig) -> None:
-    info = OfficeInfo.from_config(office).updated({
-        "v": 1, "name": "BHXH quận 1", "services": [{"code": "A", "name": "Thu", "name_en": "X"}],
-        "counters": [{"id": "1", "name": "Bàn 1"}], "display": {"notices": ["Xin chào"]}})
-    assert info.name == "BHXH quận 1" and [s.name for s in info.services] == ["Thu"]
-    assert info.counters == {"1": "Bàn 1"} and info.notices == ("Xin chào",)
+    theirs = office_info(office).model_dump(mode="json")
+    theirs.update(name="BHXH quận 1", display={"notices": ["Xin chào"]},
+                  services=[{"code": "A", "name": "Thu", "name_en": "X", "prefix": "A"}])
+    m = model(office)
+    m.office = read(OfficeInfo, payload(theirs))
+    assert m.title == "BHXH quận 1" and m.notices == ("Xin chào",)
+    assert [row[0] for row in m.waiting_rows()] == ["Thu"]
 
 
 @pytest.mark.parametrize("payload", [
@@ -99,22 +100,30 @@ def test_the_dispatcher_config_wins(office: OfficeConfig) -> None:
 ])
 def test_bad_boards_are_refused_with_a_reason(payload: bytes) -> None:
     with pytest.raises(BadMessage):
-        Board.parse(decode(payload), NAMES)
+        read(Board, payload)
 
 
 @pytest.mark.parametrize("body", [
     {"v": 1, "counter": "1"}, {"v": 1, "ticket": "A1"}, {"v": 1, "ticket": ["A1"], "counter": "1"},
-    {"v": 1, "ticket": "A1", "counter": "1", "kind": "shout"},
+    {"v": 1, "ticket": "A1", "counter": "1", "counter_name": "Q", "kind": "call", "at": "soon"},
+    {"v": 1, "ticket": "A1", "counter": "1", "counter_name": "Q", "kind": "shout",
+     "at": "2026-11-25T08:11:00+07:00"},
+    {"v": 2, "ticket": "A1", "counter": "1", "counter_name": "Q", "kind": "call",
+     "at": "2026-11-25T08:11:00+07:00"},
 ])
 def test_bad_calls_are_refused(body: dict) -> None:
     with pytest.raises(BadMessage):
-        Call.parse(body, NAMES)
+        read(CallEvent, payload(body))
 
 
 def test_text_from_the_wire_is_composed(office: OfficeConfig) -> None:
     nfd = unicodedata.normalize("NFD", "Quầy Ưu tiên")
-    c = Call.parse({"v": 1, "ticket": "A1", "counter": "9", "counter_name": nfd}, NAMES)
-    assert c.counter_name == "Quầy Ưu tiên" and unicodedata.is_normalized("NFC", c.counter_name)
+    c = read(CallEvent, payload({"v": 1, "ticket": "A1", "counter": "9", "counter_name": nfd,
+                                 "kind": "call", "at": "2026-11-25T08:11:00+07:00"}))
+    m = model(office)
+    m.apply_call(c, now=1)
+    name = m.recent_rows(1)[0][1]
+    assert name == "Quầy Ưu tiên" and unicodedata.is_normalized("NFC", name)
 
 
 def test_clock_texts_in_vietnamese() -> None:

@@ -14,7 +14,7 @@ from kivy.uix.modalview import ModalView
 from counter.remote import Press
 from counter.texts import REASONS, nfc
 from counter.view import call_prefixes, ticket_number, tiers, transfer_targets
-from motcua.protocol import MAX_TEXT
+from motcua.protocol import MAX_TEXT, Call, Command, NoShow, Refuse, Transfer
 
 if TYPE_CHECKING:
     from counter.ui import CounterApp
@@ -48,7 +48,7 @@ class Dialog(ModalView):
                          overlay_color=(0.06, 0.09, 0.13, 0.72), **kw)
         self.app = app
         cur = app.state.current
-        self.number = nfc(cur.get("number", "")) if cur else ""
+        self.number = nfc(cur.number) if cur else ""
 
     def key(self, name: str) -> bool:
         if name in ("esc", "."):
@@ -77,10 +77,9 @@ class Dialog(ModalView):
         if self.app.pending is None and self.app.tap_ok(f"{self.name}:{button}"):
             self.submit() if button == "ok" else self.cancel()
 
-    def send(self, action: str, fields: dict[str, Any] | None = None,
-             note: dict[str, Any] | None = None) -> None:
+    def send(self, command: Command, note: dict[str, Any] | None = None) -> None:
         self.error = ""
-        self.app.send(Press(action, fields or {}, origin=self.name, note=note or {}))
+        self.app.send(Press(command, origin=self.name, note=note or {}))
 
     def show_error(self, vi: str, en: str) -> None:
         self.error = f"{vi}\n{en}"
@@ -92,7 +91,7 @@ class ConfirmDialog(Dialog):
     name = "confirm"
 
     def submit(self) -> None:
-        self.send("no_show")
+        self.send(NoShow())
 
 
 class ChoiceDialog(Dialog):
@@ -144,7 +143,8 @@ class TransferDialog(ChoiceDialog):
             self.show_error("Chọn nơi chuyển đến (bấm số).", "Choose where to (press a digit).")
             return
         t = self.targets[self.selected]
-        self.send("transfer", {t.kind: t.id}, note={"counter_name": t.label})
+        where = Transfer(service=t.id) if t.kind == "service" else Transfer(counter=t.id)
+        self.send(where, note={"counter_name": t.label})
 
 
 class RefuseDialog(ChoiceDialog):
@@ -207,8 +207,7 @@ class RefuseDialog(ChoiceDialog):
                             "No guidance for the citizen yet. Press Enter again to refuse "
                             "without it.")
             return
-        fields = {"reason": reason, **({"guidance": guidance} if guidance else {})}
-        self.send("refuse", fields)
+        self.send(Refuse(reason, guidance or None))
 
 
 class CallDialog(Dialog):
@@ -287,4 +286,4 @@ class CallDialog(Dialog):
         if ticket is None:
             self.show_error("Gõ số thứ tự cần gọi.", "Type the number to call.")
             return
-        self.send("call", {"ticket": ticket})
+        self.send(Call(ticket))

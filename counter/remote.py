@@ -6,7 +6,8 @@ Nothing here touches a widget: paho's thread only stores the latest messages and
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -18,7 +19,24 @@ from typing import Any
 from motcua import topics
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, NoReply, Requester, new_command_id
-from motcua.protocol import VERSION
+from motcua.protocol import (
+    TYPE_OF,
+    BadMessage,
+    CallEvent,
+    Command,
+    CounterState,
+    Done,
+    Next,
+    NoShow,
+    OfficeInfo,
+    Order,
+    Pause,
+    Presence,
+    Recall,
+    Reply,
+    Resume,
+    read,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,86 +44,93 @@ RETRY_EVERY_S = 1.0
 SLOW_AFTER_S = 3.0  # say so on screen when a reply takes longer than this
 
 
+# The commands a button sends as they are, without a dialog.
+SIMPLE: dict[str, Callable[[], Command]] = {"next": Next, "recall": Recall, "done": Done,
+                                    "no_show": NoShow, "pause": Pause, "resume": Resume}
+
+
 @dataclass
 class Press:
     """One press of a button or key: one command id, however often it is resent."""
 
-    action: str  # what the staff chose: next, recall, ..., pause, resume
-    fields: dict[str, Any] = field(default_factory=dict)
+    command: Command  # what the staff chose: Next(), Call("A012"), Pause(), ...
     origin: str = "main"  # the screen or dialog that sent it, where its error is shown
     note: dict[str, Any] = field(default_factory=dict)  # for the result line only
     cmd_id: str = field(default_factory=new_command_id)
     started: float = field(default_factory=time.monotonic)
 
+    @property
+    def action(self) -> str:
+        """The command's type on the wire: next, recall, ..., pause, resume."""
+        return TYPE_OF[type(self.command)]
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self.command).items() if v is not None}
+
+
+@dataclass
+class Heard:
+    """The latest the terminal heard of each message; None: nothing (usable) yet."""
+
+    config: OfficeInfo | None = None
+    counter: CounterState | None = None
+    order: Order | None = None
+    offset: float = 0.0  # the dispatcher's clock minus this machine's, seconds
+    dispatcher: bool | None = None  # its presence: online or not
+
 
 class Remote:
     def __init__(self, office: OfficeConfig, counter: str, broker_url: str,
                  on_change: Callable[[], None],
-                 on_reply: Callable[[Press, dict[str, Any]], None],
+                 on_reply: Callable[[Press, Reply], None],
                  on_slow: Callable[[Press], None]):
         self.office, self.counter = office, counter
         self.on_change, self.on_reply, self.on_slow = on_change, on_reply, on_slow
         self._lock = threading.Lock()
-        self._latest: dict[str, Any] = {}
+        self._latest = Heard()
         self._stopping = threading.Event()
         self._worker: threading.Thread | None = None
         o = office.id
         self.link = Link.for_office(office, broker_url, "counter", counter,
                          persistent=True)
         self.requester = Requester(self.link, retry_every=RETRY_EVERY_S)
-        self._routes = {
-            topics.state_config(o): "config",
-            topics.state_counter(o, counter): "counter",
-            topics.state_order(o): "order",
-            topics.event_call(o): "call",
+        # topic -> (message type, where it goes in Heard)
+        self._routes: dict[str, tuple[type[Any], str]] = {
+            topics.state_config(o): (OfficeInfo, "config"),
+            topics.state_counter(o, counter): (CounterState, "counter"),
+            topics.state_order(o): (Order, "order"),
+            topics.event_call(o): (CallEvent, "offset"),
+            topics.presence(o, "dispatcher", "+"): (Presence, "dispatcher"),
         }
-        for topic in self._routes:
-            self.link.subscribe(topic, self._message)
-        self.link.subscribe(topics.presence(o, "dispatcher", "+"), self._presence)
+        for topic, (kind, slot) in self._routes.items():
+            self.link.subscribe(topic, functools.partial(self._message, kind, slot))
 
     # -- in -----------------------------------------------------------------------------
-    @staticmethod
-    def _decode(topic: str, payload: bytes) -> dict[str, Any] | None:
+    def _message(self, kind: type[Any], slot: str, topic: str, payload: bytes) -> None:
         if not payload:
-            return None  # a cleared retained message
+            return  # a cleared retained message
         try:
-            message = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
-            log.warning("ignored a message on %s that is not JSON", topic)
-            return None
-        if not isinstance(message, dict) or message.get("v") != VERSION:
-            log.warning("ignored a message on %s of another shape or version", topic)
-            return None
-        return message
-
-    def _message(self, topic: str, payload: bytes) -> None:
-        message = self._decode(topic, payload)
-        kind = self._routes.get(topic)
-        if message is None or kind is None:
+            message = read(kind, payload)
+        except BadMessage as exc:
+            log.warning("ignored a message on %s: %s", topic, exc)
+            return
+        value: Any = message
+        if isinstance(message, CallEvent):
+            # Calls are never retained, so their time is the dispatcher's now: the served
+            # timer follows the dispatcher's clock even when it runs shifted.
+            value = datetime.fromisoformat(message.at).timestamp() - time.time()
+        elif isinstance(message, Presence):
+            value = message.status == "online"
+        elif isinstance(message, CounterState) and message.counter != self.counter:
             return
         with self._lock:
-            if kind == "call":
-                # Calls are never retained, so their time is the dispatcher's now: the
-                # served timer follows the dispatcher's clock even when it runs shifted.
-                try:
-                    at = datetime.fromisoformat(str(message.get("at")))
-                    self._latest["offset"] = at.timestamp() - time.time()
-                except ValueError:
-                    return
-            else:
-                self._latest[kind] = message
+            setattr(self._latest, slot, value)
         self.on_change()
 
-    def _presence(self, topic: str, payload: bytes) -> None:
-        message = self._decode(topic, payload)
-        if message is not None:
-            with self._lock:
-                self._latest["dispatcher"] = message.get("status") == "online"
-            self.on_change()
-
-    def latest(self) -> dict[str, Any]:
+    def latest(self) -> Heard:
         with self._lock:
-            return dict(self._latest)
+            return dataclasses.replace(self._latest)
 
     @property
     def connected(self) -> bool:
@@ -130,8 +155,8 @@ class Remote:
         # dispatcher answers a repeated id with its stored reply, so nobody is called twice.
         while not self._stopping.is_set():
             try:
-                reply = self.requester.request(press.action, timeout=SLOW_AFTER_S,
-                                               cmd_id=press.cmd_id, **press.fields)
+                reply = self.requester.send(press.command, timeout=SLOW_AFTER_S,
+                                            cmd_id=press.cmd_id)
             except NoReply:
                 if not told_slow:
                     told_slow = True

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from motcua.protocol import MESSAGES
+from motcua.protocol import MESSAGES, Reply
 
 
 def nfc(text: Any) -> str:
@@ -53,7 +53,6 @@ REASONS: tuple[Reason, ...] = (
 
 ARRIVAL = {"on_time": ("Đúng giờ", "on time"), "late": ("Trễ hẹn", "late"),
            "early": ("Đến sớm", "early")}
-TIER = {"booking": ("lịch hẹn", "booking"), "general": ("", "")}
 
 DISCONNECTED = ("MẤT KẾT NỐI với máy chủ — các nút tạm khóa, đang kết nối lại…",
                 "Disconnected from the broker — buttons locked, reconnecting…")
@@ -84,23 +83,22 @@ def duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
-def error_text(reply: dict[str, Any]) -> tuple[str, str]:
+def error_text(reply: Reply) -> tuple[str, str]:
     """(Vietnamese, English) of an error reply; a code this build does not know still reads."""
-    raw = reply.get("error")
-    error: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    code = str(error.get("code", "bad_request"))
+    error = reply.error
+    code = error.code if error else "bad_request"
     vi, en = MESSAGES.get(code, ("Lỗi không xác định.", "Unknown error."))
-    vi = nfc(error.get("message") or vi)
-    en = nfc(error.get("message_en") or en)
-    if code == "unknown_ticket" and isinstance(error.get("detail"), str):
-        vi, en = f"{vi} ({error['detail']})", f"{en} ({error['detail']})"
+    vi = nfc(error.message if error and error.message else vi)
+    en = nfc(error.message_en if error and error.message_en else en)
+    if code == "unknown_ticket" and error and error.detail:
+        vi, en = f"{vi} ({error.detail})", f"{en} ({error.detail})"
     return vi, en
 
 
-def result_text(action: str, reply: dict[str, Any], fields: dict[str, Any]) -> tuple[str, str]:
-    """What an ok reply means, in one line each."""
-    ticket = reply.get("ticket") if isinstance(reply.get("ticket"), dict) else None
-    number = nfc(ticket.get("number", "")) if ticket else ""
+def result_text(action: str, reply: Reply, fields: dict[str, Any]) -> tuple[str, str]:
+    """What an ok reply means, in one line each; `fields`: what the terminal noted beside
+    the command (where a ticket went)."""
+    number = nfc(reply.ticket.number) if reply.ticket else ""
     if action in ("next", "call"):
         if not number:
             return NOBODY

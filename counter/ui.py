@@ -17,11 +17,12 @@ from kivy.uix.boxlayout import BoxLayout
 
 from counter import keymap
 from counter.dialogs import CallDialog, ConfirmDialog, Dialog, RefuseDialog, TransferDialog
-from counter.remote import Press, Remote
+from counter.remote import SIMPLE, Press, Remote
 from counter.texts import ACTIONS, NO_REPLY_YET, NOBODY, NOT_NOW, error_text, result_text
 from counter.view import DeskState, enabled, screenful
 from motcua.config import OfficeConfig
-from motcua.views import config_view
+from motcua.protocol import Reply
+from motcua.views import office_info
 
 HERE = Path(__file__).parent
 KV_FILES = ("widgets.kv", "main.kv", "confirm.kv", "transfer.kv", "refuse.kv", "call.kv")
@@ -67,7 +68,7 @@ class CounterApp(App):
         super().__init__(**kw)
         self.office, self.counter_id, self.broker_url = office, counter, broker_url
         self.title = f"motcua — {office.counters[counter].name}"
-        self.state = DeskState(counter, config_view(office))
+        self.state = DeskState(counter, office_info(office))
         self.dialog: Dialog | None = None
         self.pending: Press | None = None
         self.key_log: list[str] = []  # every key the window saw; the test driver waits on it
@@ -99,16 +100,12 @@ class CounterApp(App):
 
     # -- state in -----------------------------------------------------------------------
     def refresh(self, *_: Any) -> None:
-        latest = self.remote.latest()
+        heard = self.remote.latest()
         st = self.state
-        if isinstance(latest.get("config"), dict):
-            st.config = latest["config"]
-        cs = latest.get("counter")
-        st.counter_state = cs if isinstance(cs, dict) and cs.get("counter") == st.counter \
-            else None
-        st.order = latest.get("order")
-        st.dispatcher_online = latest.get("dispatcher")
-        st.clock_offset = float(latest.get("offset", 0.0))
+        if heard.config is not None:
+            st.config = heard.config
+        st.counter_state, st.order = heard.counter, heard.order
+        st.dispatcher_online, st.clock_offset = heard.dispatcher, heard.offset
         st.connected = self.remote.connected
         st.busy = self.pending.action if self.pending else None
         s = screenful(st, datetime.now().astimezone())
@@ -192,7 +189,7 @@ class CounterApp(App):
         if action in DIALOGS:
             self.open_dialog(DIALOGS[action](self))
         else:
-            self.send(Press(action))
+            self.send(Press(SIMPLE[action]()))
 
     def send(self, press: Press) -> None:
         if self.pending is not None or self.remote.busy:
@@ -211,11 +208,11 @@ class CounterApp(App):
             if self.dialog is not None and self.dialog.name == press.origin:
                 self.dialog.show_error(*NO_REPLY_YET)
 
-    def replied(self, press: Press, reply: dict[str, Any]) -> None:
+    def replied(self, press: Press, reply: Reply) -> None:
         if self.pending is press:
             self.pending = None
         in_dialog = self.dialog is not None and self.dialog.name == press.origin
-        if reply.get("ok"):
+        if reply.ok:
             vi, en = result_text(press.action, reply, press.note)
             nobody = (vi, en) == NOBODY
             self.say(vi, en, "info" if nobody else "ok")

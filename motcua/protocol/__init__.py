@@ -5,6 +5,7 @@ from motcua.protocol.codes import MESSAGES, TRANSIENT, VERSION, Rejected
 from motcua.protocol.commands import (
     BOOKING_ID_RE,
     CMD_ID_RE,
+    COMMANDS,
     MAX_COMMAND_BYTES,
     MAX_TEXT,
     PARSERS,
@@ -66,7 +67,8 @@ from motcua.protocol.messages import (
 )
 
 __all__ = [
-    "BOOKING_ID_RE", "CMD_ID_RE", "MAX_COMMAND_BYTES", "MAX_TEXT", "MESSAGES", "PARSERS",
+    "BOOKING_ID_RE", "CMD_ID_RE", "COMMANDS", "MAX_COMMAND_BYTES", "MAX_TEXT", "MESSAGES",
+    "PARSERS",
     "TRANSIENT", "TYPE_OF", "VERSION", "BadMessage", "Board", "BookingAdd", "BookingCancel",
     "BookingInfo", "BookingMove", "BookingRulesInfo", "Call", "CallEvent", "CheckIn",
     "CloseDay", "Command", "CounterInfo", "CounterOrder", "CounterState", "DispatcherDetail",

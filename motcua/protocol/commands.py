@@ -325,6 +325,8 @@ TYPE_OF: dict[type, str] = {
     BookingCancel: "booking_cancel", BookingMove: "booking_move",
 }
 
+COMMANDS: dict[str, type] = {name: kind for kind, name in TYPE_OF.items()}  # the other way
+
 
 def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | datetime) else value

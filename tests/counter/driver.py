@@ -83,6 +83,7 @@ def main() -> None:
 
     from counter.remote import Press
     from counter.ui import CounterApp
+    from motcua.protocol import COMMANDS
 
     app = CounterApp(office, args.counter, args.broker)
     xkeys = XKeys(os.environ["DISPLAY"])
@@ -186,7 +187,7 @@ def main() -> None:
                 # what the buttons would not allow now, to see the dispatcher's error inline.
                 if app.pending is not None:
                     raise RuntimeError(f"{app.pending.action} still waits for its reply")
-                app.send(Press(op["action"], op.get("fields", {})))
+                app.send(Press(COMMANDS[op["action"]](**op.get("fields", {}))))
                 answer(msg_id, True, None)
             elif kind == "shot":
                 def shoot(_: float) -> None:  # a frame later, so the last change is drawn

@@ -21,7 +21,8 @@ from counter.view import (
     waiting_counts,
 )
 from motcua.config import OfficeConfig
-from motcua.views import config_view
+from motcua.protocol import CounterState, Order, Reply
+from motcua.views import office_info
 from tests.conftest import TZ
 
 NOW = datetime(2026, 11, 25, 9, 20, tzinfo=TZ)
@@ -29,15 +30,19 @@ NOW = datetime(2026, 11, 25, 9, 20, tzinfo=TZ)
 
 def ticket(**over: Any) -> dict[str, Any]:
     t = {"number": "A012", "service": "A", "kind": "walk_in", "status": "serving",
-         "priority": False, "booking": None, "called_at": "2026-11-25T09:12:30+07:00"}
+         "issued_at": "2026-11-25T09:01:00+07:00", "priority": False, "ahead": 0,
+         "est_wait_min": 0, "booking": None, "counter": "1",
+         "called_at": "2026-11-25T09:12:30+07:00"}
     return {**t, **over}
 
 
 def state(office: OfficeConfig, counter: str = "1", current: dict | None = None,
-          status: str = "open", **over: Any) -> DeskState:
-    cs = {"v": 1, "counter": counter, "status": status, "current": current,
-          "since": None, "waiting": 3, "next": ["H003", "A014"]}
-    return DeskState(counter, config_view(office), counter_state=cs,
+          status: str = "open", order: dict | None = None, **over: Any) -> DeskState:
+    cs = CounterState.model_validate({"v": 1, "counter": counter, "status": status,
+                                      "current": current, "since": None, "waiting": 3,
+                                      "next": ["H003", "A014"]})
+    return DeskState(counter, office_info(office), counter_state=cs,
+                     order=Order.model_validate(order) if order else None,
                      **{"connected": True, **over})
 
 
@@ -66,12 +71,12 @@ def test_what_applies_when(office: OfficeConfig) -> None:
     assert paused["pause_resume"]
     assert not any(enabled(state(office, current=serving, connected=False)).values())
     assert not any(enabled(state(office, current=serving, busy="next")).values())
-    assert not any(enabled(DeskState("1", config_view(office), connected=True)).values())
+    assert not any(enabled(DeskState("1", office_info(office), connected=True)).values())
 
 
 def test_a_late_booking_reads_plainly(office: OfficeConfig) -> None:
     late = ticket(number="H004", kind="booking", priority=True, transferred=True,
-                  booking={"id": "BK-9", "start": "2026-11-25T09:00:00+07:00",
+                  booking={"id": "BK-9", "service": "A", "start": "2026-11-25T09:00:00+07:00",
                            "end": "2026-11-25T09:30:00+07:00", "arrival": "late"})
     s = screenful(state(office, current=late), NOW)
     assert s.number == "H004" and s.service == "A · Nộp hồ sơ  (Submit documents)"
@@ -87,8 +92,8 @@ def test_a_late_booking_reads_plainly(office: OfficeConfig) -> None:
 
 
 def test_names_are_shown_composed(office: OfficeConfig) -> None:
-    cfg = config_view(office)
-    cfg["name"] = unicodedata.normalize("NFD", "BHXH thành phố Thủ Dầu Một")
+    cfg = office_info(office).model_copy(
+        update={"name": unicodedata.normalize("NFD", "BHXH thành phố Thủ Dầu Một")})
     s = screenful(DeskState("1", cfg, connected=True), NOW)
     assert s.title == "Quầy 1 · BHXH thành phố Thủ Dầu Một"
     assert unicodedata.is_normalized("NFC", s.title)
@@ -102,9 +107,10 @@ def test_banners(office: OfficeConfig) -> None:
 
 
 def test_waiting_counts_and_next(office: OfficeConfig) -> None:
-    order = {"v": 1, "queues": {"A": [{"ticket": "H003", "tier": "booking"},
-                                      {"ticket": "A014", "tier": "general"}, {"more": 60}],
-                                "C": [{"ticket": "C001", "tier": "general"}]},
+    order = {"v": 1, "at": "2026-11-25T09:20:00+07:00",
+             "queues": {"A": [{"ticket": "H003", "tier": "booking"},
+                              {"ticket": "A014", "tier": "general"}, {"more": 60}],
+                        "C": [{"ticket": "C001", "tier": "general"}]},
              "counters": {"1": {"status": "open", "current": None, "next": ["H003", "A014"]}}}
     st = state(office, order=order)
     assert waiting_counts(st) == [("A", "Nộp hồ sơ", 62), ("B", "Nhận kết quả", 0)]
@@ -121,18 +127,27 @@ def test_call_and_transfer_choices(office: OfficeConfig) -> None:
                                                   ("counter", "3")]
 
 
+def reply(**fields: Any) -> Reply:
+    return Reply.model_validate({"v": 1, "id": "cmd-00001", **fields})
+
+
 def test_replies_read_in_both_languages() -> None:
-    assert result_text("next", {"ok": True, "ticket": None}, {}) == NOBODY
-    assert result_text("call", {"ok": True, "ticket": {"number": "B001"}}, {}) == (
+    assert result_text("next", reply(ok=True, ticket=None), {}) == NOBODY
+    assert result_text("call", reply(ok=True, ticket=ticket(number="B001")), {}) == (
         "Đã gọi số B001.", "Called B001.")
-    assert result_text("transfer", {"ok": True, "ticket": {"number": "A001"}},
+    assert result_text("transfer", reply(ok=True, ticket=ticket(number="A001")),
                        {"counter_name": "Quầy 3"})[0] == "Đã chuyển số A001 đến Quầy 3."
-    vi, en = error_text({"ok": False, "error": {"code": "from_the_future"}})
-    assert (vi, en) == ("Lỗi không xác định.", "Unknown error.")
-    assert error_text({"ok": False})[1] == "Invalid request."
+    unknown = reply(ok=False, error={"code": "from_the_future", "message": "",
+                                     "message_en": ""})
+    assert error_text(unknown) == ("Lỗi không xác định.", "Unknown error.")
+    assert error_text(reply(ok=False))[1] == "Invalid request."
     assert duration(-5) == "00:00" and duration(3725) == "1:02:05"
 
 
-@pytest.mark.parametrize("payload", [b"", b"not json", b"[1]", b'{"v": 2}', b"\xff"])
-def test_unreadable_state_is_ignored(payload: bytes) -> None:
-    assert Remote._decode("motcua/demo/state/order", payload) is None
+@pytest.mark.parametrize("payload", [b"", b"not json", b"[1]", b'{"v": 2}', b"\xff",
+                                     b'{"v": 1, "queues": 3}'])
+def test_unreadable_state_is_ignored(office: OfficeConfig, payload: bytes) -> None:
+    remote = Remote(office, "1", "mqtt://127.0.0.1:9", lambda: None, lambda p, r: None,
+                    lambda p: None)  # never started: no broker needed
+    remote._message(Order, "order", "motcua/demo/state/order", payload)
+    assert remote.latest().order is None

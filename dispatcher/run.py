@@ -7,7 +7,6 @@ dispatcher of this office that is alive republishes its presence every few secon
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -15,12 +14,15 @@ import socket
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from dispatcher.service import HEARTBEAT_S, Dispatcher, DispatcherService
 from dispatcher.store import AlreadyRunning, Store, StoreError
 from motcua import topics
 from motcua.clock import Clock, GuardedClock, SystemClock
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, Seen, peek
+from motcua.protocol import BadMessage, Board, DispatcherDetail, Presence, read
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +58,28 @@ def serve(office: OfficeConfig, broker_url: str, clock: Clock,
     return service
 
 
-def _detail(seen: Seen) -> dict[str, Any]:
+def _online(seen: Seen) -> DispatcherDetail | None:
+    """The detail of a dispatcher's presence that says online; None for anything else."""
     try:
-        body = json.loads(seen.payload)
-    except ValueError:
-        return {}
-    if not isinstance(body, dict):
-        return {}
-    detail = body.get("detail")
-    return {"status": body.get("status"), **(detail if isinstance(detail, dict) else {})}
+        presence = read(Presence, seen.payload)
+        if presence.status != "online":
+            return None
+        return DispatcherDetail.model_validate(presence.detail or {})
+    except (BadMessage, ValidationError):
+        return None
 
 
-def _dead_here(detail: dict[str, Any]) -> bool:
+def _dead_here(detail: DispatcherDetail) -> bool:
     """A dispatcher said online from this machine, but its process is gone (kill -9)."""
-    if detail.get("host") != socket.gethostname() or not isinstance(detail.get("pid"), int):
+    if detail.host != socket.gethostname():
         return False
     try:
-        os.kill(detail["pid"], 0)
+        os.kill(detail.pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
         return False
-    return detail["pid"] == os.getpid()
+    return detail.pid == os.getpid()
 
 
 def check_alone(office: OfficeConfig, url: str, dispatcher: Dispatcher,
@@ -92,8 +94,8 @@ def check_alone(office: OfficeConfig, url: str, dispatcher: Dispatcher,
         log.warning("could not ask the broker whether another dispatcher runs (%s); "
                     "going on: the database lock still keeps a second one out here", exc)
         return
-    online = {s.topic: _detail(s) for s in retained
-              if s.topic != topics.state_board(office.id) and _detail(s).get("status") == "online"}
+    online = {s.topic: d for s in retained
+              if s.topic != topics.state_board(office.id) and (d := _online(s)) is not None}
     suspects = {t: d for t, d in online.items() if not _dead_here(d)}
     if suspects:
         # Alive means it speaks again within a heartbeat or two: a presence other than
@@ -102,13 +104,13 @@ def check_alone(office: OfficeConfig, url: str, dispatcher: Dispatcher,
 
         def fresh(seen: list[Seen]) -> list[Seen]:
             return [s for s in seen if s.topic in suspects and s.payload != kept[s.topic]
-                    and _detail(s).get("status") == "online"]
+                    and _online(s) is not None]
 
         live = peek(office, url, [flt], HEARTBEAT_S * 2.5, until=lambda seen: bool(fresh(seen)))
         alive = fresh(live)
         if alive:
-            d = _detail(alive[-1])
-            where = f"pid {d.get('pid', '?')} on {d.get('host', '?')}, since {d.get('since', '?')}"
+            d = _online(alive[-1])
+            where = f"pid {d.pid} on {d.host}, since {d.since}" if d else "?"
             raise AlreadyRunning(
                 f"Một bộ điều phối khác của đơn vị {office.id} đang chạy ({where}). Mỗi đơn vị "
                 f"chỉ chạy một bộ điều phối.\nAnother dispatcher of office {office.id} is "
@@ -121,11 +123,11 @@ def check_alone(office: OfficeConfig, url: str, dispatcher: Dispatcher,
         if s.topic != topics.state_board(office.id):
             continue
         try:
-            board = json.loads(s.payload)
-        except ValueError:
+            board = read(Board, s.payload)
+        except BadMessage:
             continue
-        seq = board.get("seq") if isinstance(board, dict) else None
-        if board.get("day") == hall.day.isoformat() and type(seq) is int and seq > hall.seq:
+        seq = board.seq
+        if board.day == hall.day.isoformat() and seq > hall.seq:
             raise DatabaseBehind(
                 f"Cơ sở dữ liệu {office.storage} chỉ có {hall.seq} số của hôm nay, nhưng "
                 f"máy chủ MQTT đã thấy {seq} số được cấp: cơ sở dữ liệu đã bị xoá, thay thế "

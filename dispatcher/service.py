@@ -482,6 +482,7 @@ class DispatcherService:
 
     def _presence(self) -> dict[str, Any]:
         d = self.dispatcher
+        # The fields of protocol.DispatcherDetail, which a starting dispatcher reads.
         return {**self.identity, "day": d.hall.day.isoformat(), "seq": d.hall.seq,
                 "storage": "ok" if d.storage_problem is None else "unavailable",
                 **({"problem": d.storage_problem[:300]} if d.storage_problem else {})}

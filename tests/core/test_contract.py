@@ -65,3 +65,44 @@ def test_every_field_sent_is_in_the_contract(office, tmp_path: Path) -> None:  #
 def test_the_dispatcher_presence_is_in_the_contract() -> None:
     for key in ("instance", "pid", "host", "since", "day", "seq", "storage", "problem"):
         assert key in NAMED, key
+
+
+def _message_types() -> list[type[protocol.Message]]:
+    found, todo = [], [protocol.Message]
+    while todo:
+        kind = todo.pop()
+        found.append(kind)
+        todo += kind.__subclasses__()
+    return [k for k in found if k.__module__ == protocol.messages.__name__]
+
+
+def test_every_field_of_every_message_type_is_in_the_contract() -> None:
+    """From the types themselves: a field added to motcua/protocol/messages.py without a
+    word in the contract fails here, whether or not a test happens to send it."""
+    kinds = _message_types()
+    assert {k.__name__ for k in kinds} >= {"Reply", "Board", "Order", "CounterState",
+                                           "OfficeInfo", "CallEvent", "TicketEvent",
+                                           "Presence", "TicketInfo", "BookingInfo"}
+    missing = sorted(f"{k.__name__}.{name}" for k in kinds for name in k.model_fields
+                     if name not in NAMED)
+    assert not missing, f"message fields not in docs/protocol*.md: {missing}"
+
+
+def test_every_command_field_is_in_the_contract_and_goes_out_as_it_comes_back() -> None:
+    """Each typed command a room sends (Requester.send) is what the dispatcher parses."""
+    examples: list[protocol.Command] = [
+        protocol.WalkIn("A", priority=True), protocol.CheckIn("eyJ.x.y"), protocol.Next(),
+        protocol.Recall(), protocol.Done(), protocol.NoShow(), protocol.Call("A012"),
+        protocol.Transfer(service="B"), protocol.Transfer(counter="3"),
+        protocol.Refuse("ngoài thẩm quyền", "UBND xã"), protocol.Pause(), protocol.Resume(),
+        protocol.CloseDay(),
+        protocol.BookingAdd("A", at("09:00"), id="BK-1", name="Trần T. B"),
+        protocol.BookingCancel("BK-1"), protocol.BookingMove("BK-1", at("10:00")),
+    ]
+    assert {type(c) for c in examples} == set(protocol.TYPE_OF)
+    role_of = {t: role for role, parsers in protocol.PARSERS.items() for t in parsers}
+    for command in examples:
+        ctype, fields = protocol.wire(command)
+        body = json.dumps({"v": 1, "id": "contract-1", "type": ctype, **fields}).encode()
+        assert protocol.parse(role_of[ctype], body).command == command
+        assert not [k for k in keys(fields, set()) if k not in NAMED], ctype

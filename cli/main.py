@@ -55,8 +55,8 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
     from dispatcher.run import serve
 
-    faulthandler.enable()  # a SIGBUS from a broken database mapping leaves a trace
     office = office_config.load(args.config)
+    faulthandler.enable()  # a SIGBUS from a broken database mapping leaves a trace
     stop = _on_signal()
     service = serve(office, _broker_url(args, office), _clock(args, office),
                     accept_database=args.accept_database)  # a StoreError: not started

@@ -224,7 +224,7 @@ def _add(sub: Any, name: str, cmd: Command, prog: str) -> None:
         cmd.options(sp)
     sp.set_defaults(cmd=cmd, prog=prog)
     if cmd.tools:
-        tools = sp.add_subparsers(title="tools", metavar="TOOL")
+        tools = sp.add_subparsers(title="tools", metavar="[TOOL]")
         for tool, tool_cmd in cmd.tools.items():
             _add(tools, tool, tool_cmd, f"{prog} {tool}")
 

@@ -14,11 +14,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] not in ("setup", "bridge"):
         print(USAGE, file=sys.stderr)
         return 2
+    from motcua.errors import run_main
+
     if args[0] == "setup":
         from broker_config.setup import main as setup_main
-        return setup_main(args[1:])
+        return run_main(setup_main, "motcua broker setup", args[1:])
     from broker_config.bridge import main as bridge_main
-    return bridge_main(args[1:])
+    return run_main(bridge_main, "motcua broker bridge", args[1:])
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from motcua import topics
+from motcua.errors import MotcuaError
 
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 # The roles that hold an account; "dispatcher" is the office's one writer.
@@ -23,12 +24,10 @@ DEFAULT_ADMINS = ("cli",)  # `motcua close-day --device cli`
 DISPATCHER_DEVICE = "main"  # dispatcher/run.py serve(device="main")
 
 
-class SetupError(Exception):
+class SetupError(MotcuaError):
     """A mistake the person running setup can fix, said in Vietnamese and English."""
 
-    def __init__(self, vi: str, en: str):
-        super().__init__(f"{vi} / {en}")
-        self.vi, self.en = vi, en
+    exit_code = 2
 
 
 @dataclass(frozen=True, order=True)

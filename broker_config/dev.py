@@ -11,19 +11,23 @@ import subprocess
 import time
 from pathlib import Path
 
+from motcua.errors import MotcuaError
+
 TEMPLATE = Path(__file__).with_name("mosquitto.dev.conf")
 MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/bin/mosquitto")
 
 
-class BrokerError(Exception):
-    pass
+class BrokerError(MotcuaError):
+    """The development broker cannot start."""
 
 
 def mosquitto_binary() -> str:
     found = shutil.which("mosquitto") or next(
         (p for p in MOSQUITTO_PATHS if os.access(p, os.X_OK)), None)
     if not found:
-        raise BrokerError("mosquitto is not installed: sudo apt-get install -y mosquitto "
+        raise BrokerError("chưa cài mosquitto: sudo apt-get install -y mosquitto "
+                          "(hoặc chạy `make demo`, lệnh này cài nó)",
+                          "mosquitto is not installed: sudo apt-get install -y mosquitto "
                           "(or run `make demo`, which installs it)")
     return found
 
@@ -62,15 +66,18 @@ class DevBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise BrokerError(f"mosquitto exited with {self.proc.returncode}; see "
-                                  f"{self.data_dir / 'mosquitto.log'}")
+                log_file = self.data_dir / "mosquitto.log"
+                raise BrokerError(f"mosquitto đã dừng với mã {self.proc.returncode}; xem "
+                                  f"{log_file}", f"mosquitto exited with "
+                                  f"{self.proc.returncode}; see {log_file}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self
             except OSError:
                 time.sleep(0.02)
         self.stop()
-        raise BrokerError(f"mosquitto did not listen on port {self.port} in {timeout} s")
+        raise BrokerError(f"mosquitto không mở cổng {self.port} sau {timeout} giây",
+                          f"mosquitto did not listen on port {self.port} in {timeout} s")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

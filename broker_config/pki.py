@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from motcua.errors import MotcuaError
+
 CA_DAYS = 3650
 # Long enough that an office is not cut off by a forgotten renewal; setup renews what
 # expires within RENEW_DAYS whenever it runs.
@@ -22,8 +24,10 @@ LEAF_DAYS = 1825
 RENEW_DAYS = 60
 
 
-class PkiError(Exception):
+class PkiError(MotcuaError):
     """A certificate or key that cannot be read or used."""
+
+    exit_code = 2
 
 
 def _key() -> ec.EllipticCurvePrivateKey:
@@ -58,7 +62,8 @@ def load_cert(path: Path) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise PkiError(f"cannot read the certificate {path}: {exc}") from exc
+        raise PkiError(f"không đọc được chứng chỉ {path}: {exc}",
+                       f"cannot read the certificate {path}: {exc}") from exc
 
 
 class Authority:
@@ -102,9 +107,11 @@ class Authority:
         try:
             key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
         except (OSError, ValueError, TypeError) as exc:
-            raise PkiError(f"cannot read the CA key {self.key_path}: {exc}") from exc
+            raise PkiError(f"không đọc được khóa CA {self.key_path}: {exc}",
+                           f"cannot read the CA key {self.key_path}: {exc}") from exc
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise PkiError(f"{self.key_path} is not an EC key")
+            raise PkiError(f"{self.key_path} không phải khóa EC",
+                           f"{self.key_path} is not an EC key")
         return key
 
     def issue(self, cert_path: Path, key_path: Path, common_name: str, *, server: bool,

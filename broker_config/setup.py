@@ -176,11 +176,7 @@ def _render_drop_in(office: config.OfficeConfig, out: Path) -> str:
 def setup(office_file: Path, out: Path, remove: list[str] | None = None,
           **given: Any) -> Result:
     """Bring `out` in line with the office file (or revoke the accounts in `remove`)."""
-    try:
-        office = config.load(office_file)
-    except config.ConfigError as exc:
-        raise SetupError("tệp cấu hình có lỗi:\n" + str(exc),
-                         "the office file has mistakes:\n" + str(exc)) from exc
+    office = config.load(office_file)
     listed = office_devices(Path(office_file), list(office.counters))
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o750)
@@ -300,17 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        office_id = _office_id(Path(args.config))
-        out = Path(args.out or f"broker-{office_id}")
-        result = setup(Path(args.config), out, args.remove, hosts=args.hosts, port=args.port,
-                       tls_port=args.tls_port, ws_port=args.ws_port, bind=args.bind,
-                       user=args.user, data_dir=args.data_dir, device_dir=args.device_dir,
-                       client_certs=args.client_certs)
-    except (SetupError, PkiError) as exc:
-        vi, en = (exc.vi, exc.en) if isinstance(exc, SetupError) else (str(exc), str(exc))
-        print(f"motcua broker setup: {vi}\n  {en}", file=sys.stderr)
-        return 2
+    out = Path(args.out or f"broker-{config.load(args.config).id}")
+    result = setup(Path(args.config), out, args.remove, hosts=args.hosts, port=args.port,
+                   tls_port=args.tls_port, ws_port=args.ws_port, bind=args.bind,
+                   user=args.user, data_dir=args.data_dir, device_dir=args.device_dir,
+                   client_certs=args.client_certs)
     for label, names in (("added", result.added), ("revoked", result.revoked)):
         if names:
             print(f"{label}: {', '.join(names)}")
@@ -324,10 +314,3 @@ def main(argv: list[str] | None = None) -> int:
           f"Bridge to a central cluster: see {out}/bridge.conf.example.")
     return 0
 
-
-def _office_id(path: Path) -> str:
-    try:
-        return config.load(path).id
-    except config.ConfigError as exc:
-        raise SetupError("tệp cấu hình có lỗi:\n" + str(exc),
-                         "the office file has mistakes:\n" + str(exc)) from exc

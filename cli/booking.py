@@ -21,14 +21,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from motcua import tokens
 from motcua.bookings import resolve_service
 from motcua.config import OfficeConfig
+from motcua.errors import MotcuaError
 from motcua.mqtt import Link, NoReply, Requester
 from motcua.protocol import BookingAdd, BookingCancel, BookingInfo, BookingMove, Command, Reply
 
 IMPORT_FIELDS = ("id", "service", "start", "end", "name", "made_on")
 
 
-class ToolError(Exception):
-    """A mistake the user can fix, said in both languages."""
+class ToolError(MotcuaError):
+    """A mistake the user of the booking tool can fix, said in both languages."""
+
+    def line(self) -> str:
+        """Both languages on one line, for a list of refused rows."""
+        return f"{self.message} / {self.message_en}"
 
 
 def keygen(out: Path, kid: str) -> tuple[Path, Path]:
@@ -36,7 +41,8 @@ def keygen(out: Path, kid: str) -> tuple[Path, Path]:
     key = Ed25519PrivateKey.generate()
     private, public = out / f"{kid}.key.pem", out / f"{kid}.pub.pem"
     if private.exists():
-        raise ToolError(f"{private} đã có / already exists: choose another --kid")
+        raise ToolError(f"{private} đã có: chọn --kid khác",
+                        f"{private} already exists: choose another --kid")
     fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -50,9 +56,10 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), None)
     except (OSError, ValueError) as exc:
-        raise ToolError(f"không đọc được khóa / cannot read the key {path}: {exc}") from exc
+        raise ToolError(f"không đọc được khóa {path}: {exc}",
+                        f"cannot read the key {path}: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise ToolError(f"{path}: không phải khóa Ed25519 / not an Ed25519 key")
+        raise ToolError(f"{path}: không phải khóa Ed25519", f"{path}: not an Ed25519 key")
     return key
 
 
@@ -61,7 +68,8 @@ def parse_time(office: OfficeConfig, text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as exc:
-        raise ToolError(f"'{text}' không phải thời gian / is not a time "
+        raise ToolError(f"'{text}' không phải thời gian (2026-11-27T08:00+07:00 hoặc "
+                        "2026-11-27 08:00)", f"'{text}' is not a time "
                         "(2026-11-27T08:00+07:00 or 2026-11-27 08:00)") from exc
     return value if value.tzinfo else value.replace(tzinfo=office.tz)
 
@@ -100,18 +108,19 @@ class Admin:
                 return self.requester.request(ctype, timeout=10, cmd_id=cmd_id, **fields)
             return self.requester.send(command, timeout=10, cmd_id=cmd_id)
         except NoReply as exc:
-            raise ToolError("bộ điều phối không trả lời / the dispatcher did not answer") from exc
+            raise ToolError("bộ điều phối không trả lời",
+                            "the dispatcher did not answer") from exc
 
     def close(self) -> None:
         self.link.stop()
 
 
-def explain(reply: Reply) -> str:
-    err = reply.error
-    text = f"{err.message} / {err.message_en}" if err else "?"
-    if reply.free_slots:
-        text += "\n  Khung giờ còn chỗ / free slots: " + ", ".join(reply.free_slots)
-    return text
+def refusal(reply: Reply) -> ToolError:
+    """The dispatcher's error reply as a ToolError, with the free slots when it gave some."""
+    vi, en = (reply.error.message, reply.error.message_en) if reply.error else ("?", "?")
+    slots = ", ".join(reply.free_slots or [])
+    return ToolError(vi + (f"\n  Khung giờ còn chỗ: {slots}" if slots else ""),
+                     en + (f"\n  Free slots: {slots}" if slots else ""))
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -119,15 +128,17 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ToolError(f"không đọc được tệp / cannot read {path}: {exc}") from exc
+        raise ToolError(f"không đọc được tệp {path}: {exc}", f"cannot read {path}: {exc}") from exc
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ToolError(f"{path}: JSON không hợp lệ / not valid JSON: {exc}") from exc
+            raise ToolError(f"{path}: JSON không hợp lệ: {exc}",
+                            f"{path}: not valid JSON: {exc}") from exc
         rows = data.get("bookings") if isinstance(data, dict) else data
         if not isinstance(rows, list):
-            raise ToolError(f"{path}: cần một danh sách / expected a list of bookings")
+            raise ToolError(f"{path}: cần một danh sách lịch hẹn",
+                            f"{path}: expected a list of bookings")
         return rows
     return list(csv.DictReader(io.StringIO(text)))
 
@@ -135,15 +146,16 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 def check_row(office: OfficeConfig, row: Any) -> dict[str, Any]:
     """One export row as a booking_add body, or ToolError saying what is wrong."""
     if not isinstance(row, dict):
-        raise ToolError("không phải một bản ghi / not a record")
+        raise ToolError("không phải một bản ghi", "not a record")
     row = {k.strip().lower(): (v.strip() if isinstance(v, str) else v)
            for k, v in row.items() if isinstance(k, str)}
     missing = [f for f in ("id", "service", "start", "made_on") if not row.get(f)]
     if missing:
-        raise ToolError(f"thiếu / missing: {', '.join(missing)}")
+        raise ToolError(f"thiếu: {', '.join(missing)}", f"missing: {', '.join(missing)}")
     service = resolve_service(office, str(row["service"]))
     if service is None:
-        raise ToolError(f"service: dịch vụ không có / unknown service {row['service']!r}")
+        raise ToolError(f"service: không có dịch vụ {row['service']!r}",
+                        f"service: unknown service {row['service']!r}")
     body: dict[str, Any] = {"id": str(row["id"]), "service": service,
                             "start": parse_time(office, str(row["start"])).isoformat()}
     if row.get("end"):
@@ -153,7 +165,8 @@ def check_row(office: OfficeConfig, row: Any) -> dict[str, Any]:
     try:
         body["made_on"] = date.fromisoformat(str(row["made_on"])[:10]).isoformat()
     except ValueError as exc:
-        raise ToolError(f"made_on: '{row['made_on']}' không phải ngày / is not a date") from exc
+        raise ToolError(f"made_on: '{row['made_on']}' không phải ngày",
+                        f"made_on: '{row['made_on']}' is not a date") from exc
     return body
 
 
@@ -166,7 +179,7 @@ def import_file(office: OfficeConfig, admin: Admin, path: Path) -> tuple[int, li
         try:
             body = check_row(office, row)
         except ToolError as exc:
-            problems.append(f"{path}:{n}: {exc}")
+            problems.append(f"{path}:{n}: {exc.line()}")
             continue
         # The same row always carries the same command id: importing twice adds nothing.
         cmd_id = "imp-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:40]
@@ -174,19 +187,11 @@ def import_file(office: OfficeConfig, admin: Admin, path: Path) -> tuple[int, li
         if reply.ok:
             accepted += 1
         else:
-            problems.append(f"{path}:{n}: {body['id']}: {explain(reply)}")
+            problems.append(f"{path}:{n}: {body['id']}: {refusal(reply).line()}")
     return accepted, problems
 
 
 def run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None) -> int:
-    try:
-        return _run(args, office, url)
-    except ToolError as exc:
-        print(f"motcua booking: {exc}", file=sys.stderr)
-        return 1
-
-
-def _run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None) -> int:
     if args.action == "keygen":
         kid = args.kid or f"portal-{date.today().year}"
         private, public = keygen(Path(args.out), kid)
@@ -207,7 +212,7 @@ def _run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None)
         if args.action == "cancel":
             reply = admin.send(BookingCancel(args.id))
             if not reply.ok:
-                raise ToolError(explain(reply))
+                raise refusal(reply)
             print(f"Đã hủy / cancelled: {args.id}")
             return 0
         if args.action == "issue":
@@ -217,7 +222,7 @@ def _run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None)
         else:  # move
             reply = admin.send(BookingMove(args.id, parse_time(office, args.start)))
         if not reply.ok or reply.booking is None:
-            raise ToolError(explain(reply))
+            raise refusal(reply)
         booking = reply.booking
         print(f"{booking.id}: {booking.service} {booking.start} – {booking.end}")
         if args.key:
@@ -230,8 +235,8 @@ def _run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None)
         admin.close()
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    b = sub.add_parser("booking", help="bookings: keygen, issue, cancel, move, import")
+def add_arguments(b: argparse.ArgumentParser) -> None:
+    """The actions of `motcua booking` and their options, on the parser `b`."""
     acts = b.add_subparsers(dest="action", required=True)
     k = acts.add_parser("keygen", help="an Ed25519 key pair for signing booking QR codes")
     k.add_argument("--out", default="keys")
@@ -259,4 +264,3 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     i.add_argument("file")
     i.add_argument("--config", required=True)
     i.add_argument("--broker")
-    return b

@@ -4,24 +4,20 @@ dispatcher never loads Kivy, OpenCV or escpos."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from motcua import config as office_config
 from motcua.clock import Clock, ShiftedClock, SystemClock
-
-
-def _load(args: argparse.Namespace) -> office_config.OfficeConfig:
-    try:
-        return office_config.load(args.config)
-    except office_config.ConfigError as exc:
-        print(f"motcua: the office file has mistakes / tệp cấu hình có lỗi:\n{exc}",
-              file=sys.stderr)
-        raise SystemExit(2) from exc
+from motcua.errors import MotcuaError, UsageError, fail
 
 
 def _clock(args: argparse.Namespace, office: office_config.OfficeConfig) -> Clock:
@@ -29,7 +25,8 @@ def _clock(args: argparse.Namespace, office: office_config.OfficeConfig) -> Cloc
         try:
             start = datetime.fromisoformat(args.start_at)
         except ValueError as exc:
-            raise SystemExit(f"motcua: --start-at {args.start_at!r}: {exc}") from exc
+            raise UsageError(f"--start-at {args.start_at!r}: thời điểm không hợp lệ ({exc})",
+                             f"--start-at {args.start_at!r}: not a time ({exc})") from exc
         if start.tzinfo is None:
             start = start.replace(tzinfo=office.tz)
         return ShiftedClock(start, args.speed)
@@ -57,17 +54,12 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     import faulthandler
 
     from dispatcher.run import serve
-    from dispatcher.store import StoreError
 
+    office = office_config.load(args.config)
     faulthandler.enable()  # a SIGBUS from a broken database mapping leaves a trace
-    office = _load(args)
     stop = _on_signal()
-    try:
-        service = serve(office, _broker_url(args, office), _clock(args, office),
-                        accept_database=args.accept_database)
-    except StoreError as exc:
-        print(f"motcua dispatcher: không khởi động / not started:\n{exc}", file=sys.stderr)
-        return 1
+    service = serve(office, _broker_url(args, office), _clock(args, office),
+                    accept_database=args.accept_database)  # a StoreError: not started
     try:
         _wait(stop)
     finally:
@@ -76,14 +68,10 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    from broker_config.dev import BrokerError, DevBroker
+    from broker_config.dev import DevBroker
 
     stop = _on_signal()
-    try:
-        broker = DevBroker(Path(args.data), args.port).start()
-    except BrokerError as exc:
-        print(f"motcua broker: {exc}", file=sys.stderr)
-        return 1
+    broker = DevBroker(Path(args.data), args.port).start()
     print(f"Mosquitto (development config) listening on {broker.url}; Ctrl-C stops it.")
     try:
         _wait(stop)
@@ -96,20 +84,17 @@ def cmd_close_day(args: argparse.Namespace) -> int:
     from motcua.mqtt import Link, NoReply, Requester
     from motcua.protocol import CloseDay
 
-    office = _load(args)
+    office = office_config.load(args.config)
     link = Link.for_office(office, _broker_url(args, office), "admin", args.device,
-                persistent=False).start()
+                           persistent=False).start()
     try:
         reply = Requester(link).send(CloseDay(), timeout=args.timeout)
-    except NoReply:
-        print("motcua close-day: the dispatcher did not answer / bộ điều phối không trả lời",
-              file=sys.stderr)
-        return 1
+    except NoReply as exc:
+        raise MotcuaError("bộ điều phối không trả lời", "the dispatcher did not answer") from exc
     finally:
         link.stop()
     if reply.error is not None:
-        print(f"{reply.error.message}\n{reply.error.message_en}", file=sys.stderr)
-        return 1
+        raise MotcuaError(reply.error.message, reply.error.message_en)
     print(f"Day {reply.day} closed / đã kết thúc ngày làm việc.")
     return 0
 
@@ -125,100 +110,150 @@ def cmd_booking(args: argparse.Namespace) -> int:
 
     if args.action == "keygen":
         return cli_booking.run(args, None, None)
-    office = _load(args)
+    office = office_config.load(args.config)
     return cli_booking.run(args, office, _broker_url(args, office))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from cli.demo import run_demo
 
-    return run_demo(_load(args), speed=args.speed, duration=args.duration,
-                    seed=args.seed, view=not args.quiet)
+    return run_demo(office_config.load(args.config), speed=args.speed,
+                    duration=args.duration, seed=args.seed, view=not args.quiet)
 
 
-# Rooms with their own argument parsers: `motcua ROOM ARGS` runs `module.main(ARGS)`.
-ROOMS = {
-    "kiosk": ("kiosk.app", "a kiosk: QR check-in and walk-in tickets (Kivy)"),
-    "scan": ("kiosk.scan", "decode the QR codes in images: a field check for cameras"),
-    "counter": ("counter.app", "a counter terminal for staff (Kivy)"),
-    "display": ("display.app", "the wall display board, with chime and voice (Kivy)"),
-    "report": ("reports.report", "daily statistics from the dispatcher's database"),
-    "simulate": ("simulate", "simulate peak days; --plan: how many counters"),
-}
-BROKER_TOOLS = {"setup": "broker_config.setup", "bridge": "broker_config.bridge"}
+def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    sp.add_argument("--config", required=True, help="the office file (office.toml)")
+    sp.add_argument("--broker", help="broker URL; overrides [broker].url")
+    return sp
 
 
-def _room(module: str, argv: list[str]) -> int:
-    import importlib
-
-    return int(importlib.import_module(module).main(argv) or 0)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="motcua", description=__doc__)
-    p.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sp.add_argument("--config", required=True, help="the office file (office.toml)")
-        sp.add_argument("--broker", help="broker URL; overrides [broker].url")
-        return sp
-
-    d = with_config(sub.add_parser("dispatcher", help="run the office's dispatcher"))
+def dispatcher_options(d: argparse.ArgumentParser) -> None:
+    with_config(d)
     d.add_argument("--start-at", help="run the office clock from this time (demos, tests)")
     d.add_argument("--speed", type=float, default=1.0, help="clock speed with --start-at")
     d.add_argument("--accept-database", action="store_true",
                    help="start even though the broker saw more of today's tickets than "
                         "the database holds (after restoring an older backup on purpose)")
-    d.set_defaults(func=cmd_dispatcher)
 
-    b = sub.add_parser("broker", help="run Mosquitto with the development config; "
-                       "`broker setup` / `broker bridge`: the production broker")
+
+def broker_options(b: argparse.ArgumentParser) -> None:
     b.add_argument("--port", type=int, default=1883)
     b.add_argument("--data", default="var/broker", help="persistence directory")
-    b.set_defaults(func=cmd_broker)
 
-    c = with_config(sub.add_parser("close-day", help="end the working day"))
+
+def close_day_options(c: argparse.ArgumentParser) -> None:
+    with_config(c)
     c.add_argument("--device", default="cli", help="admin device id")
     c.add_argument("--timeout", type=float, default=10.0)
-    c.set_defaults(func=cmd_close_day)
 
-    t = sub.add_parser("ticket", help="print a test ticket with the configured printer")
+
+def ticket_options(t: argparse.ArgumentParser) -> None:
     t.add_argument("--config", required=True)
     t.add_argument("--service", required=True)
-    t.set_defaults(func=cmd_ticket)
 
-    from cli.booking import add_parser as add_booking_parser
 
-    add_booking_parser(sub).set_defaults(func=cmd_booking)
+def booking_options(b: argparse.ArgumentParser) -> None:
+    from cli.booking import add_arguments
 
-    for room, (_module, text) in ROOMS.items():
-        sub.add_parser(room, help=text, add_help=False)  # listed here, run by main()
+    add_arguments(b)
 
-    m = sub.add_parser("demo", help="a whole office on this machine")
+
+def demo_options(m: argparse.ArgumentParser) -> None:
     m.add_argument("--config", default="examples/office.toml")
     m.add_argument("--speed", type=float, default=30.0, help="simulated minutes per minute")
     m.add_argument("--duration", type=float, default=0, help="stop after N seconds (0: Ctrl-C)")
     m.add_argument("--seed", type=int, default=1)
     m.add_argument("--quiet", action="store_true", help="no live terminal view")
-    m.set_defaults(func=cmd_demo)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand. Built in: `run(args)` with the options `options` adds. A room:
+    `module.main(argv)` parses the rest of the command line itself (and its --help)."""
+
+    help: str
+    run: Callable[[argparse.Namespace], int] | None = None
+    options: Callable[[argparse.ArgumentParser], None] | None = None
+    module: str = ""
+    # Services log their life; tools print their answer and only problems. None: the room
+    # sets up its own logging (-v still turns on DEBUG for it).
+    log_level: int | None = logging.WARNING
+    tools: dict[str, Command] = field(default_factory=dict)  # `motcua broker setup`
+
+    def __call__(self, args: argparse.Namespace, rest: list[str]) -> int:
+        if self.module:
+            return int(importlib.import_module(self.module).main(rest) or 0)
+        assert self.run is not None
+        return int(self.run(args) or 0)
+
+
+def room(module: str, text: str, log_level: int | None = None) -> Command:
+    return Command(text, module=module, log_level=log_level)
+
+
+# Every subcommand, in the order `motcua --help` lists them.
+COMMANDS: dict[str, Command] = {
+    "dispatcher": Command("run the office's dispatcher", cmd_dispatcher, dispatcher_options,
+                          log_level=logging.INFO),
+    "broker": Command("run Mosquitto with the development config; `broker setup` / "
+                      "`broker bridge`: the production broker", cmd_broker, broker_options,
+                      log_level=logging.INFO, tools={
+                          "setup": room("broker_config.setup", "the production broker's "
+                                        "accounts, ACL, certificates and config",
+                                        logging.WARNING),
+                          "bridge": room("broker_config.bridge", "bridge the office broker "
+                                         "to a central one", logging.WARNING)}),
+    "close-day": Command("end the working day", cmd_close_day, close_day_options),
+    "ticket": Command("print a test ticket with the configured printer", cmd_ticket,
+                      ticket_options),
+    "booking": Command("bookings: keygen, issue, cancel, move, import", cmd_booking,
+                       booking_options),
+    "kiosk": room("kiosk.app", "a kiosk: QR check-in and walk-in tickets (Kivy)"),
+    "scan": room("kiosk.scan", "decode the QR codes in images: a field check for cameras"),
+    "counter": room("counter.app", "a counter terminal for staff (Kivy)"),
+    "display": room("display.app", "the wall display board, with chime and voice (Kivy)"),
+    "report": room("reports.report", "daily statistics from the dispatcher's database"),
+    "simulate": room("simulate", "simulate peak days; --plan: how many counters"),
+    "demo": Command("a whole office on this machine", cmd_demo, demo_options),
+}
+
+
+def _add(sub: Any, name: str, cmd: Command, prog: str) -> None:
+    # A room's parser takes no options of its own: what follows its name is the room's.
+    sp = sub.add_parser(name, help=cmd.help, description=cmd.help, add_help=not cmd.module)
+    if cmd.options:
+        cmd.options(sp)
+    sp.set_defaults(cmd=cmd, prog=prog)
+    if cmd.tools:
+        tools = sp.add_subparsers(title="tools", metavar="[TOOL]")
+        for tool, tool_cmd in cmd.tools.items():
+            _add(tools, tool, tool_cmd, f"{prog} {tool}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="motcua", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log more (every subcommand)")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for name, cmd in COMMANDS.items():
+        _add(sub, name, cmd, f"motcua {name}")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    # Rooms parse their own arguments (and --help); they set up their own logging.
-    if argv and argv[0] in ROOMS:
-        return _room(ROOMS[argv[0]][0], argv[1:])
-    if len(argv) >= 2 and argv[0] == "broker" and argv[1] in BROKER_TOOLS:
-        logging.basicConfig(level=logging.WARNING)
-        return _room(BROKER_TOOLS[argv[1]], argv[2:])
-    args = build_parser().parse_args(argv)
-    # Services log their life; tools print their answer and only problems.
-    quiet = logging.INFO if args.command in ("dispatcher", "broker") else logging.WARNING
-    logging.basicConfig(level=logging.DEBUG if args.verbose else quiet,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return int(args.func(args) or 0)
+    """`motcua [-v] COMMAND ...`: the global options, then one subcommand from COMMANDS. A
+    MotcuaError from any of them is printed here, the one way, with its exit code."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    cmd: Command = args.cmd
+    if rest and not cmd.module:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    level = logging.DEBUG if args.verbose else cmd.log_level
+    if level is not None:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return cmd(args, rest)
+    except MotcuaError as exc:
+        return fail(exc, args.prog)
 
 
 if __name__ == "__main__":

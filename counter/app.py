@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from motcua import config as office_config
+from motcua.errors import UsageError, run_main
 from motcua.mqtt import BrokerAddress
 
 MIN_SIZE = (1024, 700)  # below this the ticket number and the dialogs no longer fit
@@ -29,11 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fullscreen", action="store_true", help="fill the screen")
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
     return p
-
-
-def fail(vi: str, en: str) -> int:
-    print(f"motcua counter: {vi}\n               {en}", file=sys.stderr)
-    return 2
 
 
 def kivy_settings(geometry: str, fullscreen: bool) -> None:
@@ -93,31 +89,28 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        office = office_config.load(args.config)
-    except office_config.ConfigError as exc:
-        return fail(f"tệp cấu hình có lỗi:\n{exc}", "the office file has mistakes (above).")
-    except OSError as exc:
-        return fail(f"không đọc được tệp cấu hình {args.config}: {exc.strerror}",
-                    f"cannot read the office file {args.config}: {exc.strerror}")
+    office = office_config.load(args.config)
     if args.counter not in office.counters:
         known = ", ".join(office.counters)
-        return fail(f"không có quầy '{args.counter}' trong {args.config} (có: {known}).",
-                    f"there is no counter '{args.counter}' in {args.config} (known: {known}).")
+        raise UsageError(f"không có quầy '{args.counter}' trong {args.config} (có: {known}).",
+                         f"there is no counter '{args.counter}' in {args.config} "
+                         f"(known: {known}).")
     url = args.broker or office.broker.url
     try:
         BrokerAddress.parse(url)
     except ValueError:
-        return fail(f"địa chỉ máy chủ MQTT không hợp lệ: {url!r} (ví dụ mqtt://127.0.0.1:1883)",
-                    f"invalid broker URL {url!r} (e.g. mqtt://127.0.0.1:1883)")
+        raise UsageError(f"địa chỉ máy chủ MQTT không hợp lệ: {url!r} "
+                         "(ví dụ mqtt://127.0.0.1:1883)",
+                         f"invalid broker URL {url!r} (e.g. mqtt://127.0.0.1:1883)") from None
     m = GEOMETRY_RE.match(args.geometry)
     if not m:
-        return fail(f"--geometry {args.geometry!r}: cần dạng 1100x720 hoặc 1100x720+0+0",
-                    f"--geometry {args.geometry!r}: expected 1100x720 or 1100x720+0+0")
+        raise UsageError(f"--geometry {args.geometry!r}: cần dạng 1100x720 hoặc 1100x720+0+0",
+                         f"--geometry {args.geometry!r}: expected 1100x720 or 1100x720+0+0")
     if int(m.group(1)) < MIN_SIZE[0] or int(m.group(2)) < MIN_SIZE[1]:
-        return fail(f"--geometry {args.geometry!r}: cửa sổ nhỏ nhất {MIN_SIZE[0]}x{MIN_SIZE[1]}",
-                    f"--geometry {args.geometry!r}: the smallest window is "
-                    f"{MIN_SIZE[0]}x{MIN_SIZE[1]}")
+        raise UsageError(f"--geometry {args.geometry!r}: cửa sổ nhỏ nhất "
+                         f"{MIN_SIZE[0]}x{MIN_SIZE[1]}",
+                         f"--geometry {args.geometry!r}: the smallest window is "
+                         f"{MIN_SIZE[0]}x{MIN_SIZE[1]}")
     kivy_settings(args.geometry, args.fullscreen)
     from counter.ui import CounterApp
 
@@ -126,4 +119,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "motcua counter"))

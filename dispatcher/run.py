@@ -113,7 +113,7 @@ def check_alone(office: OfficeConfig, url: str, dispatcher: Dispatcher,
             where = f"pid {d.pid} on {d.host}, since {d.since}" if d else "?"
             raise AlreadyRunning(
                 f"Một bộ điều phối khác của đơn vị {office.id} đang chạy ({where}). Mỗi đơn vị "
-                f"chỉ chạy một bộ điều phối.\nAnother dispatcher of office {office.id} is "
+                f"chỉ chạy một bộ điều phối.", f"Another dispatcher of office {office.id} is "
                 f"running ({where}). An office runs one dispatcher only: stop the other one "
                 f"first.")
     if accept_database:
@@ -132,7 +132,7 @@ def check_alone(office: OfficeConfig, url: str, dispatcher: Dispatcher,
                 f"Cơ sở dữ liệu {office.storage} chỉ có {hall.seq} số của hôm nay, nhưng "
                 f"máy chủ MQTT đã thấy {seq} số được cấp: cơ sở dữ liệu đã bị xoá, thay thế "
                 f"hoặc khôi phục từ bản cũ. Khôi phục bản mới nhất; chỉ khi chắc chắn, chạy "
-                f"lại với --accept-database (số thứ tự có thể bị cấp trùng).\n"
+                f"lại với --accept-database (số thứ tự có thể bị cấp trùng).",
                 f"The database {office.storage} holds {hall.seq} of today's tickets, but the "
                 f"broker saw {seq} issued: the database was deleted, replaced or restored "
                 f"from an older copy. Restore the latest one; only if you are sure, start "

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from motcua.config import OfficeConfig
+from motcua.errors import MotcuaError
 from motcua.facts import (
     BookingAdded,
     BookingCancelled,
@@ -69,7 +70,7 @@ TICKET_COLUMNS = ("seq, service, kind, status, priority, issued_at, entry_at, ca
                   "closed_at, counter, booking_id, booking_start, arrival, reason, body")
 
 
-class StoreError(Exception):
+class StoreError(MotcuaError):
     """The database cannot be opened or written: said plainly, never half-applied."""
 
 
@@ -93,10 +94,19 @@ def storage_fault(exc: sqlite3.Error) -> bool:
     return "_".join(name.split("_")[:2]) in STORAGE_CODES
 
 
+def _cannot_open(path: Path, exc: Exception) -> StoreError:
+    return StoreError(f"không mở được cơ sở dữ liệu {path}: {exc}",
+                      f"cannot open the database {path}: {exc}")
+
+
+def _cannot_write(path: Path, exc: Exception) -> StorageUnavailable:
+    return StorageUnavailable(f"không ghi được {path}: {exc}", f"cannot write {path}: {exc}")
+
+
 def damaged(path: Path, what: str) -> StoreError:
     return StoreError(
         f"Cơ sở dữ liệu {path} bị hỏng ({what}). Hãy dừng bộ điều phối, khôi phục bản sao "
-        f"lưu gần nhất vào {path} rồi khởi động lại.\n"
+        f"lưu gần nhất vào {path} rồi khởi động lại.",
         f"The database {path} is damaged ({what}). Stop the dispatcher, restore the last "
         f"backup to {path}, then start again.")
 
@@ -173,10 +183,10 @@ class Store:
             self._release_lock()
             if getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
                 raise damaged(path, str(exc)) from exc
-            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+            raise _cannot_open(path, exc) from exc
         except (sqlite3.Error, OSError) as exc:
             self._release_lock()
-            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+            raise _cannot_open(path, exc) from exc
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
@@ -189,10 +199,12 @@ class Store:
         try:
             now = _identity(self.path)
         except OSError as exc:
-            raise StorageUnavailable(f"the database {self.path} is gone: {exc.strerror}"
+            raise StorageUnavailable(f"cơ sở dữ liệu {self.path} không còn: {exc.strerror}",
+                                     f"the database {self.path} is gone: {exc.strerror}"
                                      ) from exc
         if now != self._identity:
-            raise StorageUnavailable(f"the database {self.path} was replaced by another file")
+            raise StorageUnavailable(f"cơ sở dữ liệu {self.path} đã bị thay bằng tệp khác",
+                                     f"the database {self.path} was replaced by another file")
 
     def prune_commands(self, before: datetime) -> int:
         """Forget replies older than `before` (ids are unique per device per day)."""
@@ -213,7 +225,7 @@ class Store:
             self.db.execute(f"SAVEPOINT {name}" if nested else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             self._depth -= 1
-            raise StorageUnavailable(f"cannot write {self.path}: {exc}") from exc
+            raise _cannot_write(self.path, exc) from exc
         try:
             yield
             self.db.execute(f"RELEASE {name}" if nested else "COMMIT")
@@ -225,7 +237,7 @@ class Store:
                 else:
                     self.db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error) and storage_fault(exc):
-                raise StorageUnavailable(f"cannot write {self.path}: {exc}") from exc
+                raise _cannot_write(self.path, exc) from exc
             raise  # a constraint or a value: this command's fault, not the storage's
         finally:
             self._depth -= 1
@@ -360,15 +372,19 @@ def _check_sidecars(path: Path) -> None:
         except FileNotFoundError:
             continue
         if not stat.S_ISREG(st.st_mode):
-            raise StoreError(f"{side} is not a regular file; move it away (the database "
-                             f"may need its last backup) / {side} không phải là tệp thường")
+            raise StoreError(f"{side} không phải là tệp thường; hãy chuyển nó đi (cơ sở dữ "
+                             "liệu có thể cần bản sao lưu gần nhất)",
+                             f"{side} is not a regular file; move it away (the database "
+                             "may need its last backup)")
         try:
             with open(side, "r+b"):
                 pass
         except OSError as exc:
             raise StoreError(
+                f"không ghi được {side} ({exc.strerror}): cho người dùng của bộ điều phối "
+                f"quyền ghi tệp này và thư mục {path.parent}",
                 f"cannot write {side} ({exc.strerror}): give the dispatcher's user write "
-                f"access to it and to {path.parent} / không ghi được {side}") from exc
+                f"access to it and to {path.parent}") from exc
 
 
 def _take_lock(path: Path) -> int:
@@ -384,7 +400,7 @@ def _take_lock(path: Path) -> int:
             os.close(fd)
         raise AlreadyRunning(
             f"Một bộ điều phối khác đang dùng cơ sở dữ liệu {path} ({holder}). Mỗi đơn vị "
-            f"chỉ chạy một bộ điều phối.\n"
+            f"chỉ chạy một bộ điều phối.",
             f"Another dispatcher is using the database {path} ({holder}). An office runs "
             f"one dispatcher only: stop the other one first.") from None
     os.ftruncate(fd, 0)

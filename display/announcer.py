@@ -144,7 +144,8 @@ class Announcer:
                 wav = self.voice.wav(call.phrase)
             except VoiceError as exc:
                 if not self._voice_failed:  # said once; the board goes on with text
-                    log.error("the voice failed, text only from now on when it fails: %s", exc)
+                    log.error("the voice failed, text only from now on when it fails: %s %s",
+                              exc.message_en, exc.detail)
                     self._voice_failed = True
         if self.chime is not None:
             self.speaker.play(self.chime, self.volume, "chime")

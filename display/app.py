@@ -7,20 +7,16 @@ import logging
 import os
 import re
 import signal
-import sys
 from datetime import datetime
 from pathlib import Path
 
 from motcua import config as office_config
 from motcua.clock import Clock, ShiftedClock, SystemClock
+from motcua.errors import UsageError
 from motcua.mqtt import BrokerAddress
 
 SIZE_RE = re.compile(r"^(\d{3,5})x(\d{3,5})$")
 DEVICE_RE = re.compile(r"^[a-z0-9-]{1,32}$")
-
-
-class Usage(Exception):
-    """A bad argument, said in Vietnamese and in English."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_size(text: str) -> tuple[int, int]:
     m = SIZE_RE.match(text.strip().lower())
     if not m or not (240 <= int(m.group(1)) <= 8192 and 240 <= int(m.group(2)) <= 8192):
-        raise Usage(f"--size {text!r}: kích thước phải có dạng RỘNGxCAO, ví dụ 1920x1080 / "
-                    f"the size must look like WIDTHxHEIGHT, e.g. 1920x1080")
+        raise UsageError(f"--size {text!r}: kích thước phải có dạng RỘNGxCAO, ví dụ 1920x1080",
+                         f"--size {text!r}: the size must look like WIDTHxHEIGHT, "
+                         "e.g. 1920x1080")
     return int(m.group(1)), int(m.group(2))
 
 
@@ -59,10 +56,11 @@ def make_clock(args: argparse.Namespace, office: office_config.OfficeConfig) -> 
     try:
         start = datetime.fromisoformat(args.start_at)
     except ValueError as exc:
-        raise Usage(f"--start-at {args.start_at!r}: thời điểm không hợp lệ / not a time like "
-                    f"2026-11-25T08:00+07:00") from exc
+        raise UsageError(f"--start-at {args.start_at!r}: thời điểm không hợp lệ (ví dụ "
+                         "2026-11-25T08:00+07:00)", f"--start-at {args.start_at!r}: not a "
+                         "time like 2026-11-25T08:00+07:00") from exc
     if args.speed <= 0:
-        raise Usage("--speed phải lớn hơn 0 / must be above 0")
+        raise UsageError("--speed phải lớn hơn 0", "--speed must be above 0")
     return ShiftedClock(start if start.tzinfo else start.replace(tzinfo=office.tz), args.speed)
 
 
@@ -70,22 +68,21 @@ def check(args: argparse.Namespace) -> tuple[office_config.OfficeConfig, str, tu
     """Everything that can be wrong with the arguments, found before any window opens."""
     size = parse_size(args.size)
     if not DEVICE_RE.match(args.device):
-        raise Usage(f"--device {args.device!r}: chỉ gồm a-z, 0-9, '-' (tối đa 32) / "
-                    f"only a-z, 0-9 and '-', at most 32")
-    try:
-        office = office_config.load(args.config)
-    except office_config.ConfigError as exc:
-        raise Usage(f"tệp cấu hình có lỗi / the office file has mistakes:\n{exc}") from exc
+        raise UsageError(f"--device {args.device!r}: chỉ gồm a-z, 0-9, '-' (tối đa 32)",
+                         f"--device {args.device!r}: only a-z, 0-9 and '-', at most 32")
+    office = office_config.load(args.config)
     url = args.broker or office.broker.url
     try:
         BrokerAddress.parse(url)
     except ValueError as exc:
-        raise Usage(f"--broker {url!r}: địa chỉ máy chủ MQTT không hợp lệ / must look like "
-                    f"mqtt://host:1883") from exc
+        raise UsageError(f"--broker {url!r}: địa chỉ máy chủ MQTT không hợp lệ (ví dụ "
+                         "mqtt://host:1883)", f"--broker {url!r}: must look like "
+                         "mqtt://host:1883") from exc
     if args.sound == "file" and not args.audio_out:
-        raise Usage("--sound file cần --audio-out THƯ_MỤC / needs --audio-out FOLDER")
+        raise UsageError("--sound file cần --audio-out THƯ_MỤC",
+                         "--sound file needs --audio-out FOLDER")
     if args.audio_pace < 0:
-        raise Usage("--audio-pace không được âm / must not be negative")
+        raise UsageError("--audio-pace không được âm", "--audio-pace must not be negative")
     return office, url, size
 
 
@@ -112,12 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        office, url, size = check(args)
-        clock = make_clock(args, office)
-    except Usage as exc:
-        print(f"motcua display: {exc}", file=sys.stderr)
-        return 2
+    office, url, size = check(args)
+    clock = make_clock(args, office)
     prepare_kivy(size, args.fullscreen, args.verbose)
     from display.board_app import BoardApp, Options
 

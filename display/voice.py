@@ -12,6 +12,8 @@ import tempfile
 import wave
 from pathlib import Path
 
+from motcua.errors import MotcuaError
+
 log = logging.getLogger(__name__)
 
 SOUNDS = Path(__file__).resolve().parent / "sounds"
@@ -21,7 +23,7 @@ CACHE_LIMIT = 400  # phrases kept; a busy day calls about that many distinct num
 SPEED_WPM = 140  # a little slower than espeak-ng's 175, for a noisy hall
 
 
-class VoiceError(Exception):
+class VoiceError(MotcuaError):
     """espeak-ng or sox failed; the board goes on with text only."""
 
 
@@ -64,11 +66,13 @@ class Voice:
             done = subprocess.run([self.binary, "-v", self.variant, "-s", str(self.speed),
                                    "-w", tmp, "--", phrase], capture_output=True, timeout=20)
             if done.returncode != 0 or Path(tmp).stat().st_size <= 44:
-                raise VoiceError(f"espeak-ng failed ({done.returncode}): "
-                                 f"{done.stderr.decode(errors='replace').strip()[:200]}")
+                raise VoiceError(f"espeak-ng không đọc được câu ({done.returncode})",
+                                 f"espeak-ng failed ({done.returncode})",
+                                 detail=done.stderr.decode(errors="replace").strip()[:200])
             os.replace(tmp, path)  # whole files only: a concurrent reader never sees half a WAV
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise VoiceError(f"espeak-ng failed: {exc}") from exc
+            raise VoiceError(f"espeak-ng không chạy được: {exc}",
+                             f"espeak-ng failed: {exc}") from exc
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -89,7 +93,8 @@ def make_chime(path: Path) -> Path:
     """A two-note bell (E5 then C5) with sox, at espeak-ng's rate so they sit together."""
     sox = shutil.which("sox")
     if sox is None:
-        raise VoiceError("sox is not installed: apt-get install -y sox")
+        raise VoiceError("chưa cài sox: apt-get install -y sox",
+                         "sox is not installed: apt-get install -y sox")
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         notes = []

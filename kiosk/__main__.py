@@ -3,5 +3,6 @@
 import sys
 
 from kiosk.app import main
+from motcua.errors import run_main
 
-sys.exit(main())
+sys.exit(run_main(main, "motcua kiosk"))

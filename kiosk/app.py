@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.camera import CameraError, CameraSource, FrameSource, ImageSource, VideoSource
-from kiosk.qr import DECODERS, DEFAULT, DecoderError, make_decoder
-from motcua.config import ConfigError, OfficeConfig, load
+from kiosk.camera import CameraSource, FrameSource, ImageSource, VideoSource
+from kiosk.qr import DECODERS, DEFAULT, make_decoder
+from motcua.config import OfficeConfig, load
+from motcua.errors import UsageError
 from motcua.topics import ID_RE
 
 log = logging.getLogger(__name__)
@@ -28,13 +29,6 @@ class Setup:
     args: argparse.Namespace
     decoder: Any = None
     size: tuple[int, int] = (1280, 800)
-
-
-class SetupError(Exception):
-    """A mistake in how the kiosk was started, in both languages."""
-
-    def __init__(self, message: str, message_en: str):
-        super().__init__(f"{message_en}\n{message}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,10 +56,10 @@ def parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise SetupError(f"--size phải có dạng 1280x800, không phải {text!r}",
+        raise UsageError(f"--size phải có dạng 1280x800, không phải {text!r}",
                          f"--size must look like 1280x800, not {text!r}") from None
     if not (320 <= w <= 8000 and 320 <= h <= 8000):
-        raise SetupError(f"--size {text} ngoài khoảng cho phép", f"--size {text} is out of range")
+        raise UsageError(f"--size {text} ngoài khoảng cho phép", f"--size {text} is out of range")
     return w, h
 
 
@@ -83,41 +77,27 @@ def open_source(args: argparse.Namespace, office: OfficeConfig) -> FrameSource:
 def setup(argv: list[str] | None) -> Setup:
     args = build_parser().parse_args(argv)
     if not ID_RE.match(args.kiosk):
-        raise SetupError(f"--kiosk {args.kiosk!r} chỉ gồm a-z, 0-9, '-' (tối đa 32)",
+        raise UsageError(f"--kiosk {args.kiosk!r} chỉ gồm a-z, 0-9, '-' (tối đa 32)",
                          f"--kiosk {args.kiosk!r} must be a-z, 0-9 and '-' (at most 32)")
-    try:
-        office = load(args.config)
-    except ConfigError as exc:
-        raise SetupError(f"Tệp cấu hình có lỗi:\n{exc}",
-                         "The office file has mistakes (listed below).") from exc
+    office = load(args.config)
     size = parse_size(args.size)
-    try:
-        decoder = make_decoder(args.decoder)
-    except DecoderError as exc:
-        raise SetupError(exc.message, exc.message_en) from exc
-    try:
-        source = open_source(args, office)
-    except CameraError as exc:
-        raise SetupError(exc.message, exc.message_en) from exc
+    decoder = make_decoder(args.decoder)
+    source = open_source(args, office)
     return Setup(office, args.broker or office.broker.url, args.kiosk, source, args, decoder,
                  size)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the kiosk until its window closes. 2: a mistake in how it was started."""
-    try:
-        s = setup(argv)
-    except SetupError as exc:
-        print(f"motcua kiosk: {exc}", file=sys.stderr)
-        return 2
-    from printer import PrintError, open_printer
+    """Run the kiosk until its window closes. A mistake in how it was started (the
+    arguments, the office file, the camera, the decoder or the printer) is a MotcuaError."""
+    s = setup(argv)
+    from printer import open_printer
 
     try:
         printer = open_printer(s.office.printer)
-    except PrintError as exc:
+    except Exception:  # a PrintError says what is wrong; the camera is let go first
         s.source.close()
-        print(f"motcua kiosk: {exc.message_en}\n{exc.message}", file=sys.stderr)
-        return 2
+        raise
     logging.basicConfig(level=logging.DEBUG if s.args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = make_app(s, s.decoder, printer, size=s.size, fullscreen=s.args.fullscreen,

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from kiosk.qr import Decoder, to_gray
+from motcua.errors import MotcuaError
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +22,10 @@ BLANK_SIZE = (720, 1280)  # what an image or video source shows between pictures
 PREVIEW_WIDTH = 480
 
 
-class CameraError(Exception):
+class CameraError(MotcuaError):
     """A frame source that cannot start, said in both languages."""
 
-    def __init__(self, message: str, message_en: str):
-        super().__init__(f"{message_en} — {message}")
-        self.message, self.message_en = message, message_en
+    exit_code = 2
 
 
 class FrameSource(ABC):

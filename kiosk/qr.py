@@ -8,6 +8,8 @@ from typing import Protocol
 
 import numpy as np
 
+from motcua.errors import MotcuaError
+
 DEFAULT = "zxing"
 
 
@@ -24,12 +26,10 @@ class Decoder(Protocol):
     def decode(self, gray: np.ndarray) -> list[Sighting]: ...
 
 
-class DecoderError(Exception):
+class DecoderError(MotcuaError):
     """A decoder that cannot run here, said in both languages."""
 
-    def __init__(self, message: str, message_en: str):
-        super().__init__(f"{message_en} — {message}")
-        self.message, self.message_en = message, message_en
+    exit_code = 2
 
 
 def _text(raw: bytes | str) -> str:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from kiosk.camera import CameraError, read_image
 from kiosk.precheck import looks_like_token, precheck
-from kiosk.qr import DECODERS, DEFAULT, DecoderError, make_decoder
+from kiosk.qr import DECODERS, DEFAULT, make_decoder
 from kiosk.texts import NOTICES
-from motcua.config import ConfigError, OfficeConfig, load
+from motcua.config import OfficeConfig, load
+from motcua.errors import UsageError, run_main
 
 
 def claims_of(token: str) -> dict:
@@ -45,7 +46,8 @@ def describe(text: str, office: OfficeConfig | None, today: date | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """0: every image held a readable code; 1: some did not; 2: bad arguments."""
+    """0: every image held a readable code; 1: some did not. Bad arguments, a bad office
+    file or a missing decoder: a MotcuaError (exit code 2)."""
     p = argparse.ArgumentParser(prog="motcua scan", description=__doc__)
     p.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, ...)")
     p.add_argument("--decoder", default=DEFAULT, choices=sorted(DECODERS))
@@ -53,27 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", help="office.toml: also check each token's signature")
     p.add_argument("--today", help="judge booking dates as of this day (YYYY-MM-DD)")
     args = p.parse_args(argv)
-    office = None
-    if args.config:
-        try:
-            office = load(args.config)
-        except ConfigError as exc:
-            print(f"motcua scan: tệp cấu hình có lỗi / the office file has mistakes:\n{exc}",
-                  file=sys.stderr)
-            return 2
+    office = load(args.config) if args.config else None
     try:
         today = date.fromisoformat(args.today) if args.today else (
             datetime.now(office.tz).date() if office else None)
     except ValueError:
-        print(f"motcua scan: --today {args.today!r} phải là YYYY-MM-DD / must be YYYY-MM-DD",
-              file=sys.stderr)
-        return 2
-    try:
-        decoders = [make_decoder(n) for n in (sorted(DECODERS) if args.all_decoders
-                                              else [args.decoder])]
-    except DecoderError as exc:
-        print(f"motcua scan: {exc.message_en}\n{exc.message}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--today {args.today!r} phải là YYYY-MM-DD",
+                         f"--today {args.today!r} must be YYYY-MM-DD") from None
+    decoders = [make_decoder(n) for n in (sorted(DECODERS) if args.all_decoders
+                                          else [args.decoder])]
     failed = 0
     for path in args.images:
         try:
@@ -105,4 +95,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "motcua scan"))

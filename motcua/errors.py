@@ -5,6 +5,7 @@ the same way everywhere and exits, never with a traceback."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 
 class MotcuaError(Exception):
@@ -37,3 +38,13 @@ def fail(exc: MotcuaError, prog: str = "motcua") -> int:
     """Print `exc` for the person at the terminal; the exit code to return."""
     print(exc.show(prog), file=sys.stderr)
     return exc.exit_code
+
+
+def run_main(main: Callable[[list[str] | None], int | None], prog: str,
+             argv: list[str] | None = None) -> int:
+    """Run a room's `main(argv)` as a program (`python -m kiosk`): a MotcuaError is printed
+    the one way, with its exit code, never as a traceback."""
+    try:
+        return int(main(argv) or 0)
+    except MotcuaError as exc:
+        return fail(exc, prog)

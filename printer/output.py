@@ -19,6 +19,7 @@ from escpos.printer import Dummy, Network, Serial, Usb
 from PIL import Image
 
 from motcua.config import PrinterConfig
+from motcua.errors import MotcuaError
 from printer.status import OFFLINE, OK, PAPER_OUT, read_status, set_timeout
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 FRAGMENT_ROWS = 256
 
 
-class PrintError(Exception):
+class PrintError(MotcuaError):
     """A ticket that did not print, with what to tell the citizen or staff in both languages.
 
     code: offline, no_answer, paper_out, io, too_wide, config or no_printer. The messages
@@ -36,10 +37,9 @@ class PrintError(Exception):
     """
 
     def __init__(self, code: str, message: str, message_en: str, detail: str = ""):
-        text = f"{message_en} — {message}"
-        super().__init__(f"{text} ({detail})" if detail else text)
-        self.code, self.message, self.message_en = code, message, message_en
-        self.detail = detail
+        super().__init__(message, message_en, detail=detail)
+        self.code = code
+        self.exit_code = 2 if code == "config" else 1  # a mistake in [printer], or a failure
 
 
 class TicketPrinter(ABC):

@@ -7,7 +7,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from motcua.config import ConfigError, OfficeConfig, load
+from motcua.config import OfficeConfig, load
+from motcua.errors import UsageError, run_main
 from printer.layout import render_ticket, ticket_name
 from printer.output import FilePrinter, PrintError, open_printer
 
@@ -28,21 +29,14 @@ def sample_ticket(office: OfficeConfig, service: str, now: datetime) -> dict[str
 
 
 def main(config_path: str, service: str) -> int:
-    """0: printed; 1: the printer failed; 2: the office file or the service is wrong."""
-    try:
-        office = load(config_path)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    """0: printed. A MotcuaError otherwise: the office file, the service or [printer] is
+    wrong (exit code 2), or the printer failed (a PrintError, 1)."""
+    office = load(config_path)
     if service not in office.services:
-        print(f"Không có dịch vụ {service!r} / no service {service!r}: "
-              f"{', '.join(office.services)}", file=sys.stderr)
-        return 2
-    try:
-        printer = open_printer(office.printer)
-    except PrintError as exc:
-        print(f"{exc.message}\n{exc.message_en}", file=sys.stderr)
-        return 2
+        known = ", ".join(office.services)
+        raise UsageError(f"Không có dịch vụ {service!r} (có: {known})",
+                         f"no service {service!r} (known: {known})")
+    printer = open_printer(office.printer)
     where = getattr(printer, "where", "") or getattr(printer, "directory", "")
     health = printer.health()
     print(f"Máy in / printer: {printer.kind} {where} — {HEALTH_VI.get(health, health)} / {health}")
@@ -51,10 +45,8 @@ def main(config_path: str, service: str) -> int:
     try:
         printer.print_ticket(image, ticket_name(ticket, office))
     except PrintError as exc:
-        print(f"Không in được vé thử: {exc.message}\nTest ticket not printed: {exc.message_en}"
-              + (f"\n({exc.detail})" if exc.detail else ""),
-              file=sys.stderr)
-        return 1
+        raise PrintError(exc.code, f"Không in được vé thử: {exc.message}",
+                         f"Test ticket not printed: {exc.message_en}", exc.detail) from exc
     finally:
         printer.close()
     print(f"Đã in vé thử {ticket['number']} / test ticket {ticket['number']} printed "
@@ -70,4 +62,4 @@ if __name__ == "__main__":
     parser.add_argument("--config", required=True, help="office.toml")
     parser.add_argument("--service", default="A", help="service code, e.g. A")
     args = parser.parse_args()
-    sys.exit(main(args.config, args.service))
+    sys.exit(run_main(lambda _: main(args.config, args.service), "motcua ticket"))

@@ -19,18 +19,17 @@ from zoneinfo import ZoneInfo
 
 from motcua import config
 from motcua.erlang import percentile
+from motcua.errors import MotcuaError, run_main
 from motcua.waits import ALL, GROUP_NAMES, TARGET_MIN, counted_wait, wait_group
 
 SAVED_MINUTES = 15.0  # Binh Duong's pilot: each booking saves about 15 minutes of reception
 KIND_NAMES = {"walk_in": "vãng lai / walk-in", "booking": "lịch hẹn / booking"}
 
 
-class ReportError(Exception):
+class ReportError(MotcuaError):
     """Why there is no report, in Vietnamese and English."""
 
-    def __init__(self, vi: str, en: str):
-        super().__init__(f"{vi} / {en}")
-        self.vi, self.en = vi, en
+    exit_code = 2
 
 
 @dataclass
@@ -298,29 +297,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--saved-minutes", type=float, default=SAVED_MINUTES,
                    help="reception minutes one booking saves (default 15)")
     args = p.parse_args(argv)
-    try:
-        office = config.load(args.config)
-    except config.ConfigError as exc:
-        print(f"motcua report: tệp cấu hình có lỗi / the office file has mistakes:\n{exc}",
-              file=sys.stderr)
-        return 2
+    office = config.load(args.config)
     last = args.to or args.date
+    if last < args.date:
+        raise ReportError("--to phải sau --date", "--to must not be before --date")
+    if (last - args.date) > timedelta(days=400):
+        raise ReportError("khoảng ngày quá dài (tối đa 400 ngày)",
+                          "the range is too long (400 days at most)")
+    db = open_readonly(args.db or office.storage)
     try:
-        if last < args.date:
-            raise ReportError("--to phải sau --date", "--to must not be before --date")
-        if (last - args.date) > timedelta(days=400):
-            raise ReportError("khoảng ngày quá dài (tối đa 400 ngày)",
-                              "the range is too long (400 days at most)")
-        db = open_readonly(args.db or office.storage)
-        try:
-            rows = load_rows(db, args.date, last, office.tz)
-            report = build(rows, cancelled_at_close(db, args.date, last), args.date, last,
-                           args.saved_minutes, opening_hours(office))
-        finally:
-            db.close()
-    except ReportError as exc:
-        print(f"motcua report: {exc.vi}\n{exc.en}", file=sys.stderr)
-        return 2
+        rows = load_rows(db, args.date, last, office.tz)
+        report = build(rows, cancelled_at_close(db, args.date, last), args.date, last,
+                       args.saved_minutes, opening_hours(office))
+    finally:
+        db.close()
     print(text(report, office.name))
     if args.out:
         from reports.charts import draw_all  # matplotlib only when charts are asked for
@@ -331,4 +321,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "motcua report"))

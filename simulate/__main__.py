@@ -2,7 +2,8 @@
 
 import sys
 
+from motcua.errors import run_main
 from simulate.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main(main, "motcua simulate"))

@@ -42,49 +42,40 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     p.add_argument("--visits", type=float, help="citizens on the first day (overrides profile)")
     args = p.parse_args(argv)
-    try:
-        office = config.load(args.config)
-    except config.ConfigError as exc:
-        print(f"motcua simulate: tệp cấu hình có lỗi / the office file has mistakes:\n{exc}",
-              file=sys.stderr)
-        return 2
-    try:
-        if not 1 <= args.days <= 60:
-            raise SimulationError("--days phải từ 1 đến 60", "--days must be 1 to 60")
-        if args.counters is not None and not 2 <= args.counters <= 200:
-            raise SimulationError("--counters phải từ 2 đến 200", "--counters must be 2 to 200")
-        if args.visits is not None and not 0 < args.visits <= 20000:
-            raise SimulationError("--visits phải từ 1 đến 20000", "--visits must be 1 to 20000")
-        profile = load_profile(args.profile)
-        if args.visits is not None:
-            profile = dataclasses.replace(profile, visits=args.visits)
-        office = sim_office(office, args.counters, args.booking_counters)
-        start = args.start or START.get(profile.name, START["peak"])
-        days = working_days(office, start, args.days)
-        print(f"motcua simulate: {office.name}, profile {profile.name} ({profile.visits:g} "
-              f"citizens on the first day), seed {args.seed}")
-        if args.plan:
-            result = plan(office, profile, working_days(office, start, max(args.days, 5)),
-                          args.seed, args.policy)
-            print(f"Plan / kế hoạch: busiest hour {result.hour:02d}:00, {result.rate:.1f} "
-                  f"tickets/h; the target: p95 wait of that hour <= {TARGET_MIN:g} min, on-time "
-                  f"bookings p95 <= {BOOKING_TARGET_MIN:g} min ({max(args.days, 5)} runs of "
-                  f"the busiest day)\n{'counters':>9} {'booking':>8} {'p95 hour':>9} "
-                  f"{'p95 booking':>12}")
-            for n, m, hour_p95, bk in result.tried:
-                print(f"{n:>9} {m:>8} {hour_p95:>9.1f} {bk:>12.1f}")
-            if result.counters is None:
-                print("No staffing up to 60 counters holds the target / không đạt mục tiêu.")
-                return 1
-            print(f"=> {result.counters} counters, {result.booking_counters} of them for "
-                  f"bookings / {result.counters} quầy, {result.booking_counters} quầy nhận "
-                  f"lịch hẹn (Erlang C alone would say {result.erlang}).\n")
-            office = sim_office(office, result.counters, result.booking_counters)
-        runs = [simulate(office, profile, days, args.seed, policy,
-                         forward_estimate if policy == "motcua" else None)
-                for policy in (args.policy, "fifo" if args.policy == "motcua" else "motcua")]
-        print(describe(runs, profile))
-    except SimulationError as exc:
-        print(f"motcua simulate: {exc.vi}\n{exc.en}", file=sys.stderr)
-        return 2
+    office = config.load(args.config)
+    if not 1 <= args.days <= 60:
+        raise SimulationError("--days phải từ 1 đến 60", "--days must be 1 to 60")
+    if args.counters is not None and not 2 <= args.counters <= 200:
+        raise SimulationError("--counters phải từ 2 đến 200", "--counters must be 2 to 200")
+    if args.visits is not None and not 0 < args.visits <= 20000:
+        raise SimulationError("--visits phải từ 1 đến 20000", "--visits must be 1 to 20000")
+    profile = load_profile(args.profile)
+    if args.visits is not None:
+        profile = dataclasses.replace(profile, visits=args.visits)
+    office = sim_office(office, args.counters, args.booking_counters)
+    start = args.start or START.get(profile.name, START["peak"])
+    days = working_days(office, start, args.days)
+    print(f"motcua simulate: {office.name}, profile {profile.name} ({profile.visits:g} "
+          f"citizens on the first day), seed {args.seed}")
+    if args.plan:
+        result = plan(office, profile, working_days(office, start, max(args.days, 5)),
+                      args.seed, args.policy)
+        print(f"Plan / kế hoạch: busiest hour {result.hour:02d}:00, {result.rate:.1f} "
+              f"tickets/h; the target: p95 wait of that hour <= {TARGET_MIN:g} min, on-time "
+              f"bookings p95 <= {BOOKING_TARGET_MIN:g} min ({max(args.days, 5)} runs of "
+              f"the busiest day)\n{'counters':>9} {'booking':>8} {'p95 hour':>9} "
+              f"{'p95 booking':>12}")
+        for n, m, hour_p95, bk in result.tried:
+            print(f"{n:>9} {m:>8} {hour_p95:>9.1f} {bk:>12.1f}")
+        if result.counters is None:
+            print("No staffing up to 60 counters holds the target / không đạt mục tiêu.")
+            return 1
+        print(f"=> {result.counters} counters, {result.booking_counters} of them for "
+              f"bookings / {result.counters} quầy, {result.booking_counters} quầy nhận "
+              f"lịch hẹn (Erlang C alone would say {result.erlang}).\n")
+        office = sim_office(office, result.counters, result.booking_counters)
+    runs = [simulate(office, profile, days, args.seed, policy,
+                     forward_estimate if policy == "motcua" else None)
+            for policy in (args.policy, "fifo" if args.policy == "motcua" else "motcua")]
+    print(describe(runs, profile))
     return 0

@@ -10,13 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from motcua.errors import MotcuaError
 
-class SimulationError(Exception):
-    """Bad input for the simulator, said in Vietnamese and English."""
 
-    def __init__(self, vi: str, en: str):
-        super().__init__(f"{vi} / {en}")
-        self.vi, self.en = vi, en
+class SimulationError(MotcuaError):
+    """Bad input for the simulator (a profile, an option), said in Vietnamese and English."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

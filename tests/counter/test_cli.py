@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from counter.app import main
+from cli.main import main as motcua
 from tests.conftest import ROOT
 
 
@@ -19,18 +19,18 @@ from tests.conftest import ROOT
     (["--counter", "1", "--geometry", "800x600"], "cửa sổ nhỏ nhất", "smallest window"),
 ])
 def test_mistakes_in_arguments(office_file: Path, capsys, args, vi, en) -> None:  # type: ignore[no-untyped-def]
-    assert main(["--config", str(office_file), *args]) == 2
+    assert motcua(["counter", "--config", str(office_file), *args]) == 2
     err = capsys.readouterr().err
     assert vi in err and en in err
 
 
 def test_mistakes_in_the_office_file(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert main(["--config", str(tmp_path / "missing.toml"), "--counter", "1"]) == 2
+    assert motcua(["counter", "--config", str(tmp_path / "missing.toml"), "--counter", "1"]) == 2
     err = capsys.readouterr().err
     assert "missing.toml" in err and "the office file has mistakes" in err
     broken = tmp_path / "office.toml"
     broken.write_text("[office]\nid = 'Bad Id'\n", encoding="utf-8")
-    assert main(["--config", str(broken), "--counter", "1"]) == 2
+    assert motcua(["counter", "--config", str(broken), "--counter", "1"]) == 2
     assert "tệp cấu hình có lỗi" in capsys.readouterr().err
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import app, scan
+from cli.main import main as motcua
+from kiosk import scan
 from tests.conftest import ROOT, at
 from tests.integration.devices import DispatcherProcess, Watcher
 from tests.kiosk.frames import qr_frame, save
@@ -25,7 +26,7 @@ from tests.kivy_support import kivy_env, xvfb
     (["--kiosk", "k1", "--size", "big"], "--size must look like 1280x800"),
 ])
 def test_kiosk_start_mistakes(office_file, capsys, args, says) -> None:  # type: ignore[no-untyped-def]
-    assert app.main(["--config", str(office_file), *args]) == 2
+    assert motcua(["kiosk", "--config", str(office_file), *args]) == 2
     err = capsys.readouterr().err
     assert says in err
 
@@ -33,9 +34,9 @@ def test_kiosk_start_mistakes(office_file, capsys, args, says) -> None:  # type:
 def test_kiosk_with_a_broken_office_file(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "office.toml"
     bad.write_text("[office]\nid = 'Bad Id'\n")
-    assert app.main(["--config", str(bad), "--kiosk", "k1"]) == 2
+    assert motcua(["kiosk", "--config", str(bad), "--kiosk", "k1"]) == 2
     err = capsys.readouterr().err
-    assert "Tệp cấu hình có lỗi" in err and "office.id" in err
+    assert "tệp cấu hình có lỗi" in err and f"{bad}:2: office.id" in err
 
 
 def test_scan_tells_what_each_image_holds(tmp_path: Path, office_file, make_token,  # type: ignore[no-untyped-def]

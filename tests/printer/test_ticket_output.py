@@ -11,7 +11,8 @@ from loopback_printer import decode_raster, refused_address, strip_status_reques
 from PIL import Image, ImageChops
 from pyzbar import pyzbar
 
-from motcua.config import OfficeConfig, PrinterConfig
+from motcua.config import ConfigError, OfficeConfig, PrinterConfig
+from motcua.errors import UsageError
 from printer import testprint
 from printer.layout import render_ticket
 from printer.output import PrintError, encode_ticket, open_printer
@@ -172,5 +173,10 @@ def test_testprint_prints_a_sample_ticket(tmp_path: Path, capsys: pytest.Capture
     pngs = list((tmp_path / "tickets").glob("*_C001.png"))
     assert len(pngs) == 1
     assert [c.data.decode().split(":")[-1] for c in pyzbar.decode(Image.open(pngs[0]))] == ["C001"]
-    assert testprint.main(str(config), "Z") == 2
-    assert testprint.main(str(tmp_path / "missing.toml"), "A") == 2
+    with pytest.raises(UsageError) as wrong:
+        testprint.main(str(config), "Z")
+    assert "Không có dịch vụ 'Z'" in wrong.value.message
+    assert "no service 'Z'" in wrong.value.message_en
+    with pytest.raises(ConfigError) as missing:
+        testprint.main(str(tmp_path / "missing.toml"), "A")
+    assert missing.value.exit_code == 2 and "missing.toml:0" in missing.value.message

@@ -17,6 +17,7 @@ from dispatcher.store import Store
 from motcua import topics
 from motcua.clock import ManualClock
 from motcua.config import OfficeConfig
+from motcua.errors import run_main
 from reports import report
 from tests.conftest import at
 
@@ -120,15 +121,20 @@ def test_hand_made_day(day: Desk, office: OfficeConfig, office_file: Path, tmp_p
 
 def test_bad_input_is_said_in_two_languages(office_file: Path, tmp_path: Path,
                                             capsys) -> None:  # type: ignore[no-untyped-def]
-    assert report.main(["--config", str(office_file), "--date", "2026-11-25"]) == 2
+    assert run_main(report.main, "motcua report",
+                    ["--config", str(office_file), "--date", "2026-11-25"]) == 2
     err = capsys.readouterr().err
     assert "không có cơ sở dữ liệu" in err and "no database" in err
     (tmp_path / "junk.sqlite3").write_text("not a database")
-    assert report.main(["--config", str(office_file), "--date", "2026-11-25",
-                        "--db", str(tmp_path / "junk.sqlite3")]) == 2
+    assert run_main(report.main, "motcua report",
+                    ["--config", str(office_file), "--date", "2026-11-25",
+                     "--db", str(tmp_path / "junk.sqlite3")]) == 2
     assert "cannot read" in capsys.readouterr().err
-    assert report.main(["--config", str(office_file), "--date", "2026-11-25",
-                        "--to", "2026-11-01"]) == 2
+    with pytest.raises(report.ReportError) as err:
+        report.main(["--config", str(office_file), "--date", "2026-11-25", "--to", "2026-11-01"])
+    assert err.value.exit_code == 2 and "--to must not be before" in err.value.message_en
+    assert run_main(report.main, "motcua report", ["--config", str(office_file), "--date",
+                                                   "2026-11-25", "--to", "2026-11-01"]) == 2
     assert "--to phải sau --date" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         report.main(["--config", str(office_file), "--date", "25/11/2026"])

@@ -10,6 +10,7 @@ import pytest
 
 import simulate as sim
 from motcua.config import OfficeConfig
+from motcua.errors import run_main
 from motcua.model import Booking, Status
 from motcua.waits import TARGET_MIN, counted_wait
 from tests.conftest import at
@@ -117,7 +118,8 @@ def test_profile_file_and_its_mistakes(tmp_path: Path) -> None:
         bad.write_text(f"[profile]\n{body}\n", encoding="utf-8")
         with pytest.raises(sim.SimulationError) as err:
             sim.load_profile(str(bad))
-        assert f"profile.{field}" in err.value.vi and f"profile.{field}" in err.value.en
+        assert f"profile.{field}" in err.value.message
+        assert f"profile.{field}" in err.value.message_en
     with pytest.raises(sim.SimulationError, match="cannot read profile"):
         sim.load_profile(str(tmp_path / "none.toml"))
 
@@ -128,8 +130,8 @@ def test_command_line(office_file: Path, capsys) -> None:  # type: ignore[no-unt
     out = capsys.readouterr().out
     assert "motcua policy" in out and "fifo policy" in out and "Erlang C" in out
     assert "Hẹn đúng giờ" in out and "forward_estimate" in out
-    assert sim.main(["--config", str(office_file), "--counters", "3",
-                     "--booking-counters", "4"]) == 2
+    assert run_main(sim.main, "motcua simulate", ["--config", str(office_file), "--counters",
+                                                  "3", "--booking-counters", "4"]) == 2
     err = capsys.readouterr().err
     assert "quầy nhận lịch hẹn" in err and "booking counters" in err
     with pytest.raises(SystemExit) as exit_:

@@ -22,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from broker_config import setup
 from broker_config.dev import free_port, mosquitto_binary
 from motcua import config
+from motcua.errors import run_main
 from motcua.mqtt import Link, Requester
 from tests.conftest import write_office
 
@@ -61,7 +62,8 @@ class Secured:
         return path
 
     def rerun(self, *extra: str) -> int:
-        return setup.main(["--config", str(self.office_file), "--out", str(self.out), *extra])
+        return run_main(setup.main, "motcua broker setup",
+                        ["--config", str(self.office_file), "--out", str(self.out), *extra])
 
 
 def make_secured(folder: Path, devices: str = DEVICES, *extra: str) -> Secured:

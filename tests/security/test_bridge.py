@@ -14,6 +14,7 @@ from broker_config import bridge
 from broker_config.accounts import hash_passwords
 from broker_config.dev import free_port
 from motcua import topics
+from motcua.errors import run_main
 from tests.security.harness import NOT_AUTHORIZED, Mosquitto, Probe, make_secured, start_broker
 
 OFFICE = "demo"
@@ -111,8 +112,8 @@ def test_the_office_account_at_the_centre_writes_only_under_its_own_prefix(
 
 def test_a_bad_central_address_is_refused_and_writes_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     s = make_secured(tmp_path)
-    assert bridge.main(["--config", str(s.office_file), "--out", str(s.out),
-                        "--central", "http://central:8883"]) == 2
+    assert run_main(bridge.main, "motcua broker bridge", ["--config", str(s.office_file),
+                    "--out", str(s.out), "--central", "http://central:8883"]) == 2
     err = capsys.readouterr().err
     assert "phải có dạng mqtts://" in err and "must look like mqtts://" in err
     assert not (s.out / "central").exists() and not list((s.out / "conf.d").iterdir())

@@ -16,6 +16,7 @@ from cryptography import x509
 from broker_config import setup
 from broker_config.accounts import Account, grants
 from motcua import config, topics
+from motcua.errors import run_main
 from tests.conftest import ROOT, write_office
 from tests.security.harness import (
     NOT_AUTHORIZED,
@@ -159,7 +160,8 @@ def test_a_bad_devices_table_is_refused_in_two_languages(tmp_path: Path, devices
                                                           en: str, capsys) -> None:  # type: ignore[no-untyped-def]
     office = write_office(tmp_path)
     office.write_text(office.read_text() + "\n" + devices)
-    assert setup.main(["--config", str(office), "--out", str(tmp_path / "out")]) == 2
+    assert run_main(setup.main, "motcua broker setup",
+                    ["--config", str(office), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert vi in err and en in err and "Traceback" not in err
 
@@ -178,7 +180,8 @@ def test_bad_office_files_and_folders_get_clear_errors(tmp_path: Path) -> None:
     s = make_secured(tmp_path / "a")
     (tmp_path / "b").mkdir()
     other = write_office(tmp_path / "b", **{'id = "demo"': 'id = "other"'})
-    assert setup.main(["--config", str(other), "--out", str(s.out)]) == 2
+    assert run_main(setup.main, "motcua broker setup",
+                    ["--config", str(other), "--out", str(s.out)]) == 2
     (s.out / "setup-state.json").write_text("{not json")
     assert s.rerun() == 2
 

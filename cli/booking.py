@@ -25,8 +25,6 @@ from motcua.errors import MotcuaError
 from motcua.mqtt import Link, NoReply, Requester
 from motcua.protocol import BookingAdd, BookingCancel, BookingInfo, BookingMove, Command, Reply
 
-IMPORT_FIELDS = ("id", "service", "start", "end", "name", "made_on")
-
 
 class ToolError(MotcuaError):
     """A mistake the user of the booking tool can fix, said in both languages."""

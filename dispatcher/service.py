@@ -10,7 +10,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from dispatcher.store import StorageUnavailable, Store
 from motcua import handlers, protocol, topics
@@ -360,6 +360,8 @@ class Dispatcher:
                 case DayClosed():
                     out.append(("day_closed", None, encode(m.Logged(at=at)), None, None))
                     continue
+                case _:
+                    assert_never(fact)
             assert ticket is not None
             event = m.TicketEvent(ticket=snap.ticket(ticket), change=change, at=at)
             out.append((change, topics.event_ticket(o.id), encode(event), ticket.number,

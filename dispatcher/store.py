@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from motcua.config import OfficeConfig
 from motcua.errors import MotcuaError
@@ -21,9 +21,13 @@ from motcua.facts import (
     BookingAdded,
     BookingCancelled,
     BookingMoved,
+    Called,
+    Closed,
+    CounterSet,
     DayClosed,
     Fact,
     Issued,
+    Transferred,
     number_parts,
 )
 from motcua.model import (
@@ -309,6 +313,10 @@ class Store:
             case DayClosed(at=at):
                 self.db.execute("INSERT OR REPLACE INTO days VALUES (?,?)",
                                 (hall.day.isoformat(), at.isoformat()))
+            case Issued() | Called() | Closed() | Transferred() | CounterSet():
+                pass  # the ticket (above) or the counters (save_counters) hold them
+            case _:
+                assert_never(fact)
 
     def save_counters(self, hall: Hall) -> None:
         for c in hall.counters.values():

@@ -10,7 +10,6 @@ from motcua import calendar
 from motcua.config import OfficeConfig
 from motcua.model import Booking
 
-FEEDBACK = "feedback"  # the portal's "Phản ánh, kiến nghị hoặc khác" content
 FEEDBACK_NAMES = {"feedback", "phản ánh, kiến nghị hoặc khác", "phan anh, kien nghi hoac khac",
                   "phản ánh, kiến nghị", "khác"}
 

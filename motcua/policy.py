@@ -110,13 +110,6 @@ class Ordering:
     queues: dict[str, list[tuple[Ticket, Tier]]]  # service code -> waiting tickets in order
     next_at: dict[str, list[Ticket]]  # counter id -> whom it would call, in order
 
-    def position(self, ticket: Ticket) -> int:
-        """How many wait ahead of `ticket` in its service's queue."""
-        for i, (t, _) in enumerate(self.queues.get(ticket.service, [])):
-            if t.number == ticket.number:
-                return i
-        return 0
-
 
 def order(hall: Hall, office: OfficeConfig, now: datetime) -> Ordering:
     by_service: dict[str, list[Ticket]] = {code: [] for code in office.services}

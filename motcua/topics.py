@@ -6,7 +6,6 @@ import re
 
 ROOT = "motcua"
 ROLES = ("kiosk", "counter", "admin")
-PRESENCE_ROLES = ("kiosk", "counter", "admin", "display", "dispatcher")
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 
 
@@ -36,10 +35,6 @@ def state_order(office: str) -> str:
 
 def state_counter(office: str, counter: str) -> str:
     return f"{ROOT}/{office}/state/counter/{counter}"
-
-
-def state_counter_filter(office: str) -> str:
-    return f"{ROOT}/{office}/state/counter/+"
 
 
 def event_call(office: str) -> str:

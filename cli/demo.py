@@ -1,4 +1,4 @@
-"""`motcua demo`: a broker, a dispatcher and a simulated hall of citizens and counter staff,
+"""`motcua demo`: a broker, a dispatcher and a simulated crowd of citizens and counter staff,
 shown as a live terminal view of the board and the ordering."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def signing_key(office: OfficeConfig) -> tuple[str, Ed25519PrivateKey] | None:
     return None
 
 
-class Hall:
+class Crowd:
     """Simulated people: citizens at two kiosks, staff at every counter."""
 
     def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, seed: int,
@@ -195,8 +195,8 @@ class Hall:
 class TerminalView:
     """The board and the ordering, redrawn in place."""
 
-    def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, hall: Hall):
-        self.office, self.clock, self.hall = office, clock, hall
+    def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, crowd: Crowd):
+        self.office, self.clock, self.crowd = office, clock, crowd
         self.board: Board | None = None
         self.order: Order | None = None
         self.link = Link(url, office.id, "display", "terminal", persistent=False, clock=clock)
@@ -239,7 +239,7 @@ class TerminalView:
             more = f" +{w.count - 14}" if w.count > 14 else ""
             lines.append(f"  {code} {s.name[:22]:<22} {w.count:>3} chờ ~{w.est_wait_min:>3}"
                          f" phút  {shown}{more}")
-        lines += ["", "\033[1mNHẬT KÝ / LOG\033[0m", *[f"  {x}" for x in self.hall.log],
+        lines += ["", "\033[1mNHẬT KÝ / LOG\033[0m", *[f"  {x}" for x in self.crowd.log],
                   "", "Ctrl-C: dừng / stop"]
         return "\n".join(lines)
 
@@ -323,10 +323,10 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
     service = serve(office, broker.url, clock)
     windows = open_windows(office, broker.url, opening, speed, data)
     staffed = ("1", "3") if windows.get("counters") else ()
-    hall = Hall(office, broker.url, clock, seed, stop, staffed,
+    crowd = Crowd(office, broker.url, clock, seed, stop, staffed,
                 data / "camera" if windows.get("kiosk") else None)
-    hall.start()
-    screen = TerminalView(office, broker.url, clock, hall)
+    crowd.start()
+    screen = TerminalView(office, broker.url, clock, crowd)
     started = time.monotonic()
     try:
         while not stop.wait(0.5):
@@ -338,7 +338,7 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
     finally:
         stop.set()
         final = screen.render()
-        hall.close()
+        crowd.close()
         screen.close()
         for proc in windows.values_flat():
             proc.terminate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -13,11 +12,12 @@ from datetime import date, datetime
 from typing import Any
 
 from kiosk.precheck import precheck
-from motcua import topics
+from motcua import protocol, topics
 from motcua.clock import Clock, SystemClock
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, NoReply, Requester, new_command_id
-from motcua.views import config_view
+from motcua.protocol import BadMessage, Board, CheckIn, OfficeInfo, ServiceInfo, TicketInfo, WalkIn
+from motcua.views import office_info
 from printer import OFFLINE, OK, PAPER_LOW, PrintError, TicketPrinter, render_ticket, ticket_name
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,7 @@ class Action:
     """One citizen action. Its command id stays the same for every retry, even one the
     citizen asks for after a timeout, so no tap or reconnect ever makes a second ticket."""
 
-    type: str  # walk_in | check_in
-    fields: dict[str, Any]
+    command: WalkIn | CheckIn
     id: str = field(default_factory=new_command_id)
 
 
@@ -38,7 +37,7 @@ class Outcome:
     """What became of an action, told twice when a ticket prints: issued, then printed."""
 
     action: Action | None
-    ticket: dict[str, Any] | None = None
+    ticket: TicketInfo | None = None
     code: str | None = None  # an error code; None when a ticket was issued
     booking_date: date | None = None
     opens_at: str | None = None
@@ -73,8 +72,8 @@ class Desk:
         self.on_outcome = on_outcome or (lambda o: None)
         self.presence_extra = presence_extra or dict
         self._lock = threading.Lock()
-        self.config: dict[str, Any] = config_view(office)  # until the dispatcher's arrives
-        self.board: dict[str, Any] = {}
+        self.config: OfficeInfo = office_info(office)  # until the dispatcher's arrives
+        self.board: Board | None = None
         self.printer_state = OFFLINE if printer.kind == "none" else OK
         self._health_at = 0.0
         self._jobs: queue.Queue[tuple[str, Any] | None] = queue.Queue()
@@ -109,24 +108,23 @@ class Desk:
     # -- state from the dispatcher ------------------------------------------------------
     def _on_config(self, topic: str, payload: bytes) -> None:
         try:
-            view = json.loads(payload)
-        except ValueError:
-            log.warning("state/config is not JSON; keeping the previous one")
+            config = protocol.read(OfficeInfo, payload)
+        except BadMessage as exc:
+            log.warning("ignored state/config, keeping the previous one: %s", exc)
             return
-        if isinstance(view, dict) and isinstance(view.get("services"), list):
-            with self._lock:
-                self.config = view
-            self.on_change()
+        with self._lock:
+            self.config = config
+        self.on_change()
 
     def _on_board(self, topic: str, payload: bytes) -> None:
         try:
-            board = json.loads(payload)
-        except ValueError:
+            board = protocol.read(Board, payload)
+        except BadMessage as exc:
+            log.warning("ignored state/board: %s", exc)
             return
-        if isinstance(board, dict):
-            with self._lock:
-                self.board = board
-            self.on_change()
+        with self._lock:
+            self.board = board
+        self.on_change()
 
     @property
     def connected(self) -> bool:
@@ -135,25 +133,34 @@ class Desk:
     def office_day(self) -> date | None:
         """The day the dispatcher is working on: the kiosk judges booking dates by it."""
         with self._lock:
-            day = self.board.get("day")
+            board = self.board
+        if board is None:
+            return None
         try:
-            return date.fromisoformat(day) if isinstance(day, str) else None
+            return date.fromisoformat(board.day)
         except ValueError:
             return None
 
-    def services(self) -> list[dict[str, Any]]:
+    def office_name(self) -> str:
         with self._lock:
-            return [s for s in self.config.get("services", []) if isinstance(s, dict)]
+            return self.config.name
+
+    def hours(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self.config.hours)
+
+    def services(self) -> list[ServiceInfo]:
+        with self._lock:
+            return list(self.config.services)
 
     def priority_offered(self) -> bool:
         with self._lock:
-            return bool(self.config.get("kiosk", {}).get("priority_button", True))
+            return self.config.kiosk.priority_button
 
     def waiting(self, service: str) -> tuple[int, int] | None:
         with self._lock:
-            w = self.board.get("waiting", {}).get(service)
-        return (int(w.get("count", 0)), int(w.get("est_wait_min", 0))) if isinstance(w, dict) \
-            else None
+            w = self.board.waiting.get(service) if self.board is not None else None
+        return (w.count, w.est_wait_min) if w is not None else None
 
     # -- printer health -----------------------------------------------------------------
     def _presence(self) -> dict[str, Any]:
@@ -197,7 +204,7 @@ class Desk:
         """Queue an action; False if one is already under way (a double tap)."""
         return self._queue("action", action)
 
-    def reprint(self, ticket: dict[str, Any]) -> bool:
+    def reprint(self, ticket: TicketInfo) -> bool:
         return self._queue("reprint", ticket)
 
     def _queue(self, kind: str, item: Any) -> bool:
@@ -225,9 +232,9 @@ class Desk:
     def run(self, action: Action, t_start: float | None = None) -> Outcome:
         """Decide one action, then print its ticket; blocks (the desk's thread calls it)."""
         marks = {"start": t_start or time.monotonic()}
-        if action.type == "check_in":
-            verdict = precheck(str(action.fields.get("token", "")), self.office,
-                               self.office_day())
+        command = action.command
+        if isinstance(command, CheckIn):
+            verdict = precheck(command.token, self.office, self.office_day())
             marks["prechecked"] = time.monotonic()
             if verdict.code:
                 return self._finish(Outcome(action, code=verdict.code, local=True,
@@ -235,27 +242,23 @@ class Desk:
         if time.monotonic() - self._health_at > 1.0:
             self._check_printer()  # so the citizen hears of a printer problem before paper
         try:
-            reply = self.requester.request(action.type, timeout=self.reply_timeout,
-                                           cmd_id=action.id, **action.fields)
+            reply = self.requester.send(command, timeout=self.reply_timeout, cmd_id=action.id)
         except NoReply:
-            log.warning("no reply to %s %s in %.1f s", action.type, action.id,
+            log.warning("no reply to %s %s in %.1f s", protocol.wire(command)[0], action.id,
                         self.reply_timeout)
             return self._finish(Outcome(action, code="no_reply", times=marks))
         marks["replied"] = time.monotonic()
-        ticket = reply.get("ticket") if isinstance(reply.get("ticket"), dict) else None
-        if not reply.get("ok"):
-            error: dict[str, Any] = reply["error"] if isinstance(reply.get("error"), dict) \
-                else {}
+        ticket = reply.ticket
+        if not reply.ok:
             booking_date = None
-            if isinstance(reply.get("booking_date"), str):
+            if reply.booking_date is not None:
                 try:
-                    booking_date = date.fromisoformat(reply["booking_date"])
+                    booking_date = date.fromisoformat(reply.booking_date)
                 except ValueError:
                     booking_date = None
-            return self._finish(Outcome(action, ticket=ticket,
-                                        code=str(error.get("code", "bad_request")),
-                                        booking_date=booking_date,
-                                        opens_at=reply.get("opens_at"), times=marks))
+            return self._finish(Outcome(action, ticket=ticket, code=reply.code or "bad_request",
+                                        booking_date=booking_date, opens_at=reply.opens_at,
+                                        times=marks))
         if ticket is None:
             return self._finish(Outcome(action, code="bad_request", times=marks))
         outcome = Outcome(action, ticket=ticket, times=marks)
@@ -271,11 +274,11 @@ class Desk:
             image = render_ticket(outcome.ticket, self.office, self.printer.width_px)
             self.printer.print_ticket(image, ticket_name(outcome.ticket, self.office))
         except PrintError as exc:
-            log.warning("ticket %s not printed: %s", outcome.ticket.get("number"), exc)
+            log.warning("ticket %s not printed: %s", outcome.ticket.number, exc)
             outcome.printed = False
             outcome.print_error = (exc.code, exc.message, exc.message_en)
         except (KeyError, ValueError, TypeError) as exc:  # a ticket we cannot lay out
-            log.exception("ticket %s cannot be drawn", outcome.ticket.get("number"))
+            log.exception("ticket %s cannot be drawn", outcome.ticket.number)
             outcome.printed = False
             outcome.print_error = ("io", f"Lỗi dựng phiếu: {exc}", f"Ticket layout error: {exc}")
         else:

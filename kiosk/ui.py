@@ -28,6 +28,7 @@ from kiosk.screens import (
     ServicesScreen,
 )
 from motcua.config import OfficeConfig
+from motcua.protocol import CheckIn, TicketInfo, WalkIn
 from printer import PAPER_LOW, TicketPrinter
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,8 @@ class KioskApp(App):
     # -- state ----------------------------------------------------------------------------
     def _refresh_state(self, *args: Any) -> None:
         desk = self.desk
-        name = desk.config.get("name")
-        if isinstance(name, str) and name:
+        name = desk.office_name()
+        if name:
             self.office_name = texts.nfc(name)
         if not desk.connected:
             self.banner = self.tr("offline", self.lang)
@@ -157,8 +158,7 @@ class KioskApp(App):
         screen.priority_offered = self.desk.priority_offered()
         rows = []
         for s in self.desk.services():
-            code = str(s.get("code", ""))
-            name, name_en = str(s.get("name", code)), str(s.get("name_en", ""))
+            code, name, name_en = s.code, s.name, s.name_en
             title, subtitle = (name_en or name, name) if self.lang == "en" else (name, name_en)
             waiting = self.desk.waiting(code)
             if waiting is None or waiting[0] == 0:
@@ -199,13 +199,13 @@ class KioskApp(App):
 
     def choose(self, service: str) -> None:
         priority = self.root.get_screen("services").priority
-        self.act(Action("walk_in", {"service": service, "priority": priority}))
+        self.act(Action(WalkIn(service, priority)))
 
     def _scanned(self, text: str, *args: Any) -> None:
         self._unreadable_times.clear()
         if self.pending is not None or self.root.current not in SCAN_SCREENS:
             return
-        self.act(Action("check_in", {"token": text}))
+        self.act(Action(CheckIn(text)))
 
     def _unreadable(self, *args: Any) -> None:
         if self.pending is not None or self.root.current != "home":
@@ -250,15 +250,15 @@ class KioskApp(App):
         assert o.ticket is not None
         screen: ResultScreen = self.root.get_screen("result")
         t, lang = o.ticket, self.lang
-        service = next((s for s in self.desk.services() if s.get("code") == t.get("service")),
-                       {})
-        name = service.get("name_en" if lang == "en" else "name") or t.get("service", "")
+        service = next((s for s in self.desk.services() if s.code == t.service), None)
+        name = ((service.name_en if lang == "en" else service.name) if service else "") \
+            or t.service
         screen.heading = self.tr("result.number", lang)
-        screen.number = texts.nfc(str(t.get("number", "")))
-        screen.badge = self.tr("result.priority", lang) if t.get("priority") else ""
-        screen.service = texts.nfc(str(name))
+        screen.number = texts.nfc(t.number)
+        screen.badge = self.tr("result.priority", lang) if t.priority else ""
+        screen.service = texts.nfc(name)
         screen.slot = self._slot_text(t, lang)
-        ahead, minutes = int(t.get("ahead") or 0), int(t.get("est_wait_min") or 0)
+        ahead, minutes = t.ahead, t.est_wait_min
         screen.wait = (self.tr("result.ahead", lang, ahead=ahead, minutes=max(1, minutes))
                        if ahead > 0 else self.tr("result.next", lang))
         if o.printed is None:
@@ -279,17 +279,15 @@ class KioskApp(App):
             seconds = self.options.result_seconds * (1 if o.printed else 3)
             screen.start_countdown(int(seconds), self.go_home)
 
-    def _slot_text(self, t: dict[str, Any], lang: str) -> str:
-        booking = t.get("booking")
-        if not isinstance(booking, dict):
+    def _slot_text(self, t: TicketInfo, lang: str) -> str:
+        booking = t.booking
+        if booking is None:
             return ""
-        try:
-            start = datetime.fromisoformat(booking["start"]).astimezone(self.office.tz)
-            end = datetime.fromisoformat(booking["end"]).astimezone(self.office.tz)
-        except (KeyError, TypeError, ValueError):
-            return ""
+        # read() has checked both are RFC 3339 times with an offset
+        start = datetime.fromisoformat(booking.start).astimezone(self.office.tz)
+        end = datetime.fromisoformat(booking.end).astimezone(self.office.tz)
         line = self.tr("result.slot", lang, slot=f"{start:%H:%M}–{end:%H:%M}")
-        arrival = booking.get("arrival")
+        arrival = booking.arrival
         if arrival in ("on_time", "early", "late"):
             opens = datetime.fromtimestamp(
                 start.timestamp() - 60 * self.office.booking.call_ahead_minutes, self.office.tz)
@@ -302,11 +300,11 @@ class KioskApp(App):
         fields = {}
         if outcome is not None and outcome.booking_date:
             fields["day"] = texts.day_text(outcome.booking_date, lang)
-        if outcome is not None and outcome.ticket:
-            fields["number"] = str(outcome.ticket.get("number", ""))
+        if outcome is not None and outcome.ticket is not None:
+            fields["number"] = outcome.ticket.number
         if outcome is not None:
             fields["opens"] = texts.opens_text(outcome.opens_at, lang)
-        fields["hours"] = ", ".join(f"{a}–{b}" for a, b in self.desk.config.get("hours", []))
+        fields["hours"] = ", ".join(f"{a}–{b}" for a, b in self.desk.hours())
         screen.code = code
         screen.title, screen.body, screen.todo = texts.notice(code, lang, **fields)
         screen.big = ""
@@ -315,7 +313,7 @@ class KioskApp(App):
         elif code == "wrong_date" and outcome is not None and outcome.booking_date:
             screen.big = f"{outcome.booking_date:%d/%m/%Y}"
         screen.severe = code in ("no_reply", "invalid_token", "booking_cancelled")
-        if code == "already_checked_in" and outcome is not None and outcome.ticket:
+        if code == "already_checked_in" and outcome is not None and outcome.ticket is not None:
             screen.action, screen.action_text = "reprint", self.tr("reprint", lang)
         elif code == "no_reply":
             screen.action, screen.action_text = "retry", self.tr("retry", lang)
@@ -329,7 +327,7 @@ class KioskApp(App):
 
     def notice_action(self, action: str) -> None:
         last = self.last
-        if action == "reprint" and last is not None and last.ticket:
+        if action == "reprint" and last is not None and last.ticket is not None:
             if self.pending is None and self.desk.reprint(last.ticket):
                 self.pending = None  # reprints carry no command: nothing to wait for
                 self._show_busy()

@@ -7,12 +7,12 @@ import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
 from motcua.config import OfficeConfig
+from motcua.protocol import BookingInfo, TicketInfo
 
 FONT_DIR = Path(__file__).parent / "fonts"
 REGULAR = FONT_DIR / "DejaVuSans.ttf"
@@ -201,23 +201,23 @@ def qr_image(content: str, module_px: int) -> Image.Image:
     return im.resize((im.width * module_px, im.height * module_px), Image.Resampling.NEAREST)
 
 
-def issued_at(ticket: dict[str, Any], office: OfficeConfig) -> datetime:
-    return datetime.fromisoformat(ticket["issued_at"]).astimezone(office.tz)
+def issued_at(ticket: TicketInfo, office: OfficeConfig) -> datetime:
+    return datetime.fromisoformat(ticket.issued_at).astimezone(office.tz)
 
 
-def qr_content(ticket: dict[str, Any], office: OfficeConfig) -> str:
+def qr_content(ticket: TicketInfo, office: OfficeConfig) -> str:
     """What staff scan: enough to find the ticket of the day without any personal data."""
-    return f"motcua:{office.id}:{issued_at(ticket, office):%Y-%m-%d}:{ticket['number']}"
+    return f"motcua:{office.id}:{issued_at(ticket, office):%Y-%m-%d}:{ticket.number}"
 
 
-def ticket_name(ticket: dict[str, Any], office: OfficeConfig) -> str:
+def ticket_name(ticket: TicketInfo, office: OfficeConfig) -> str:
     """A file-safe name for one printed ticket: its day and number."""
-    number = re.sub(r"[^A-Za-z0-9-]", "-", str(ticket["number"]))
+    number = re.sub(r"[^A-Za-z0-9-]", "-", ticket.number)
     return f"{issued_at(ticket, office):%Y-%m-%d}_{number}"
 
 
-def _hhmm(stamp: str | None, office: OfficeConfig) -> str:
-    return datetime.fromisoformat(stamp).astimezone(office.tz).strftime("%H:%M") if stamp else ""
+def _hhmm(stamp: str, office: OfficeConfig) -> str:
+    return datetime.fromisoformat(stamp).astimezone(office.tz).strftime("%H:%M")
 
 
 def _wait_lines(ahead: int, minutes: int) -> tuple[str, str]:
@@ -229,13 +229,13 @@ def _wait_lines(ahead: int, minutes: int) -> tuple[str, str]:
             f"{ahead} {people} ahead of you — about {minutes} min")
 
 
-def _arrival_lines(booking: dict[str, Any], office: OfficeConfig) -> tuple[str, str] | None:
-    arrival = booking.get("arrival")
+def _arrival_lines(booking: BookingInfo, office: OfficeConfig) -> tuple[str, str] | None:
+    arrival = booking.arrival
     if arrival == "late":
         # Late bookings join the general queue (DESIGN.md): say so, not only "late".
         return "Đến muộn — xếp hàng chung", "Late — general queue"
     if arrival == "early":
-        start = datetime.fromisoformat(booking["start"]).astimezone(office.tz)
+        start = datetime.fromisoformat(booking.start).astimezone(office.tz)
         opens = start.timestamp() - 60 * office.booking.call_ahead_minutes
         at = datetime.fromtimestamp(opens, office.tz).strftime("%H:%M")
         return f"Đến sớm — ưu tiên từ {at}", f"Early — priority from {at}"
@@ -244,12 +244,12 @@ def _arrival_lines(booking: dict[str, Any], office: OfficeConfig) -> tuple[str, 
     return None
 
 
-def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -> Image.Image:
-    """The ticket of PROTOCOL.md as a 1-bit image width_px wide (576: 80 mm, 384: 58 mm)."""
+def render_ticket(ticket: TicketInfo, office: OfficeConfig, width_px: int) -> Image.Image:
+    """The ticket of docs/protocol.md as a 1-bit image width_px wide (576: 80 mm, 384: 58 mm)."""
     # Text shrinks less than the paper: on 58 mm it wraps rather than becoming too small
     # for the elderly to read.
     s = Sheet(width_px, 0.55 + 0.45 * width_px / 576)
-    service = office.services.get(ticket["service"])
+    service = office.services.get(ticket.service)
     when = issued_at(ticket, office)
 
     s.text(office.name.upper(), 26, bold=True)
@@ -257,7 +257,7 @@ def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -
 
     s.text("SỐ THỨ TỰ · YOUR NUMBER", 20)
     s.space(2)
-    number = nfc(str(ticket["number"]))
+    number = nfc(ticket.number)
     size = s.px(170)
     while font(size, True).getlength(number) > s.inner and size > 24:
         size -= 4
@@ -269,30 +269,30 @@ def render_ticket(ticket: dict[str, Any], office: OfficeConfig, width_px: int) -
     s.y += bottom - top
     s.space(12)
 
-    if ticket.get("priority"):
+    if ticket.priority:
         s.band("★ ƯU TIÊN · PRIORITY ★", 26)
         s.space(12)
 
-    s.text(service.name if service else ticket["service"], 32, bold=True)
+    s.text(service.name if service else ticket.service, 32, bold=True)
     s.space(4)
     s.text(service.name_en if service else "", 24)
 
-    booking = ticket.get("booking")
-    if booking:
+    booking = ticket.booking
+    if booking is not None:
         s.rule(dashed=True, before=14, after=12)
-        slot = f"{_hhmm(booking.get('start'), office)}–{_hhmm(booking.get('end'), office)}"
+        slot = f"{_hhmm(booking.start, office)}–{_hhmm(booking.end, office)}"
         s.text(f"Lịch hẹn · Appointment {slot}", 24, bold=True)
         s.space(6)
         if arrival := _arrival_lines(booking, office):
             s.text(arrival[0], 22, bold=True)
             s.text(arrival[1], 20)
-        if booking.get("id"):
+        if booking.id:
             s.space(6)
-            s.text(f"Mã lịch hẹn · Booking: {booking['id']}", 18)
+            s.text(f"Mã lịch hẹn · Booking: {booking.id}", 18)
 
-    if ticket.get("status", "waiting") == "waiting":
+    if ticket.status == "waiting":
         s.rule(before=14, after=12)
-        vi, en = _wait_lines(int(ticket.get("ahead") or 0), int(ticket.get("est_wait_min") or 0))
+        vi, en = _wait_lines(ticket.ahead, ticket.est_wait_min)
         s.text(vi, 25, bold=True)
         s.space(2)
         s.text(en, 21)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from typing import Any
 
 from motcua.config import OfficeConfig, load
 from motcua.errors import UsageError, run_main
+from motcua.protocol import TicketInfo
 from printer.layout import render_ticket, ticket_name
 from printer.output import FilePrinter, PrintError, open_printer
 
@@ -16,16 +16,16 @@ HEALTH_VI = {"ok": "sẵn sàng", "paper_low": "sắp hết giấy", "paper_out"
              "offline": "không kết nối"}
 
 
-def sample_ticket(office: OfficeConfig, service: str, now: datetime) -> dict[str, Any]:
-    """A walk-in ticket of PROTOCOL.md's shape with believable numbers for the service."""
+def sample_ticket(office: OfficeConfig, service: str, now: datetime) -> TicketInfo:
+    """A walk-in ticket as the dispatcher issues it, with believable numbers for the service."""
     prefix = office.services[service].prefix
     ahead = 3
     counters = sum(service in c.services for c in office.counters.values()) or 1
-    return {"number": f"{prefix}001", "service": service, "kind": "walk_in",
-            "status": "waiting", "issued_at": now.isoformat(timespec="seconds"),
-            "priority": False, "ahead": ahead,
-            "est_wait_min": round(ahead * office.booking.mean_service_minutes / counters),
-            "booking": None}
+    return TicketInfo(number=f"{prefix}001", service=service, kind="walk_in",
+                      status="waiting", issued_at=now.isoformat(timespec="seconds"),
+                      priority=False, ahead=ahead,
+                      est_wait_min=round(ahead * office.booking.mean_service_minutes / counters),
+                      booking=None, counter=None, called_at=None)
 
 
 def main(config_path: str, service: str) -> int:
@@ -49,7 +49,7 @@ def main(config_path: str, service: str) -> int:
                          f"Test ticket not printed: {exc.message_en}", exc.detail) from exc
     finally:
         printer.close()
-    print(f"Đã in vé thử {ticket['number']} / test ticket {ticket['number']} printed "
+    print(f"Đã in vé thử {ticket.number} / test ticket {ticket.number} printed "
           f"({image.width}x{image.height} px)")
     if isinstance(printer, FilePrinter) and printer.last_files:
         for path in printer.last_files:

@@ -121,24 +121,24 @@ def flows(k: Kiosk) -> None:
     k.shot("services-priority")
     p.tap(lambda: app.root.get_screen("services").buttons()[0])
     first = k.result()
-    assert first.ticket["number"] == "A001" and first.ticket["priority"], first.ticket
+    assert first.ticket.number == "A001" and first.ticket.priority, first.ticket
     k.shot("result-walkin")
     assert k.printed() == 1
     p.wait_screen("home", timeout=15)  # back by itself
 
     k.walk_in("B", times=2)  # a double tap
-    assert k.result().ticket["number"] == "B001"
+    assert k.result().ticket.number == "B001"
     k.home()
     k.walk_in("B")
-    assert k.result().ticket["number"] == "B002", "the double tap made a second ticket"
+    assert k.result().ticket.number == "B002", "the double tap made a second ticket"
     assert k.printed() == 3
     k.home()
 
     booking = token("BK-2026-000123", "08:10")
     k.show(booking)
     checked = k.result()
-    assert checked.ticket["number"] == "H001", checked.ticket
-    assert checked.ticket["booking"]["arrival"] == "on_time"
+    assert checked.ticket.number == "H001", checked.ticket
+    assert checked.ticket.booking.arrival == "on_time"
     k.shot("result-booking")
     k.home()
     time.sleep(app.options.repeat_window + 0.3)  # the same code later is a new scan
@@ -148,7 +148,7 @@ def flows(k: Kiosk) -> None:
     k.shot("notice-already-checked-in")
     p.tap(("notice", "action"))
     again = k.result()
-    assert again.reprint and again.ticket["number"] == "H001"
+    assert again.reprint and again.ticket.number == "H001"
     k.shot("result-reprint")
     assert k.printed() == 5
     k.home()
@@ -190,7 +190,7 @@ def flows(k: Kiosk) -> None:
     p.wait_screen("services")
     k.shot("portrait-services")
     p.tap(lambda: app.root.get_screen("services").buttons()[2])
-    assert k.result().ticket["number"] == "C001"
+    assert k.result().ticket.number == "C001"
     k.shot("portrait-result")
     k.home()
     k.show(token("BK-2026-000301", "09:00", day=DAY + timedelta(days=2)))
@@ -213,7 +213,7 @@ def faults(k: Kiosk) -> None:
         k.shot("services-paper-out")
         p.tap(lambda: app.root.get_screen("services").buttons()[0])
         shown = k.result(printed=False)
-        assert shown.ticket["number"] == "A001" and shown.print_error[0] == "paper_out"
+        assert shown.ticket.number == "A001" and shown.print_error[0] == "paper_out"
         k.shot("result-paper-out")
         k.loop.mode = "online"
         p.wait_for(lambda: not app.banner, 10, "the banner to go")
@@ -223,7 +223,7 @@ def faults(k: Kiosk) -> None:
         k.loop.run_out_after_raster = True  # the paper ends while the ticket prints
         k.walk_in("A")
         mid = k.result(printed=False)
-        assert mid.ticket["number"] == "A002" and mid.print_error[0] == "paper_out"
+        assert mid.ticket.number == "A002" and mid.print_error[0] == "paper_out"
         k.shot("result-paper-ran-out")
         k.loop.run_out_after_raster, k.loop.mode = False, "online"
         p.wait_for(lambda: not app.banner, 10, "the banner to go")
@@ -248,10 +248,10 @@ def faults(k: Kiosk) -> None:
         presence.close()
     p.tap(("notice", "action"))  # try again: the same command id
     retried = k.result()
-    assert retried.action.id == first_id and retried.ticket["number"] == "B001", retried
+    assert retried.action.id == first_id and retried.ticket.number == "B001", retried
     k.home()
     k.walk_in("B")
-    assert k.result().ticket["number"] == "B002", "a retry made a second ticket"
+    assert k.result().ticket.number == "B002", "a retry made a second ticket"
     k.home()
 
     admin = Device(k.broker, "admin", "tests")

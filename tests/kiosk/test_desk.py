@@ -16,6 +16,7 @@ from dispatcher.run import serve
 from kiosk.desk import Action, Desk, Outcome
 from motcua.clock import ShiftedClock
 from motcua.config import OfficeConfig
+from motcua.protocol import CheckIn, WalkIn
 from printer import open_printer
 from tests.conftest import at
 from tests.integration.devices import Watcher
@@ -53,16 +54,16 @@ def make_desk(office: OfficeConfig, url: str, **kw) -> tuple[Desk, Outcomes]:  #
 def test_walk_in_and_check_in_print_tickets(hall, broker, make_token) -> None:  # type: ignore[no-untyped-def]
     desk, outcomes = make_desk(hall, broker.url)
     try:
-        walk = desk.run(Action("walk_in", {"service": "A", "priority": False}))
-        assert walk.ok and walk.printed and walk.ticket["number"] == "A001"
-        booked = desk.run(Action("check_in", {"token": make_token("BK-1", at("08:10"))}))
-        assert booked.ok and booked.printed and booked.ticket["number"] == "H001"
+        walk = desk.run(Action(WalkIn("A", False)))
+        assert walk.ok and walk.printed and walk.ticket.number == "A001"
+        booked = desk.run(Action(CheckIn(make_token("BK-1", at("08:10")))))
+        assert booked.ok and booked.printed and booked.ticket.number == "H001"
         tickets = sorted(p.name for p in hall.printer.file.iterdir())
         assert tickets == ["2026-11-25_A001.bin", "2026-11-25_A001.png",
                            "2026-11-25_H001.bin", "2026-11-25_H001.png"]
         # Told twice each: the number at once, then the paper.
         assert [o.printed for o in outcomes.items] == [None, True, None, True]
-        assert [s["code"] for s in desk.services()] == ["A", "B", "C"]
+        assert [s.code for s in desk.services()] == ["A", "B", "C"]
         assert desk.waiting("A") is not None
     finally:
         desk.stop()
@@ -71,12 +72,12 @@ def test_walk_in_and_check_in_print_tickets(hall, broker, make_token) -> None:  
 def test_one_action_retried_is_one_ticket(hall, broker) -> None:  # type: ignore[no-untyped-def]
     desk, _ = make_desk(hall, broker.url)
     try:
-        action = Action("walk_in", {"service": "B", "priority": True})
+        action = Action(WalkIn("B", True))
         first, again = desk.run(action), desk.run(action)
-        assert first.ticket == again.ticket and first.ticket["number"] == "B001"
-        assert desk.run(Action("walk_in", {"service": "B"})).ticket["number"] == "B002"
-        assert desk.submit(Action("walk_in", {"service": "B"}))
-        assert not desk.submit(Action("walk_in", {"service": "B"}))  # a double tap
+        assert first.ticket == again.ticket and first.ticket.number == "B001"
+        assert desk.run(Action(WalkIn("B"))).ticket.number == "B002"
+        assert desk.submit(Action(WalkIn("B")))
+        assert not desk.submit(Action(WalkIn("B")))  # a double tap
     finally:
         desk.stop()
 
@@ -85,14 +86,14 @@ def test_errors_come_back_with_what_the_screen_needs(hall, broker, make_token) -
     desk, _ = make_desk(hall, broker.url)
     try:
         token = make_token("BK-7", at("08:30"))
-        assert desk.run(Action("check_in", {"token": token})).ok
-        again = desk.run(Action("check_in", {"token": token}))
-        assert again.code == "already_checked_in" and again.ticket["number"] == "H001"
+        assert desk.run(Action(CheckIn(token))).ok
+        again = desk.run(Action(CheckIn(token)))
+        assert again.code == "already_checked_in" and again.ticket.number == "H001"
         assert not again.local and again.printed is None  # not printed until asked
-        late = desk.run(Action("check_in", {"token": make_token("BK-8", at("09:00").replace(
-            day=27))}))
+        late = desk.run(Action(CheckIn(make_token("BK-8", at("09:00").replace(
+            day=27)))))
         assert late.local and late.code == "wrong_date" and str(late.booking_date) == "2026-11-27"
-        unknown = desk.run(Action("walk_in", {"service": "Z"}))
+        unknown = desk.run(Action(WalkIn("Z")))
         assert unknown.code == "unknown_service"
     finally:
         desk.stop()
@@ -103,7 +104,7 @@ def test_no_dispatcher_is_no_reply_not_a_hang(office, broker) -> None:  # type: 
     desk.start()
     try:
         t0 = time.monotonic()
-        outcome = desk.run(Action("walk_in", {"service": "A"}))
+        outcome = desk.run(Action(WalkIn("A")))
         assert outcome.code == "no_reply" and time.monotonic() - t0 < 5
     finally:
         desk.stop()
@@ -116,9 +117,9 @@ def test_a_ticket_that_does_not_print_is_still_shown(hall, broker, tmp_path: Pat
                                                                    file=blocked / "tickets"))
     desk, _ = make_desk(office, broker.url)
     try:
-        outcome = desk.run(Action("walk_in", {"service": "A"}))
+        outcome = desk.run(Action(WalkIn("A")))
         assert outcome.ok and outcome.printed is False and outcome.print_error[0] == "io"
-        assert outcome.ticket["number"] == "A001"
+        assert outcome.ticket.number == "A001"
     finally:
         desk.stop()
 
@@ -130,7 +131,7 @@ def test_presence_tells_the_printer_state(hall, broker) -> None:  # type: ignore
     try:
         m = watch.wait_for("/presence/kiosk/k1", lambda m: m["status"] == "online")
         assert m["detail"] == {"printer": "offline", "decoder": "zxing"}
-        shown = desk.run(Action("walk_in", {"service": "C"}))
+        shown = desk.run(Action(WalkIn("C")))
         assert shown.ok and shown.printed is False and shown.print_error is None
     finally:
         desk.stop()
@@ -148,7 +149,7 @@ def test_a_kiosk_over_its_limit_says_so_plainly(broker, tmp_path: Path) -> None:
     service = serve(office, broker.url, ShiftedClock(at("08:00")))
     desk, _ = make_desk(office, broker.url)
     try:
-        outcomes = [desk.run(Action("walk_in", {"service": "A"})) for _ in range(12)]
+        outcomes = [desk.run(Action(WalkIn("A"))) for _ in range(12)]
         assert [o.ok for o in outcomes[:10]] == [True] * 10
         assert outcomes[-1].code == "rate_limited" and not outcomes[-1].printed
         title, body, todo = notice("rate_limited", "vi")
@@ -158,3 +159,22 @@ def test_a_kiosk_over_its_limit_says_so_plainly(broker, tmp_path: Path) -> None:
     finally:
         desk.stop()
         service.stop()
+
+
+def test_state_that_is_not_the_contract_is_logged_and_ignored(office: OfficeConfig,
+                                                              caplog: pytest.LogCaptureFixture
+                                                              ) -> None:
+    from motcua import protocol
+    from motcua.views import office_info
+
+    desk = Desk(office, "mqtt://127.0.0.1:1", "k1", open_printer(office.printer))  # not started
+    config = desk.config
+    renamed = office_info(office).model_copy(update={"name": "Văn phòng mới"})
+    for bad in (b"not json", b"[]", b'{"v": 99, "office": "demo"}', b'{"v": 1}'):
+        desk._on_config("state/config", bad)
+        desk._on_board("state/board", bad)
+        assert desk.config is config and desk.board is None and desk.office_day() is None
+    assert sum("ignored state/" in r.message for r in caplog.records) == 8
+    desk._on_config("state/config", protocol.encode(renamed))
+    assert desk.office_name() == "Văn phòng mới"
+    assert [s.code for s in desk.services()] == ["A", "B", "C"]

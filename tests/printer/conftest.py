@@ -10,6 +10,7 @@ import pytest
 from loopback_printer import LoopbackPrinter
 
 from motcua.config import OfficeConfig, load
+from motcua.protocol import BookingInfo, TicketInfo
 
 HERE = Path(__file__).parent
 ARTIFACTS = HERE.parent / "artifacts"
@@ -27,19 +28,21 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def walk_in() -> dict[str, Any]:
-    return {"number": "A012", "service": "A", "kind": "walk_in", "status": "waiting",
-            "issued_at": "2026-11-24T09:05:12+07:00", "priority": False, "ahead": 3,
-            "est_wait_min": 12, "booking": None}
+def walk_in() -> TicketInfo:
+    return TicketInfo(number="A012", service="A", kind="walk_in", status="waiting",
+                      issued_at="2026-11-24T09:05:12+07:00", priority=False, ahead=3,
+                      est_wait_min=12, booking=None, counter=None, called_at=None)
 
 
 @pytest.fixture
-def booking() -> dict[str, Any]:
-    return {"number": "H007", "service": "C", "kind": "booking", "status": "waiting",
-            "issued_at": "2026-11-24T08:52:40+07:00", "priority": True, "ahead": 0,
-            "est_wait_min": 0,
-            "booking": {"id": "BK-2026-000123", "start": "2026-11-24T09:00:00+07:00",
-                        "end": "2026-11-24T09:30:00+07:00", "arrival": "early"}}
+def booking() -> TicketInfo:
+    return TicketInfo(number="H007", service="C", kind="booking", status="waiting",
+                      issued_at="2026-11-24T08:52:40+07:00", priority=True, ahead=0,
+                      est_wait_min=0,
+                      booking=BookingInfo(id="BK-2026-000123", service="C",
+                                          start="2026-11-24T09:00:00+07:00",
+                                          end="2026-11-24T09:30:00+07:00", arrival="early"),
+                      counter=None, called_at=None)
 
 
 @pytest.fixture

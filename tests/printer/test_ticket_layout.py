@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -13,6 +12,7 @@ from pyzbar import pyzbar
 
 from motcua.config import OfficeConfig
 from motcua.model import Service
+from motcua.protocol import TicketInfo
 from printer.layout import font, qr_content, render_ticket, ticket_name, wrap
 
 WIDTHS = [576, 384]
@@ -31,34 +31,34 @@ def ink_columns(image: Image.Image, x0: int, x1: int) -> int:
 @pytest.mark.parametrize("which", ["walk_in", "booking"])
 def test_ticket_renders_at_both_widths(width: int, which: str, office: OfficeConfig,
                                        request: pytest.FixtureRequest, artifacts: Path) -> None:
-    ticket: dict[str, Any] = request.getfixturevalue(which)
+    ticket: TicketInfo = request.getfixturevalue(which)
     im = render_ticket(ticket, office, width)
     im.save(artifacts / f"ticket-{which}-{width}.png")
     assert im.mode == "1" and im.width == width
     assert 500 < im.height < 1100, "a ticket, not a scroll"
-    assert read_qr(im) == [f"motcua:bd-tdm:2026-11-24:{ticket['number']}"]
+    assert read_qr(im) == [f"motcua:bd-tdm:2026-11-24:{ticket.number}"]
 
 
 def test_qr_content_and_file_name_use_the_office_day(office: OfficeConfig,
-                                                    walk_in: dict[str, Any]) -> None:
+                                                    walk_in: TicketInfo) -> None:
     # 23:30 UTC on the 23rd is already the 24th in Viet Nam.
-    walk_in["issued_at"] = "2026-11-23T23:30:00+00:00"
+    walk_in = walk_in.model_copy(update={"issued_at": "2026-11-23T23:30:00+00:00"})
     assert qr_content(walk_in, office) == "motcua:bd-tdm:2026-11-24:A012"
     assert ticket_name(walk_in, office) == "2026-11-24_A012"
 
 
 def test_priority_and_booking_make_the_ticket_longer(office: OfficeConfig,
-                                                     walk_in: dict[str, Any],
-                                                     booking: dict[str, Any]) -> None:
+                                                     walk_in: TicketInfo,
+                                                     booking: TicketInfo) -> None:
     plain = render_ticket(walk_in, office, 576)
-    walk_in["priority"] = True
-    assert render_ticket(walk_in, office, 576).height > plain.height
+    priority = walk_in.model_copy(update={"priority": True})
+    assert render_ticket(priority, office, 576).height > plain.height
     assert render_ticket(booking, office, 576).height > plain.height
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_long_text_wraps_inside_the_margins(width: int, office: OfficeConfig,
-                                           booking: dict[str, Any], artifacts: Path) -> None:
+                                           booking: TicketInfo, artifacts: Path) -> None:
     long_name = unicodedata.normalize(  # NFD, as some keyboards type it
         "NFD", "Giải quyết hưởng bảo hiểm xã hội một lần cho người lao động")
     services = {**office.services, "W": Service(
@@ -66,8 +66,11 @@ def test_long_text_wraps_inside_the_margins(width: int, office: OfficeConfig,
     wide = dataclasses.replace(
         office, services=services,
         name="Bảo hiểm xã hội thành phố Hồ Chí Minh — Bộ phận tiếp nhận và trả kết quả")
-    booking.update(number="WX1234", service="W", ahead=123, est_wait_min=245)
-    booking["booking"].update(id="BK-2026-000123456789-ABCDEFGHIJKLMNOP", arrival="late")
+    assert booking.booking is not None
+    slot = booking.booking.model_copy(update={"id": "BK-2026-000123456789-ABCDEFGHIJKLMNOP",
+                                              "service": "W", "arrival": "late"})
+    booking = booking.model_copy(update={"number": "WX1234", "service": "W", "ahead": 123,
+                                         "est_wait_min": 245, "booking": slot})
     im = render_ticket(booking, wide, width)
     im.save(artifacts / f"ticket-long-{width}.png")
     margin = round(14 * (0.55 + 0.45 * width / 576))
@@ -87,14 +90,15 @@ def test_wrap_fits_every_line_and_composes_marks() -> None:
     assert len(one_word) > 1 and all(f.getlength(line) <= 200 for line in one_word)
 
 
-def test_a_called_ticket_shows_no_wait(office: OfficeConfig, walk_in: dict[str, Any]) -> None:
+def test_a_called_ticket_shows_no_wait(office: OfficeConfig, walk_in: TicketInfo) -> None:
     waiting = render_ticket(walk_in, office, 576)
-    walk_in["status"] = "serving"  # a reprint after the call: "3 people ahead" would be false
-    assert render_ticket(walk_in, office, 576).height < waiting.height
+    # a reprint after the call: "3 people ahead" would be false
+    called = walk_in.model_copy(update={"status": "serving"})
+    assert render_ticket(called, office, 576).height < waiting.height
 
 
 def test_a_very_long_ticket_is_not_cut_off(office: OfficeConfig,
-                                           walk_in: dict[str, Any]) -> None:
+                                           walk_in: TicketInfo) -> None:
     wordy = dataclasses.replace(office, name=" ".join(["Bảo hiểm xã hội Việt Nam"] * 60))
     im = render_ticket(walk_in, wordy, 384)
     assert im.height > 2000

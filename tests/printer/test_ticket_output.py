@@ -13,6 +13,7 @@ from pyzbar import pyzbar
 
 from motcua.config import ConfigError, OfficeConfig, PrinterConfig
 from motcua.errors import UsageError
+from motcua.protocol import TicketInfo
 from printer import testprint
 from printer.layout import render_ticket
 from printer.output import PrintError, encode_ticket, open_printer
@@ -33,7 +34,7 @@ def same_pixels(a: Image.Image, b: Image.Image) -> bool:
 @pytest.mark.parametrize("width,profile", [(576, "TM-T20II"), (384, "POS-5890")])
 def test_network_printer_receives_the_ticket_pixel_for_pixel(
         width: int, profile: str, loopback: Any, office: OfficeConfig,
-        booking: dict[str, Any]) -> None:
+        booking: TicketInfo) -> None:
     lp = loopback()
     printer = open_printer(network(lp.address, width, profile), **FAST)
     image = render_ticket(booking, office, printer.width_px)
@@ -69,7 +70,7 @@ def test_health_of_a_printer_that_is_not_there() -> None:
 
 
 def test_paper_low_still_prints(loopback: Any, office: OfficeConfig,
-                                walk_in: dict[str, Any]) -> None:
+                                walk_in: TicketInfo) -> None:
     lp = loopback("paper_low")
     printer = open_printer(network(lp.address), **FAST)
     image = render_ticket(walk_in, office, 576)
@@ -83,7 +84,7 @@ def test_paper_low_still_prints(loopback: Any, office: OfficeConfig,
     ("offline", "offline"), ("runs_out", "paper_out")])
 def test_a_failed_print_raises_quickly_and_clearly(fault: str, code: str, loopback: Any,
                                                    office: OfficeConfig,
-                                                   walk_in: dict[str, Any]) -> None:
+                                                   walk_in: TicketInfo) -> None:
     if fault == "refused":
         address, lp = refused_address(), None
     else:
@@ -105,7 +106,7 @@ def test_a_failed_print_raises_quickly_and_clearly(fault: str, code: str, loopba
 
 
 def test_file_printer_writes_png_and_escpos(tmp_path: Path, office: OfficeConfig,
-                                            walk_in: dict[str, Any]) -> None:
+                                            walk_in: TicketInfo) -> None:
     cfg = PrinterConfig(kind="file", file=tmp_path / "tickets", width_px=576, profile="TM-T20II")
     printer = open_printer(cfg)
     assert printer.health() == "ok"
@@ -123,7 +124,7 @@ def test_file_printer_writes_png_and_escpos(tmp_path: Path, office: OfficeConfig
 
 def test_file_printer_in_an_unwritable_place_fails_clearly(tmp_path: Path,
                                                            office: OfficeConfig,
-                                                           walk_in: dict[str, Any]) -> None:
+                                                           walk_in: TicketInfo) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     printer = open_printer(PrinterConfig(kind="file", file=blocker / "tickets"))
@@ -134,7 +135,7 @@ def test_file_printer_in_an_unwritable_place_fails_clearly(tmp_path: Path,
 
 
 def test_no_printer_never_claims_a_ticket(office: OfficeConfig,
-                                          walk_in: dict[str, Any]) -> None:
+                                          walk_in: TicketInfo) -> None:
     printer = open_printer(PrinterConfig(kind="none"))
     assert printer.health() == "offline"
     with pytest.raises(PrintError):

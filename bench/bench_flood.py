@@ -381,7 +381,7 @@ def bench_flood(n_samples: int, per_round: int, sustained_s: float
                 setup.close()
                 for c in sampler.counters:  # each counter serving someone, to recall
                     assert c.send("next", timeout=10)["ticket"], "no ticket to call"
-                baseline = []
+                baseline: list[float] = []
                 while len(baseline) < n_samples:
                     if (s := sampler.one()) is not None:
                         baseline.append(s[1])

@@ -155,7 +155,10 @@ def inner(args: argparse.Namespace) -> None:
             else:
                 p.tap(("home", "walkin"))
                 p.wait_screen("services")
-                p.tap(lambda c=c: app.root.get_screen("services").buttons()[c % 3])
+                def pick(c: int = c) -> Any:
+                    return app.root.get_screen("services").buttons()[c % 3]
+
+                p.tap(pick)
             wait_printed(n + 1)
             home()
             forget_printed()

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from motcua.config import load  # noqa: E402
+from motcua.protocol import TicketInfo  # noqa: E402
 from printer.layout import render_ticket  # noqa: E402
 from printer.output import encode_ticket  # noqa: E402
 
@@ -24,11 +25,12 @@ SERIAL_BYTES_S = 115_200 / 10  # 8N1: ten bits on the wire per byte
 DOTS_PER_MM = 8  # 203 dpi
 PAPER_MM_S = 200  # a mid-range thermal printer (TM-T20II: 200 mm/s)
 
-TICKET = {"number": "H007", "service": "A", "kind": "booking", "status": "waiting",
-          "issued_at": "2026-11-24T08:52:40+07:00", "priority": True, "ahead": 3,
-          "est_wait_min": 12,
-          "booking": {"id": "BK-2026-000123", "start": "2026-11-24T09:00:00+07:00",
-                      "end": "2026-11-24T09:30:00+07:00", "arrival": "on_time"}}
+TICKET = TicketInfo.model_validate({
+    "number": "H007", "service": "A", "kind": "booking", "status": "waiting",
+    "issued_at": "2026-11-24T08:52:40+07:00", "priority": True, "ahead": 3, "est_wait_min": 12,
+    "counter": None, "called_at": None,
+    "booking": {"id": "BK-2026-000123", "service": "A", "start": "2026-11-24T09:00:00+07:00",
+                "end": "2026-11-24T09:30:00+07:00", "arrival": "on_time"}})
 
 
 def percentile(values: list[float], q: float) -> float:

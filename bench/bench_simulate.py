@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_simulate.py [--runs 5] [--erlang-days 60]
 
-1. speed: simulated peak days per second (real core, both estimators), and `--plan`.
+1. speed: simulated peak days per second (real core, both estimators), one forward_estimate
+   on a hall with about 200 waiting, and `--plan`.
 2. the peak profile for 6 to 12 counters: waits per tier, and the error of the wait estimate
    printed on tickets (estimate.wait_minutes) beside the proposed forward estimate.
 3. the simulator against Erlang C: a 24-hour office, Poisson arrivals, exponential service,
@@ -16,9 +17,12 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import sys
 import time
+import timeit
+from datetime import datetime
 from datetime import time as clock_time
 from pathlib import Path
 
@@ -27,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import simulate as sim  # noqa: E402
 from motcua import config, erlang  # noqa: E402
+from motcua.model import Hall  # noqa: E402
 
 
 def speed(office: config.OfficeConfig) -> None:
@@ -41,11 +46,35 @@ def speed(office: config.OfficeConfig) -> None:
         steps = sum(len(d.steps) for d in run.days)
         print(f"  10 peak days, 6 counters, {name}: {dt:.2f} s ({10 / dt:.1f} days/s, "
               f"{steps / dt:,.0f} commands/s through the core)")
+    print(f"  {forward_call(office)}")
     t0 = time.perf_counter()
     result = sim.plan(office, peak, sim.working_days(office, sim.START["peak"], 5), 1)
     print(f"  --plan, peak profile, 5 runs per staffing: {time.perf_counter() - t0:.2f} s, "
           f"{len(result.tried)} staffings tried -> {result.counters} counters "
           f"({result.booking_counters} for bookings); Erlang C says {result.erlang}")
+
+
+def forward_call(office: config.OfficeConfig, waiting: int = 200) -> str:
+    """One forward_estimate, timed, on the first hall of an overfull day with `waiting` waiting
+    (4 counters, 600 visits), for the ticket just issued."""
+    o = sim.sim_office(office, 4, 2)
+    day = sim.working_days(o, sim.START["peak"], 1)[0]
+    busy = dataclasses.replace(sim.load_profile("peak"), visits=600)
+    got: list[tuple[Hall, datetime, str]] = []
+
+    def grab(hall: Hall, _: config.OfficeConfig, now: datetime, number: str) -> float:
+        if not got and len(hall.waiting()) >= waiting:
+            got.append((copy.deepcopy(hall), now, number))
+        return 0.0
+
+    sim.DaySim(o, day, sim.citizens(o, busy, day, 0, 1), "motcua", grab).run()
+    hall, now, number = got[0]
+    n = 100
+    per = min(timeit.repeat(lambda: sim.forward_estimate(hall, o, now, number),
+                            number=n, repeat=5)) / n
+    return (f"forward_estimate, one call, {len(hall.waiting())} waiting, "
+            f"{sum(b.id not in hall.checked_in for b in hall.bookings.values())} bookings to "
+            f"come: {per * 1e6:,.0f} us")
 
 
 def estimator_table(office: config.OfficeConfig, runs: int) -> None:

@@ -5,6 +5,7 @@ Everything here is a pure function of the hall and the clock: same state, same a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,9 +62,22 @@ def callable_at(hall: Hall, office: OfficeConfig, counter_id: str, now: datetime
     bookings for that service or none of that service's booking counters is idle (the
     spill-over); then the general tier of its services.
     """
+    return calls_among(office, counter_id, hall.waiting(), now,
+                       lambda cid: hall.counters[cid].idle(), first_only)
+
+
+def calls_among(office: OfficeConfig, counter_id: str, waiting: Sequence[Ticket],
+                now: datetime, idle: Callable[[str], bool],
+                first_only: bool = False) -> list[Ticket]:
+    """callable_at without the hall: whom counter `counter_id` would call out of the waiting
+    tickets `waiting`, `idle(counter id)` telling which counters are idle (for the spill-over).
+
+    With `first_only` the answer is a least one, so any part of `waiting` that holds the
+    first transfer to this counter and, for each service, the first due booking and the first
+    general ticket gives the same answer: simulate.forward passes only the heads of its queues.
+    """
     counter = office.counters[counter_id]
     rules = office.booking
-    waiting = hall.waiting()
     targeted = sorted((t for t in waiting if t.target_counter == counter_id), key=general_key)
     mine = [t for t in waiting if t.target_counter is None and t.service in counter.services]
     spill: dict[str, bool] = {}
@@ -73,8 +87,7 @@ def callable_at(hall: Hall, office: OfficeConfig, counter_id: str, now: datetime
             return True
         if service not in spill:
             spill[service] = not any(
-                hall.counters[c.id].idle() for c in office.booking_counters(service)
-                if c.id != counter_id)
+                idle(c.id) for c in office.booking_counters(service) if c.id != counter_id)
         return spill[service]
 
     if first_only and targeted:

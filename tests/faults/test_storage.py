@@ -15,7 +15,7 @@ import pytest
 
 from motcua import config
 from motcua.clock import ManualClock
-from tests.conftest import ROOT, at, motcua_command, write_office
+from tests.conftest import ROOT, at, motcua_command, needs, write_office
 from tests.faults.harness import Desk, memory_matches_disk, rows
 
 
@@ -24,6 +24,7 @@ def _mount(*args: str) -> None:
 
 
 @pytest.fixture
+@needs("process")  # mount
 def disk(tmp_path: Path) -> Iterator[Path]:
     """A small filesystem of its own (tmpfs) that the test can fill or make read-only."""
     where = tmp_path / "disk"
@@ -71,6 +72,7 @@ def unavailable(reply: dict | None) -> bool:
     return True
 
 
+@pytest.mark.process
 def test_read_only_database_said_no_partial_state_then_recovery(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = tmp_path / "db"
@@ -140,6 +142,7 @@ def test_disk_full_said_no_partial_state_then_recovery(
     assert rows(desk.office.storage, "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.process
 def test_dispatcher_on_a_read_only_database_says_so_and_exits(tmp_path: Path) -> None:
     folder = tmp_path / "db"
     folder.mkdir()

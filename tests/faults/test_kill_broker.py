@@ -31,6 +31,7 @@ from tests.faults.stream import (
 )
 from tests.integration.devices import DispatcherProcess
 from tests.security.harness import Probe, SecureDevice, make_secured, start_broker
+from tests.waiting import wait_until
 
 KILLS = int(os.environ.get("MOTCUA_BROKER_KILLS", "2"))
 STEPS = int(os.environ.get("MOTCUA_BROKER_KILL_STEPS", "80"))
@@ -55,19 +56,22 @@ def board_and_presence(s, timeout: float = 10.0) -> tuple[dict, float]:  # type:
         assert p.connect() == 0
         p.subscribe(topics.state_board("demo"))
         p.subscribe(topics.presence("demo", "dispatcher", "main"))
-        while time.monotonic() - t0 < timeout:
+
+        def board_when_online() -> dict | None:
             got = {t: json.loads(m) for t, m, _ in list(p.received)}
-            board = got.get(topics.state_board("demo"))
             online = got.get(topics.presence("demo", "dispatcher", "main"), {})
-            if board and online.get("status") == "online":
-                return board, time.monotonic() - t0
-            time.sleep(0.05)
-        raise AssertionError(f"no retained board/presence after {timeout} s: {got}")
+            return got.get(topics.state_board("demo")) if online.get("status") == "online" \
+                else None
+        board = wait_until(board_when_online, timeout=timeout - (time.monotonic() - t0),
+                           what="the retained board and the dispatcher online")
+        return board, time.monotonic() - t0
     finally:
         p.close()
 
 
 @pytest.mark.slow
+@pytest.mark.mqtt
+@pytest.mark.process
 def test_kill_9_broker_devices_reconnect_state_republished_nothing_lost(
         tmp_path: Path, make_token) -> None:  # type: ignore[no-untyped-def]
     s = make_secured(tmp_path / "office")

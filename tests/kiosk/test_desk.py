@@ -19,6 +19,7 @@ from motcua.config import OfficeConfig
 from printer import open_printer
 from tests.conftest import at
 from tests.integration.devices import Watcher
+from tests.waiting import wait_until
 
 
 class Outcomes:
@@ -43,10 +44,8 @@ def make_desk(office: OfficeConfig, url: str, **kw) -> tuple[Desk, Outcomes]:  #
     desk = Desk(office, url, "k1", open_printer(office.printer), on_outcome=outcomes,
                 **{"reply_timeout": 5.0, **kw})
     desk.start()
-    deadline = time.monotonic() + 10
-    while desk.office_day() is None:  # the board arrives from the dispatcher
-        assert time.monotonic() < deadline, "no state/board"
-        time.sleep(0.02)
+    wait_until(lambda: desk.office_day() is not None, timeout=10,
+               what="the dispatcher's state/board (the office day)")
     return desk, outcomes
 
 

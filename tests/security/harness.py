@@ -24,6 +24,7 @@ from broker_config.dev import free_port, mosquitto_binary
 from motcua import config
 from motcua.mqtt import Link, Requester
 from tests.conftest import write_office
+from tests.waiting import wait_until
 
 NOT_AUTHORIZED = 135  # MQTT 5 reason code, in CONNACK and PUBACK
 DEVICES = '\n[devices]\nkiosks = ["k1", "k2"]\ndisplays = ["hall"]\n'
@@ -98,16 +99,18 @@ class Mosquitto:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+        proc = self.proc
+
+        def listening() -> bool:
+            if proc.poll() is not None:
                 raise AssertionError(f"mosquitto exited: {self.log.read_text()[-2000:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
+                return True
             except OSError:
-                time.sleep(0.02)
-        raise AssertionError(f"mosquitto did not listen on {self.port}")
+                return False
+        wait_until(listening, timeout=timeout, what=f"mosquitto listening on {self.port}")
+        return self
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:

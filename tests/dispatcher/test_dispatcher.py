@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +220,9 @@ def test_state_messages_follow_the_protocol(desk: Desk, make_token) -> None:  # 
     assert state["config"]["counters"][0] == {"id": "1", "name": "Quầy 1",
                                               "services": ["A", "B"], "bookings": True}
     assert len(desk.d.store.db.execute("SELECT * FROM events").fetchall()) == 58
-    sqlite3.connect(desk.office.storage).execute("SELECT * FROM tickets").fetchall()
+    # Another reader of the file sees every ticket: 55 walk-ins and the booking.
+    with closing(sqlite3.connect(desk.office.storage)) as db:
+        assert len(db.execute("SELECT * FROM tickets").fetchall()) == 56
 
 
 def test_a_batch_commits_once_and_a_failed_batch_leaves_nothing(desk: Desk) -> None:

@@ -60,7 +60,9 @@ def test_simulated_day_over_mqtt_gives_the_same_calls(office: OfficeConfig, brok
     figures = next(r for r in built.tables["waits"] if r["service"] == r["tier"] == "*")
     assert figures["n"] == measured.n and abs(figures["mean"] - measured.mean) < 1e-9
     assert built.totals["over_15"] == round(measured.over * measured.n)
-    for png in draw_all(built, artifacts / "reports" / "peak-day", o.name):
+    pngs = draw_all(built, artifacts / "reports" / "peak-day", o.name)
+    assert pngs
+    for png in pngs:
         assert png.stat().st_size > 10_000
 
 

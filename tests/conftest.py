@@ -117,7 +117,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, name))
 
 
-_ALLOWED_TO_SPAWN = subprocess.Popen._execute_child  # type: ignore[attr-defined]
+_SPAWN = subprocess.Popen._execute_child  # type: ignore[attr-defined]
+# ctypes.util.find_library runs `ldconfig -p` when a library (libzbar for pyzbar) is first
+# loaded: how a library is found, not a process a test starts.
+_LIBRARY_LOOKUP = {"ldconfig"}
 _SPAWNED = pytest.StashKey[list[str]]()
 
 
@@ -130,6 +133,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     started = item.stash[_SPAWNED] = []
 
     def refuse(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
+        if isinstance(args, list | tuple) and os.path.basename(str(args[0])) in _LIBRARY_LOOKUP:
+            return _SPAWN(self, args, *rest, **kw)
         started.append(repr(args))
         raise AssertionError(f"{item.nodeid} started a child process ({args!r}) but is not "
                              f"marked {' / '.join(TIERS)}: pytestmark or tests.conftest.needs")
@@ -141,7 +146,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         return (yield)
     finally:
-        subprocess.Popen._execute_child = _ALLOWED_TO_SPAWN  # type: ignore[attr-defined]
+        subprocess.Popen._execute_child = _SPAWN  # type: ignore[attr-defined]
         if started := item.stash.get(_SPAWNED, None):
             raise AssertionError(f"unmarked test started child processes: {started}")
 

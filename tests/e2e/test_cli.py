@@ -29,8 +29,9 @@ def test_demo_runs_an_office_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                             stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "MOTCUA_DEMO_DIR": str(demo_dir)})
     lines: list[str] = []
-    assert proc.stdout is not None
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
+    stdout = proc.stdout
+    assert stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(stdout), daemon=True)
     reader.start()
     demo_db = demo_dir / "motcua-demo-demo" / "office.sqlite3"
 

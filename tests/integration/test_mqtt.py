@@ -27,7 +27,7 @@ def hall(broker: DevBroker, office_file: Path, tmp_path: Path) -> Iterator[dict]
     proc = DispatcherProcess(office_file, broker.url, tmp_path / "dispatcher.log").start()
     watcher = Watcher(broker.url)
     watcher.wait_for("/state/config", timeout=20)
-    devices: dict[str, Device] = {}
+    devices: dict[tuple[str, str], Device] = {}
 
     def device(role: str, name: str) -> Device:
         if (role, name) not in devices:

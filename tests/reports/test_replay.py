@@ -41,6 +41,7 @@ def test_simulated_day_over_mqtt_gives_the_same_calls(office: OfficeConfig, brok
             if step.type in ("next", "call") and ticket:
                 calls.append((ticket["number"], step.device))
             if step.type in ("walk_in", "check_in") and reply["ok"]:
+                assert ticket is not None, reply
                 estimates.append((ticket["number"], ticket["est_wait_min"]))
         elapsed = time.monotonic() - t0
         # The report reads the live database beside the running dispatcher.

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -160,7 +160,7 @@ class Probe:
 
     def __init__(self, port: int, username: str | None = None, password: str | None = None,
                  ca: str | None = None, client_id: str = "", cert: tuple[str, str] | None = None,
-                 transport: str = "tcp"):
+                 transport: Literal["tcp", "websockets"] = "tcp"):
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=paho.MQTTv5, transport=transport)
         if username is not None:
@@ -179,7 +179,8 @@ class Probe:
         c = self.client
         c.on_connect = self._on_connect
         c.on_publish = self._on_publish
-        c.on_message = lambda _c, _u, m: self.received.append((m.topic, m.payload, m.retain))
+        c.on_message = lambda _c, _u, m: self.received.append((m.topic, bytes(m.payload),
+                                                                       m.retain))
         c.on_disconnect = lambda *_: self.disconnected.set()
 
     def _on_connect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:

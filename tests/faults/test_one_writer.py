@@ -61,7 +61,7 @@ def test_a_retained_command_never_runs_and_is_cleared(broker: DevBroker, tmp_pat
         seen = Watcher(broker.url, "motcua/demo/cmd/#")  # a new subscriber: nothing kept
         # Retained messages come at once on subscribing, before this one published after.
         sentinel = "motcua/demo/cmd/sentinel/not/a/device"
-        pub.publish(sentinel, b'{"sentinel": true}').wait_for_publish(5)
+        seen.link.publish(sentinel, b'{"sentinel": true}').wait_for_publish(5)
         seen.wait_for(sentinel)
         assert [t for t, _, _ in seen.messages] == [sentinel]
         seen.close()

@@ -91,7 +91,12 @@ def test_the_kiosk_process_prints_a_ticket_for_a_dropped_qr_image(  # type: igno
                 def printed() -> bool:
                     assert kiosk.poll() is None, kiosk.stdout.read().decode()  # type: ignore[union-attr]
                     return ticket.exists()
-                wait_until(printed, timeout=20, what=f"the ticket {ticket.name} printed")
+                try:
+                    wait_until(printed, timeout=20, what=f"the ticket {ticket.name} printed")
+                except AssertionError as e:
+                    kiosk.kill()
+                    raise AssertionError(f"{e}; the kiosk said:\n"
+                                         + kiosk.stdout.read().decode()[-3000:]) from None  # type: ignore[union-attr]
                 kiosk.send_signal(signal.SIGTERM)
                 assert kiosk.wait(15) == 0
             finally:

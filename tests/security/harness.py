@@ -173,12 +173,14 @@ class Probe:
         self.connack: int | None = None
         self.disconnected = threading.Event()
         self.acks: dict[int, int] = {}
+        self.subacks: set[int] = set()
         self.received: list[tuple[str, bytes, bool]] = []
         self._acked = threading.Condition()
         self._connected = threading.Event()
         c = self.client
         c.on_connect = self._on_connect
         c.on_publish = self._on_publish
+        c.on_subscribe = self._on_subscribe
         c.on_message = lambda _c, _u, m: self.received.append((m.topic, bytes(m.payload),
                                                                        m.retain))
         c.on_disconnect = lambda *_: self.disconnected.set()
@@ -190,6 +192,11 @@ class Probe:
     def _on_publish(self, c: Any, u: Any, mid: int, rc: Any, props: Any) -> None:
         with self._acked:
             self.acks[mid] = rc.value
+            self._acked.notify_all()
+
+    def _on_subscribe(self, c: Any, u: Any, mid: int, codes: Any, props: Any) -> None:
+        with self._acked:
+            self.subacks.add(mid)
             self._acked.notify_all()
 
     def connect(self, timeout: float = 5.0) -> int | None:
@@ -210,8 +217,12 @@ class Probe:
             return self.acks[info.mid]
 
     def subscribe(self, topic_filter: str) -> None:
-        self.client.subscribe(topic_filter, qos=1)
-        time.sleep(0.2)
+        """Subscribe and wait for the SUBACK: from then on the broker delivers (retained
+        messages first)."""
+        _, mid = self.client.subscribe(topic_filter, qos=1)
+        with self._acked:
+            assert self._acked.wait_for(lambda: mid in self.subacks, timeout=5), \
+                f"no SUBACK for {topic_filter}"
 
     def close(self) -> None:
         self.client.disconnect()

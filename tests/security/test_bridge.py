@@ -72,8 +72,8 @@ def test_events_state_and_presence_go_up_commands_and_replies_never(bridged: dic
                retain=True)
     wait_for(hq, topics.event_call(OFFICE))
     wait_for(hq, topics.event_ticket(OFFICE))
+    # Sentinels: each sender's later message came, so its cmd and reply before would have.
     wait_for(hq, topics.presence(OFFICE, "kiosk", "k1"))
-    time.sleep(0.3)
     crossed = {t for t, _, _ in hq.received}
     assert topics.state_board(OFFICE) in crossed
     assert not [t for t in crossed if "/cmd/" in t or "/reply/" in t], crossed

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import resource
+import socket
 import subprocess
 import sys
 import time
@@ -199,7 +200,13 @@ def test_idle_connections_on_the_websockets_listener_are_dropped_by_the_broker(
     broker: Mosquitto = start_broker(s, nofile=nofile)
     flood = None
     try:
-        time.sleep(1)  # the websockets listener comes up after the TLS one
+        def ws_listening() -> bool:  # it comes up after the TLS one
+            try:
+                socket.create_connection(("127.0.0.1", s.ws_port), timeout=0.5).close()
+                return True
+            except OSError:
+                return False
+        wait_until(ws_listening, what="the websockets listener", interval=0.1)
         flood = Flood(s.ws_port)
         assert flood.held == FLOOD
         wait_until(lambda: flood.closed_by_broker() == FLOOD, timeout=30,

@@ -84,11 +84,11 @@ class Watcher:
         return found[-1] if found else None
 
     def wait_for(self, suffix: str, pred=lambda m: True, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]
-        def found() -> dict | None:
+        def found() -> list[dict] | None:  # in a list: an empty message {} counts too
             with self.lock:
-                return next((m for t, m, _ in self.messages if t.endswith(suffix) and pred(m)),
+                return next(([m] for t, m, _ in self.messages if t.endswith(suffix) and pred(m)),
                             None)
-        return wait_until(found, timeout=timeout, what=f"a {suffix} message matching")
+        return wait_until(found, timeout=timeout, what=f"a {suffix} message matching")[0]
 
     def clear(self) -> None:
         with self.lock:

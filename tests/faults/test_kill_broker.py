@@ -110,8 +110,13 @@ def test_kill_9_broker_devices_reconnect_state_republished_nothing_lost(
             republished.append(time.monotonic() - t_up)
         thread.join(300)
         assert not thread.is_alive(), "the stream never finished"
-        # A board that boots now sees the state the database holds.
-        board, _ = board_and_presence(s)
+        # A board that boots now sees the state the database holds. The dispatcher
+        # publishes the board just after its last reply: a board booting a moment later
+        # (polled, not slept) has it.
+        held = outcome(db_file, sender.replies)
+        waiting = sum(1 for t in held.tickets if t[3] == "waiting")
+        wait_until(lambda: sum(w["count"] for w in board_and_presence(s)[0]["waiting"].values())
+                   == waiting, what=f"a booting board showing {waiting} waiting", interval=0.2)
     finally:
         for d in devices.values():
             d.close()
@@ -127,5 +132,4 @@ def test_kill_9_broker_devices_reconnect_state_republished_nothing_lost(
     result = outcome(db_file, sender.replies)
     issued = [e for e in result.events if e[0] in ("issued", "checked_in")]
     assert len(issued) == len({e[1] for e in issued}) == len(result.tickets)
-    waiting = sum(1 for t in result.tickets if t[3] == "waiting")
-    assert sum(w["count"] for w in board["waiting"].values()) == waiting
+    assert sum(1 for t in result.tickets if t[3] == "waiting") == waiting

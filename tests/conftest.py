@@ -3,9 +3,10 @@
 Tiers: a test that needs a real Mosquitto is marked `mqtt`, one that opens a Kivy window
 under Xvfb `kivy`, one that starts a child process (the motcua CLI, a dispatcher process,
 a tool) `process`. `pytest -m "not mqtt and not kivy and not process"` (make test-fast) runs
-the rest. The marks come from the fixtures a test uses (see `needs`) and from `pytestmark`
-where a test starts things itself; a test with none of them that starts a child process
-anyway fails, so nothing slow or system-dependent slips into the fast tier.
+the rest. The marks come from the fixtures a test uses (see `needs`) and from explicit
+@pytest.mark.mqtt / kivy / process where a test starts things itself; a test with none of
+them that starts a child process anyway fails, so nothing slow or system-dependent slips
+into the fast tier.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             return _SPAWN(self, args, *rest, **kw)
         started.append(repr(args))
         raise AssertionError(f"{item.nodeid} started a child process ({args!r}) but is not "
-                             f"marked {' / '.join(TIERS)}: pytestmark or tests.conftest.needs")
+                             f"marked {' / '.join(TIERS)}: mark it, or its fixture (needs)")
     subprocess.Popen._execute_child = refuse  # type: ignore[attr-defined]
 
 

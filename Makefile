@@ -11,13 +11,17 @@ APT_PACKAGES := mosquitto mosquitto-clients libzbar0 xvfb xauth espeak-ng sox \
 APT_PROBES := /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/mosquitto_passwd /usr/bin/Xvfb \
 	/usr/bin/espeak-ng /usr/bin/sox
 
-.PHONY: demo test lint bench system venv clean lock
+.PHONY: demo test test-fast lint bench system venv clean lock
 
 demo: system venv
 	$(VENV)/bin/motcua demo --config examples/office.toml
 
 test: system venv
 	$(PY) -m pytest -q
+
+# The pure tests (~10 s): no Mosquitto, no Kivy window, no child process (see tests/conftest.py).
+test-fast: venv
+	$(PY) -m pytest -q -m "not mqtt and not kivy and not process"
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,13 +1,24 @@
-"""Shared fixtures: the demo office in a temporary folder, signed tokens, a real Mosquitto."""
+"""Shared fixtures: the demo office in a temporary folder, signed tokens, a real Mosquitto.
+
+Tiers: a test that needs a real Mosquitto is marked `mqtt`, one that opens a Kivy window
+under Xvfb `kivy`, one that starts a child process (the motcua CLI, a dispatcher process,
+a tool) `process`. `pytest -m "not mqtt and not kivy and not process"` (make test-fast) runs
+the rest. The marks come from the fixtures a test uses (see `needs`) and from explicit
+@pytest.mark.mqtt / kivy / process where a test starts things itself; a test with none of
+them that starts a child process anyway fails, so nothing slow or system-dependent slips
+into the fast tier.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -82,7 +93,67 @@ def make_token(portal_key) -> TokenMaker:  # type: ignore[no-untyped-def]
     return make
 
 
+TIERS = ("mqtt", "kivy", "process")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def needs(*marks: str) -> Callable[[F], F]:
+    """Under @pytest.fixture: every test using the fixture (even through another) gets `marks`."""
+    assert set(marks) <= set(TIERS), marks
+
+    def mark(fixture: F) -> F:
+        fixture._motcua_needs = marks  # type: ignore[attr-defined]
+        return fixture
+    return mark
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        wanted = {m for defs in info.name2fixturedefs.values() for d in defs
+                  for m in getattr(d.func, "_motcua_needs", ())}
+        for name in sorted(wanted - {m.name for m in item.iter_markers()}):
+            item.add_marker(getattr(pytest.mark, name))
+
+
+_SPAWN = subprocess.Popen._execute_child  # type: ignore[attr-defined]
+# ctypes.util.find_library runs `ldconfig -p` when a library (libzbar for pyzbar) is first
+# loaded: how a library is found, not a process a test starts.
+_LIBRARY_LOOKUP = {"ldconfig"}
+_SPAWNED = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test outside the three tiers must not start a child process (broker, Xvfb, CLI...):
+    from its first fixture (module-scoped ones too) to its teardown."""
+    if any(item.get_closest_marker(t) for t in TIERS):
+        return
+    started = item.stash[_SPAWNED] = []
+
+    def refuse(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
+        if isinstance(args, list | tuple) and os.path.basename(str(args[0])) in _LIBRARY_LOOKUP:
+            return _SPAWN(self, args, *rest, **kw)
+        started.append(repr(args))
+        raise AssertionError(f"{item.nodeid} started a child process ({args!r}) but is not "
+                             f"marked {' / '.join(TIERS)}: mark it, or its fixture (needs)")
+    subprocess.Popen._execute_child = refuse  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        subprocess.Popen._execute_child = _SPAWN  # type: ignore[attr-defined]
+        if started := item.stash.get(_SPAWNED, None):
+            raise AssertionError(f"unmarked test started child processes: {started}")
+
+
 @pytest.fixture
+@needs("mqtt")
 def broker(tmp_path: Path) -> Iterator[DevBroker]:
     with DevBroker(tmp_path / "broker") as b:
         yield b

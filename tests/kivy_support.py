@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.waiting import wait_until
 
 
 def free_display() -> int:
@@ -28,11 +29,11 @@ def xvfb(width: int = 1920, height: int = 1080) -> Iterator[str]:
                              "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{n}").exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Xvfb :{n} did not start")
-            time.sleep(0.05)
+        def up() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"Xvfb :{n} exited with {proc.returncode}")
+            return Path(f"/tmp/.X11-unix/X{n}").exists()
+        wait_until(up, timeout=10, what=f"Xvfb :{n} started", interval=0.05)
         yield f":{n}"
     finally:
         proc.terminate()

@@ -23,7 +23,7 @@ def desk(office) -> Desk:  # type: ignore[no-untyped-def]
 
 
 def add(desk: Desk, start: datetime, **booking) -> dict:  # type: ignore[no-untyped-def]
-    return desk.send("admin", "portal", "booking_add",
+    return desk.reply("admin", "portal", "booking_add",
                      booking={"service": "A", "start": start.isoformat(), **booking})
 
 
@@ -54,7 +54,7 @@ def test_add_follows_every_rule(desk: Desk) -> None:
 def test_a_cancelled_booking_is_refused_at_the_kiosk(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
     b = add(desk, when(27, "08:00"))["booking"]
     token = make_token(b["id"], when(27, "08:00"))
-    cancel = desk.send("admin", "portal", "booking_cancel", booking=b["id"])
+    cancel = desk.reply("admin", "portal", "booking_cancel", booking=b["id"])
     assert cancel["ok"]
     assert [e["reason"] for e in desk.events("ticket") if e["change"] == "cancelled"] == [
         "cancelled"]
@@ -68,9 +68,9 @@ def test_cancel_and_move_only_until_the_day_before(desk: Desk) -> None:
     b = add(desk, when(27, "08:00"))["booking"]
     desk.clock.now = when(27, "07:00")
     desk.restart()
-    late = desk.send("admin", "portal", "booking_cancel", booking=b["id"])
+    late = desk.reply("admin", "portal", "booking_cancel", booking=b["id"])
     assert late["error"]["code"] == "invalid_booking" and late["reason"] == "too_late"
-    moved = desk.send("admin", "portal", "booking_move", booking=b["id"],
+    moved = desk.reply("admin", "portal", "booking_move", booking=b["id"],
                       start=when(30, "09:00").isoformat())
     assert moved["reason"] == "too_late"
 
@@ -78,12 +78,12 @@ def test_cancel_and_move_only_until_the_day_before(desk: Desk) -> None:
 def test_a_moved_booking_checks_in_on_its_new_day_only(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
     b = add(desk, when(27, "08:00"))["booking"]
     old_token = make_token(b["id"], when(27, "08:00"))
-    moved = desk.send("admin", "portal", "booking_move", booking=b["id"],
+    moved = desk.reply("admin", "portal", "booking_move", booking=b["id"],
                       start=when(30, "13:00").isoformat())
     assert moved["ok"] and moved["booking"]["start"] == "2026-11-30T13:00:00+07:00"
     assert desk.events("ticket")[-1]["change"] == "moved"
     desk.clock.now = when(27, "07:55")
-    old_day = desk.send("kiosk", "k1", "check_in", token=old_token)
+    old_day = desk.reply("kiosk", "k1", "check_in", token=old_token)
     assert old_day["error"]["code"] == "wrong_date" and old_day["booking_date"] == "2026-11-30"
     desk.clock.now = when(30, "13:05")
     ticket = desk.ok("kiosk", "k1", "check_in", token=old_token)["ticket"]   # the old QR

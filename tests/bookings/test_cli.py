@@ -11,11 +11,12 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.conftest import ROOT, motcua_command
+from tests.conftest import ROOT, motcua_command, needs
 from tests.integration.devices import DispatcherProcess, Watcher
 
 
 @pytest.fixture
+@needs("process")  # the dispatcher; the CLI runs as a process too
 def office_up(broker, office_file: Path, tmp_path: Path) -> Iterator[Path]:  # type: ignore[no-untyped-def]
     proc = DispatcherProcess(office_file, broker.url, tmp_path / "d.log").start()
     w = Watcher(broker.url)

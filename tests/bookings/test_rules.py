@@ -53,9 +53,13 @@ def test_the_seed_example(office) -> None:  # type: ignore[no-untyped-def]
 def test_the_lead_rule_on_every_weekday(office, made_on: date, earliest: date) -> None:  # type: ignore[no-untyped-def]
     assert earliest_day(office, made_on) == earliest
     check_new(office, slot(earliest, "07:30"), made_on, [])
+    # The working day before the earliest one (it is after made_on: the earliest day is the
+    # second working day after it) is too soon, whatever lies between.
     before = earliest - timedelta(days=1)
-    if calendar.is_working_day(office, before):
-        assert refused(office, slot(before, "07:30"), made_on) == "too_soon"
+    while not calendar.is_working_day(office, before):
+        before -= timedelta(days=1)
+    assert made_on < before
+    assert refused(office, slot(before, "07:30"), made_on) == "too_soon"
 
 
 def test_weekends_tet_and_closures(office) -> None:  # type: ignore[no-untyped-def]
@@ -63,8 +67,8 @@ def test_weekends_tet_and_closures(office) -> None:  # type: ignore[no-untyped-d
     assert refused(office, slot(date(2026, 11, 28), "08:00"), made) == "not_working_day"
     assert refused(office, slot(date(2026, 12, 31), "08:00"), made) == "not_working_day"
     for d in (date(2027, 2, 5), date(2027, 2, 8), date(2027, 2, 9), date(2027, 2, 10)):
-        if not calendar.is_working_day(office, d):
-            assert refused(office, slot(d, "08:00"), made) == "not_working_day"
+        assert not calendar.is_working_day(office, d), d  # weekdays of Tết 2027's holidays
+        assert refused(office, slot(d, "08:00"), made) == "not_working_day"
     # Booked the day before Tết 2027's holidays: the earliest day falls after them.
     tet_eve = date(2027, 2, 4)
     earliest = earliest_day(office, tet_eve)
@@ -119,19 +123,23 @@ def test_no_accepted_booking_breaks_a_rule(office, made: date, ahead: int, minut
     day = made + timedelta(days=ahead)
     start = datetime(day.year, day.month, day.day, tzinfo=TZ) + timedelta(minutes=minutes)
     others = [Booking(f"X{i}", "A", start, start + timedelta(minutes=30)) for i in range(taken)]
-    try:
-        check_new(office, start, made, others)
-    except BookingRefused:
-        return
-    # Accepted: check every rule again, independently.
-    assert day.weekday() < 5 and day not in office.closures
-    assert not calendar.is_public_holiday(day)
+    # Every rule, worked out here independently of motcua.bookings.
+    working = day.weekday() < 5 and day not in office.closures \
+        and not calendar.is_public_holiday(day)
     working_days_between = sum(
         1 for k in range(1, (day - made).days + 1)
         if calendar.is_working_day(office, made + timedelta(days=k)))
-    assert working_days_between >= 2
-    local = start.timetz()
-    assert any(o <= local.replace(tzinfo=None) and
-               (start + timedelta(minutes=30)).time() <= c for o, c in office.hours)
-    assert minutes % 30 == 0
-    assert taken < 4
+    inside = any(datetime.combine(day, o, TZ) <= start
+                 and start + timedelta(minutes=30) <= datetime.combine(day, c, TZ)
+                 for o, c in office.hours)  # datetimes: a slot from 23:30 ends after midnight
+    broken = {"not_working_day": not working, "outside_hours": not inside,
+              "bad_slot": minutes % 30 != 0, "too_soon": working_days_between < 2,
+              "slot_full": taken >= 4}
+    try:
+        check_new(office, start, made, others)
+    except BookingRefused as e:
+        # Refused: for a rule the booking really breaks (a refusal is checked too).
+        assert broken[e.reason], (e.reason, broken)
+        return
+    # Accepted: no rule is broken.
+    assert not any(broken.values()), broken

@@ -52,9 +52,10 @@ def test_every_field_sent_is_in_the_contract(office, tmp_path: Path) -> None:  #
         desk.error("kiosk", "k1", "walk_in", service="Z")
         sent = [m for _, m in desk.published]
         sent += [json.loads(o.payload) for o in desk.d.state(force=True)]
-        found = set()
+        found: set[str] = set()
         for m in sent:
             keys(m, found)
+        assert sent and found
         services = set(office.services) | set(office.counters)
         missing = sorted(k for k in found - services if k not in NAMED)
         assert not missing, f"fields sent but not in docs/protocol*.md: {missing}"

@@ -162,7 +162,7 @@ def test_bookings_go_by_slot_start_not_by_check_in(hw: Hallway, make_token) -> N
     hw.at(at("08:26"))
     earlier_slot = hw.check_in(make_token("BK-1", at("08:00")))  # H002, late: general
     hw.check_in(make_token("BK-3", at("08:20")))                 # H003 on time, slot 08:20
-    assert earlier_slot.arrival.value == "late"
+    assert earlier_slot.arrival is not None and earlier_slot.arrival.value == "late"
     assert [t.number for t in callable_at(hw.hall, hw.office, "1", hw.clock())] == [
         "H003", later_slot.number, "H002"]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from broker_config.dev import DevBroker
+from tests.conftest import needs
 from tests.counter.harness import Terminal
 from tests.integration.devices import Device, DispatcherProcess, Watcher
 
@@ -43,6 +45,13 @@ class Hall:
         self.terminals.append(t)
         return t
 
+    def settled(self) -> None:
+        """Every call the dispatcher made so far is in self.watch: a command that changes
+        nothing, and its reply, which the watcher sees after all published before it."""
+        cmd_id = f"sentinel-{secrets.token_hex(4)}"
+        assert self.kiosk.send("nothing", cmd_id=cmd_id)["error"]["code"] == "bad_request"
+        self.watch.wait_for("/reply/kiosk/k1", lambda m: m.get("id") == cmd_id)
+
     def calls(self, counter: str, kind: str = "call") -> list[str]:
         with self.watch.lock:
             return [m["ticket"] for t, m, _ in self.watch.messages
@@ -60,6 +69,7 @@ class Hall:
 
 
 @pytest.fixture
+@needs("process", "kivy")  # the dispatcher process; the terminals are Kivy windows
 def hall(broker: DevBroker, office_file: Path, tmp_path: Path) -> Iterator[Hall]:
     h = Hall(broker, office_file, tmp_path)
     yield h

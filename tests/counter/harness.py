@@ -15,6 +15,7 @@ from typing import Any
 from counter.keymap import DOUBLE_PRESS_S
 from tests.conftest import ROOT
 from tests.kivy_support import kivy_env, xvfb
+from tests.waiting import wait_until
 
 PREFIX = "@@ "
 ARTIFACTS = ROOT / "tests" / "artifacts" / "counter"
@@ -72,15 +73,17 @@ class Terminal:
 
     def wait(self, pred: Callable[[dict[str, Any]], bool], what: str,
              timeout: float = 15) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        view = self.ui()
-        while not pred(view):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"counter {self.counter}: never {what}; last view:\n"
-                                     + json.dumps(view, ensure_ascii=False, indent=1))
-            time.sleep(0.05)
-            view = self.ui()
-        return view
+        last: list[dict[str, Any]] = []
+
+        def matching() -> dict[str, Any] | None:
+            last[:] = [self.ui()]
+            return last[0] if pred(last[0]) else None
+        try:
+            return wait_until(matching, timeout=timeout, what=f"counter {self.counter}: {what}",
+                              interval=0.05)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; last view:\n"
+                                 + json.dumps(last[0], ensure_ascii=False, indent=1)) from None
 
     def idle(self) -> dict[str, Any]:
         """Wait until no command is in flight and the state is in."""

@@ -34,12 +34,14 @@ def test_mistakes_in_the_office_file(tmp_path: Path, capsys) -> None:  # type: i
     assert "tệp cấu hình có lỗi" in capsys.readouterr().err
 
 
+@pytest.mark.process
 def test_runs_as_a_module() -> None:
     out = subprocess.run([sys.executable, "-m", "counter", "--help"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--counter" in out.stdout
 
 
+@pytest.mark.kivy
 def test_open_windows_for_the_demo(hall, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The real entry point, as `motcua demo` would start it: two windows come online."""
     from counter.app import open_windows

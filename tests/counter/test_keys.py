@@ -26,8 +26,10 @@ def test_every_key_of_the_keypad(hall: Hall, make_token) -> None:  # type: ignor
 
     # Enter: next. Counter 1 takes bookings: the on-time booking comes first.
     t.key("KP_Enter")
-    v = t.wait(lambda v: v["number"] == "H001", "serving H001")
-    assert "Lịch hẹn 08:00–08:30 · Đúng giờ" in v["kind"] and v["message_tone"] == "ok"
+    # The number shows a frame before its message: wait for the message's tone too.
+    v = t.wait(lambda v: v["number"] == "H001" and v["message_tone"] == "ok"
+               and not v["busy"], "serving H001 with its message")
+    assert "Lịch hẹn 08:00–08:30 · Đúng giờ" in v["kind"]
     assert v["next_here"][0].startswith("B001")            # priority citizen next
     t.shot("keys-02-serving-booking")
 
@@ -44,7 +46,7 @@ def test_every_key_of_the_keypad(hall: Hall, make_token) -> None:  # type: ignor
     t.key("KP_Enter", "KP_Enter")
     v = t.wait(lambda v: v["number"] == "B001" and not v["busy"], "serving B001")
     assert "Ưu tiên" in v["priority"]
-    time.sleep(1.0)
+    hall.settled()  # a second call, had there been one, is in by now
     assert hall.calls("1") == ["H001", "B001"]
 
     # - no-show asks once: Del cancels, Enter confirms.

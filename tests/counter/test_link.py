@@ -3,8 +3,6 @@ press made meanwhile calls exactly one citizen once they are back."""
 
 from __future__ import annotations
 
-import time
-
 from tests.counter.conftest import Hall
 
 
@@ -27,7 +25,7 @@ def test_dispatcher_down_then_back_calls_once(hall: Hall) -> None:
     hall.dispatcher.start()
     v = t.wait(lambda v: v["number"] == "A001" and not v["busy"], "A001 after restart", 30)
     assert v["banner"] == ""
-    time.sleep(1.5)  # any duplicate would have been called by now
+    hall.settled()  # any duplicate would have been called by now
     assert hall.calls("1") == ["A001"]
 
 

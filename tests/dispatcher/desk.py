@@ -41,6 +41,13 @@ class Desk:
         assert len(replies) <= 1
         return replies[0] if replies else None
 
+    def reply(self, role: str, device: str, ctype: str, cmd_id: str | None = None,
+              **fields: Any) -> dict:
+        """The reply, which there must be (whatever it says)."""
+        reply = self.send(role, device, ctype, cmd_id, **fields)
+        assert reply is not None, f"no reply to {ctype}"
+        return reply
+
     def ok(self, role: str, device: str, ctype: str, **fields: Any) -> dict:
         reply = self.send(role, device, ctype, **fields)
         assert reply and reply["ok"], reply

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,12 @@ def test_booking_check_in_and_errors(desk: Desk, make_token) -> None:  # type: i
     assert t["booking"] == {"id": "BK-2026-000123", "service": "A",
                             "start": "2026-11-25T08:30:00+07:00",
                             "end": "2026-11-25T09:00:00+07:00", "arrival": "early"}
-    again = desk.send("kiosk", "k2", "check_in", token=token)
+    again = desk.reply("kiosk", "k2", "check_in", token=token)
     assert again["error"]["code"] == "already_checked_in" and again["ticket"]["number"] == "H001"
     assert desk.error("kiosk", "k1", "check_in", token="garbage") == "invalid_token"
     assert desk.error("kiosk", "k1", "check_in",
                       token=make_token("BK-9", at("08:30"), office="hcm-q1")) == "wrong_office"
-    other_day = desk.send("kiosk", "k1", "check_in",
+    other_day = desk.reply("kiosk", "k1", "check_in",
                           token=make_token("BK-8", at("08:30").replace(day=26)))
     assert other_day["error"]["code"] == "wrong_date"
     assert other_day["booking_date"] == "2026-11-26"
@@ -65,7 +66,7 @@ def test_booking_check_in_and_errors(desk: Desk, make_token) -> None:  # type: i
 
 def test_office_closed(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
     desk.clock.now = at("12:00")
-    reply = desk.send("kiosk", "k1", "walk_in", service="A")
+    reply = desk.reply("kiosk", "k1", "walk_in", service="A")
     assert reply["error"]["code"] == "office_closed" and reply["opens_at"].endswith("13:00+07:00")
     assert desk.error("kiosk", "k1", "check_in",
                       token=make_token("BK-1", at("13:00"))) == "office_closed"
@@ -134,7 +135,7 @@ def test_same_id_same_reply_one_effect(desk: Desk) -> None:
     second = desk.send("kiosk", "k1", "walk_in", cmd_id="tap-0001", service="A")
     assert first == second and len(desk.d.hall.tickets) == 1
     # The same id from another device is another command.
-    assert desk.send("kiosk", "k2", "walk_in", cmd_id="tap-0001", service="A")["ticket"][
+    assert desk.reply("kiosk", "k2", "walk_in", cmd_id="tap-0001", service="A")["ticket"][
         "number"] == "A002"
     desk.restart()
     assert desk.send("kiosk", "k1", "walk_in", cmd_id="tap-0001", service="A") == first
@@ -177,7 +178,7 @@ def test_a_store_that_cannot_write_changes_nothing(desk: Desk, tmp_path: Path) -
     assert reply and reply["error"]["code"] == "storage_unavailable"  # said, not silent
     assert set(desk.d.hall.tickets) == {"A001"}
     desk.d.store.db.execute("PRAGMA query_only = OFF")
-    assert desk.send("kiosk", "k1", "walk_in", cmd_id="retry-me-1",
+    assert desk.reply("kiosk", "k1", "walk_in", cmd_id="retry-me-1",
                      service="A")["ticket"]["number"] == "A002"
 
 
@@ -220,7 +221,9 @@ def test_state_messages_follow_the_protocol(desk: Desk, make_token) -> None:  # 
     assert state["config"]["counters"][0] == {"id": "1", "name": "Quầy 1",
                                               "services": ["A", "B"], "bookings": True}
     assert len(desk.d.store.db.execute("SELECT * FROM events").fetchall()) == 58
-    sqlite3.connect(desk.office.storage).execute("SELECT * FROM tickets").fetchall()
+    # Another reader of the file sees every ticket: 55 walk-ins and the booking.
+    with closing(sqlite3.connect(desk.office.storage)) as db:
+        assert len(db.execute("SELECT * FROM tickets").fetchall()) == 56
 
 
 def test_a_batch_commits_once_and_a_failed_batch_leaves_nothing(desk: Desk) -> None:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.waiting import wait_until
+
 REPLY = "@@driver "
 _out_lock = threading.Lock()
 
@@ -117,9 +119,8 @@ def shoot(path: Path, size: list[int] | None) -> dict[str, Any]:
 
     if size and list(Window.size) != size:
         on_ui(lambda: setattr(Window, "size", tuple(size)))
-        deadline = time.monotonic() + 5
-        while list(on_ui(lambda: Window.size)) != size and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: list(on_ui(lambda: Window.size)) == size, timeout=5,
+                   what=f"the window resized to {size}", interval=0.05)
     time.sleep(0.5)  # fitting runs a frame after layout; a few frames make it still
     done = threading.Event()
     result: dict[str, Any] = {}
@@ -154,14 +155,17 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     if op == "state":
         return {"ok": True, "state": on_ui(screen_state)}
     if op == "wait":
-        deadline = time.monotonic() + float(request.get("wait_s", 15))
-        while True:
-            state = on_ui(screen_state)
-            if matches(state, request["until"]):
-                return {"ok": True, "state": state}
-            if time.monotonic() > deadline:
-                return {"ok": False, "state": state, "error": f"timeout: {request['until']}"}
-            time.sleep(0.05)
+        last: list[dict[str, Any]] = []
+
+        def matching() -> bool:
+            last[:] = [on_ui(screen_state)]
+            return matches(last[0], request["until"])
+        try:
+            wait_until(matching, timeout=float(request.get("wait_s", 15)),
+                       what=f"the board to show {request['until']}", interval=0.05)
+            return {"ok": True, "state": last[0]}
+        except AssertionError:
+            return {"ok": False, "state": last[0], "error": f"timeout: {request['until']}"}
     if op == "shot":
         return {"ok": True, **shoot(Path(request["path"]), request.get("size"))}
     if op == "quit":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from display.announcer import Announcement, Announcer, FileSpeaker
 from display.voice import CHIME, Voice
 from tests.display.support import sox_stats
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")),
                                 reason="needs espeak-ng and sox (make test installs them)")
@@ -24,10 +24,8 @@ def plays(folder: Path) -> list[dict]:
 
 
 def wait_played(announcer: Announcer, n: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while announcer.played < n:
-        assert time.monotonic() < deadline, f"played {announcer.played} of {n}"
-        time.sleep(0.02)
+    wait_until(lambda: announcer.played >= n, timeout=timeout,
+               what=f"{n} announcements played")
 
 
 BURST = [Announcement("A001", "1", "Quầy 1"), Announcement("A002", "2", "Quầy 2"),
@@ -35,6 +33,7 @@ BURST = [Announcement("A001", "1", "Quầy 1"), Announcement("A002", "2", "Quầ
          Announcement("H001", "2", "Quầy 2"), Announcement("A003", "1", "Quầy 1")]
 
 
+@pytest.mark.process
 def test_a_burst_plays_every_call_in_order_without_overlap(tmp_path: Path) -> None:
     voice = Voice.find(tmp_path / "cache")
     assert voice is not None
@@ -55,6 +54,7 @@ def test_a_burst_plays_every_call_in_order_without_overlap(tmp_path: Path) -> No
         assert sox_stats(out / p["file"])["RMS amplitude"] > 0.02, p
 
 
+@pytest.mark.process
 def test_volume_from_config_scales_the_sound(tmp_path: Path) -> None:
     announcer = Announcer(FileSpeaker(tmp_path, pace=0), None, CHIME, volume=0.5).start()
     announcer.announce(BURST[0])
@@ -85,6 +85,7 @@ def test_no_sound_at_all_still_goes_through_the_queue(tmp_path: Path) -> None:
     announcer.stop()
 
 
+@pytest.mark.process
 def test_a_failing_voice_is_logged_once_and_the_chime_goes_on(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.INFO, logger="display.announcer")
     broken = Voice("/bin/false", tmp_path / "cache")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import array
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +16,11 @@ import pytest
 from broker_config.dev import DevBroker, free_port
 from display.speech import call_phrase
 from display.voice import Voice
-from tests.conftest import at
+from tests.conftest import at, needs
 from tests.display.support import BoardProcess, sox_stats
 from tests.integration.devices import Device, DispatcherProcess, Watcher
 from tests.kivy_support import xvfb
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(b) for b in ("Xvfb", "mosquitto", "espeak-ng", "sox")),
@@ -31,6 +31,7 @@ EMPTY = "Chưa gọi số nào / No calls yet"
 
 
 @pytest.fixture
+@needs("kivy", "process")  # boards are processes on this screen
 def screen() -> Iterator[str]:
     with xvfb(1920, 1920) as display:  # square, so the portrait window fits too
         yield display
@@ -69,13 +70,11 @@ class Hall:
 
 def seen_calls(watch: Watcher, n: int, timeout: float = 15) -> list[dict]:
     """The first n event/call messages, in the order the dispatcher published them."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def calls() -> list[dict]:
         with watch.lock:
-            calls = [m for t, m, _ in watch.messages if t.endswith("/event/call")]
-        if len(calls) >= n or time.monotonic() > deadline:
-            return calls
-        time.sleep(0.02)
+            found = [m for t, m, _ in watch.messages if t.endswith("/event/call")]
+        return found if len(found) >= n else []
+    return wait_until(calls, timeout=timeout, what=f"{n} event/call messages")
 
 
 def photograph(board: BoardProcess, folder: Path, name: str) -> None:
@@ -175,6 +174,7 @@ def test_a_burst_of_calls_is_announced_in_order(broker: DevBroker, office_file: 
         assert sox_stats(board.audio / p["file"])["RMS amplitude"] > 0.02
 
 
+@pytest.mark.mqtt
 def test_broker_lost_and_back(office_file: Path, tmp_path: Path, screen: str,
                               shots: Path) -> None:
     broker = DevBroker(tmp_path / "broker", port=free_port())  # started after the board

@@ -40,6 +40,7 @@ def test_a_missing_office_file(tmp_path: Path, capsys) -> None:  # type: ignore[
     assert "cannot read the file" in capsys.readouterr().err
 
 
+@pytest.mark.process
 def test_no_kivy_is_loaded_for_a_bad_argument(office_file: Path) -> None:
     code = ("import sys; from cli.main import main; "
             f"rc = main(['display', '--config', {str(office_file)!r}, '--size', 'x']); "

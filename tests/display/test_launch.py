@@ -23,6 +23,8 @@ def test_no_screen_no_window(office_file: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.skipif(not shutil.which("Xvfb"), reason="needs Xvfb")
+@pytest.mark.kivy
+@pytest.mark.process
 def test_the_board_opens_says_online_and_leaves_cleanly(
         office_file: Path, broker: DevBroker, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which(
                                 reason="needs espeak-ng and sox (make test installs them)")
 
 
+@pytest.mark.process
 def test_a_call_is_spoken_into_a_wav(tmp_path: Path) -> None:
     voice = Voice.find(tmp_path)
     assert voice is not None
@@ -25,6 +26,7 @@ def test_a_call_is_spoken_into_a_wav(tmp_path: Path) -> None:
     assert stats["RMS amplitude"] > 0.02 and stats["Maximum amplitude"] > 0.2
 
 
+@pytest.mark.process
 def test_phrases_are_cached(tmp_path: Path) -> None:
     voice = Voice.find(tmp_path)
     assert voice is not None
@@ -35,6 +37,7 @@ def test_phrases_are_cached(tmp_path: Path) -> None:
     assert voice.made == 2
 
 
+@pytest.mark.process
 def test_the_cache_keeps_its_limit(tmp_path: Path) -> None:
     voice = Voice.find(tmp_path)
     assert voice is not None
@@ -45,6 +48,7 @@ def test_the_cache_keeps_its_limit(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.wav"))) == 3
 
 
+@pytest.mark.process
 def test_a_broken_voice_says_so(tmp_path: Path) -> None:
     voice = Voice("/bin/false", tmp_path)
     with pytest.raises(VoiceError):
@@ -52,6 +56,7 @@ def test_a_broken_voice_says_so(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.wav"))  # no half-written file left behind
 
 
+@pytest.mark.process
 def test_the_chime(tmp_path: Path) -> None:
     assert chime_file() == CHIME and CHIME.exists()  # shipped with the package
     made = make_chime(tmp_path / "chime.wav")

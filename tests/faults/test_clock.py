@@ -25,13 +25,13 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
 
 def test_clock_set_back_keeps_first_come_first_served(desk: Desk,
                                                       caplog: pytest.LogCaptureFixture) -> None:
-    first = desk.send("kiosk", "k1", "walk_in", service="A")["ticket"]
+    first = desk.reply("kiosk", "k1", "walk_in", service="A")["ticket"]
     desk.clock.now = at("08:40")
     with caplog.at_level(logging.WARNING):
-        second = desk.send("kiosk", "k2", "walk_in", service="A")["ticket"]
+        second = desk.reply("kiosk", "k2", "walk_in", service="A")["ticket"]
     assert "clock went back" in caplog.text
     assert second["issued_at"] >= first["issued_at"]
-    assert desk.send("counter", "3", "next")["ticket"]["number"] == first["number"]
+    assert desk.reply("counter", "3", "next")["ticket"]["number"] == first["number"]
     memory_matches_disk(desk)
 
 
@@ -40,7 +40,7 @@ def test_clock_set_back_across_midnight_does_not_reopen_yesterday(desk: Desk) ->
     desk.send("kiosk", "k1", "walk_in", service="A")
     desk.send("counter", "1", "next")
     desk.clock.now = at("10:00") - timedelta(days=2)  # Monday 23 Nov
-    reply = desk.send("kiosk", "k1", "walk_in", service="A")
+    reply = desk.reply("kiosk", "k1", "walk_in", service="A")
     assert reply["ticket"]["number"] == "A003" and desk.d.hall.day.isoformat() == "2026-11-25"
     assert {t.number: str(t.status) for t in desk.d.hall.tickets.values()} == {
         "A001": "serving", "A002": "waiting", "A003": "waiting"}
@@ -54,7 +54,7 @@ def test_clock_jumping_to_the_next_day_closes_the_old_one_once(desk: Desk) -> No
     desk.send("kiosk", "k1", "walk_in", service="A")
     desk.send("counter", "1", "next")
     desk.clock.now = at("08:00") + timedelta(days=1)  # Thursday 26 Nov
-    new = desk.send("kiosk", "k1", "walk_in", service="A")["ticket"]
+    new = desk.reply("kiosk", "k1", "walk_in", service="A")["ticket"]
     assert new["number"] == "A001" and new["issued_at"].startswith("2026-11-26")
     assert dict(rows(desk.office.storage, "SELECT number, status FROM tickets WHERE "
                      "day='2026-11-25'")) == {"A001": "done", "A002": "unserved"}
@@ -71,7 +71,7 @@ def test_clock_jumping_to_the_next_day_closes_the_old_one_once(desk: Desk) -> No
 def test_clock_jumping_into_the_night_refuses_tickets_clearly(desk: Desk) -> None:
     desk.send("kiosk", "k1", "walk_in", service="A")
     desk.clock.now = at("22:30")
-    reply = desk.send("kiosk", "k1", "walk_in", service="A")
+    reply = desk.reply("kiosk", "k1", "walk_in", service="A")
     assert reply["error"]["code"] == "office_closed"
     assert reply["error"]["message"] and reply["error"]["message_en"]
     assert len(desk.d.hall.tickets) == 1

@@ -26,6 +26,7 @@ from tests.faults.fuzz import ID_RE, Case, Fuzzer
 from tests.faults.harness import rows
 from tests.integration.devices import DispatcherProcess
 from tests.security.harness import Probe
+from tests.waiting import wait_until
 
 N_IN_PROCESS = int(os.environ.get("MOTCUA_FUZZ_N", "6000"))
 N_MQTT = int(os.environ.get("MOTCUA_FUZZ_MQTT_N", "600"))
@@ -159,6 +160,7 @@ def test_fuzz_in_process(tmp_path: Path, portal_key: Any) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.process
 def test_fuzz_over_mqtt(broker: DevBroker, office_file: Path, tmp_path: Path,
                         portal_key: Any) -> None:
     office = config.load(office_file)
@@ -175,22 +177,21 @@ def test_fuzz_over_mqtt(broker: DevBroker, office_file: Path, tmp_path: Path,
         # The dispatcher answers once it is subscribed: wait for its first reply.
         ready = Case(topics.cmd(office.id, "kiosk", "k1"),
                      b'{"v":1,"id":"fuzz-ready-0","type":"nothing"}', None)
-        deadline = time.monotonic() + 30
-        while not probe.received and time.monotonic() < deadline:
+        def answered() -> bool:  # asked again only when no answer came in 0.3 s
+            if probe.received:
+                return True
             probe.client.publish(ready.topic, ready.payload, qos=1)
-            time.sleep(0.3)
+            return False
+        wait_until(answered, timeout=30, what="the dispatcher's first reply", interval=0.3)
         probe.received.clear()
         while tally.sent < N_MQTT:
             window = [fz.case() for _ in range(50)]
             for c in window:
                 probe.client.publish(c.topic, c.payload, qos=1)
             owed = {c.key for c in window if c.key}
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                seen = {reply_key(t, p)[0] for t, p, _ in list(probe.received)}
-                if owed <= seen:
-                    break
-                time.sleep(0.02)
+            def replied(owed: set = owed) -> bool:
+                return owed <= {reply_key(t, p)[0] for t, p, _ in list(probe.received)}
+            wait_until(replied, timeout=30, what="a reply to every command of the window")
             replies = [(t, p) for t, p, _ in probe.received]
             probe.received.clear()
             tally.account(window, replies, fz)

@@ -97,7 +97,8 @@ def test_poison_beside_60_walk_ins_fails_alone(desk: Desk) -> None:
 
 
 def test_strict_messages_name_the_field(desk: Desk) -> None:
-    cases = {"'v' must be the integer 1": {"v": True, "service": "A"},
+    cases: dict[str, dict[str, object]] = {
+             "'v' must be the integer 1": {"v": True, "service": "A"},
              "'service' must be 1-8": {"service": " A "},
              "'priority' must be true or false": {"service": "A", "priority": 1}}
     for i, (says, fields) in enumerate(cases.items()):
@@ -186,21 +187,22 @@ def test_limits_per_device_from_the_office_file(tmp_path: Path) -> None:
     desk.d.ticks = lambda: ticks[0]
     try:
         replies = [desk.send("kiosk", "k1", "walk_in", service="A") for _ in range(25)]
-        assert [r["ok"] for r in replies[:10]] == [True] * 10
+        assert [r is not None and r["ok"] for r in replies[:10]] == [True] * 10
         reply = replies[10]
+        assert reply is not None
         assert reply["error"]["code"] == "rate_limited" and reply["retry_after"] == 2.0
         assert reply["error"]["message"].startswith("Thiết bị gửi quá nhiều")
         # Told once a second, not once a command: a flood's answers would hold up others.
         assert replies[11:] == [None] * 14
         ticks[0] += 1.0
-        assert desk.send("kiosk", "k1", "walk_in", service="A")["error"]["code"] == (
+        assert desk.reply("kiosk", "k1", "walk_in", service="A")["error"]["code"] == (
             "rate_limited")
         ticks[0] += 1.0
         # Another kiosk and the counters are not held back by k1.
-        assert desk.send("kiosk", "k2", "walk_in", service="A")["ok"]
+        assert desk.reply("kiosk", "k2", "walk_in", service="A")["ok"]
         assert desk.ok("counter", "1", "next")["ticket"]["number"] == "A001"
         # A rate_limited answer is not remembered: the same id later takes effect.
-        assert desk.send("kiosk", "k1", "walk_in", cmd_id="later-0001", service="A")["ok"]
+        assert desk.reply("kiosk", "k1", "walk_in", cmd_id="later-0001", service="A")["ok"]
         assert len(desk.d.hall.tickets) == 12
     finally:
         desk.close()

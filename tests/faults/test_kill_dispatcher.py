@@ -95,6 +95,7 @@ def run(folder: Path, broker: DevBroker, steps: list, kills: int, seed: int) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.process
 def test_kill_9_dispatcher_loses_nothing_doubles_nothing_same_calls(
         broker: DevBroker, tmp_path: Path, make_token) -> None:  # type: ignore[no-untyped-def]
     steps = schedule(STEPS, SEED, make_token)

@@ -11,11 +11,15 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+from paho.mqtt.client import MQTTMessageInfo
+
 from broker_config.dev import DevBroker
 from motcua import topics
 from motcua.mqtt import Link
 from tests.conftest import DEFAULT_LIMITS, ROOT, motcua_command, write_office
 from tests.integration.devices import START, Device, DispatcherProcess, Watcher
+from tests.waiting import wait_until
 
 
 def started(office_file: Path, broker: DevBroker, log: Path) -> DispatcherProcess:
@@ -37,6 +41,7 @@ def refused(args: list[str], timeout: float = 30) -> subprocess.CompletedProcess
     return done
 
 
+@pytest.mark.process
 def test_a_retained_command_never_runs_and_is_cleared(broker: DevBroker, tmp_path: Path) -> None:
     office_file = write_office(tmp_path)
     topic = topics.cmd("demo", "kiosk", "k7")
@@ -51,10 +56,14 @@ def test_a_retained_command_never_runs_and_is_cleared(broker: DevBroker, tmp_pat
         kiosk = Device(broker.url, "kiosk", "k7")
         assert kiosk.send("walk_in", service="A")["ticket"]["number"] == "A001"  # not A002
         kiosk.close()
-        time.sleep(0.5)
+        wait_until(lambda: (tmp_path / "d.log").read_text().count(
+            "cleared a retained command") >= 2, what="both retained commands cleared")
         seen = Watcher(broker.url, "motcua/demo/cmd/#")  # a new subscriber: nothing kept
-        time.sleep(0.5)
-        assert seen.messages == []
+        # Retained messages come at once on subscribing, before this one published after.
+        sentinel = "motcua/demo/cmd/sentinel/not/a/device"
+        seen.link.publish(sentinel, b'{"sentinel": true}').wait_for_publish(5)
+        seen.wait_for(sentinel)
+        assert [t for t, _, _ in seen.messages] == [sentinel]
         seen.close()
     finally:
         pub.stop()
@@ -66,6 +75,7 @@ def test_a_retained_command_never_runs_and_is_cleared(broker: DevBroker, tmp_pat
     assert "cleared a retained command" in (tmp_path / "d.log").read_text()
 
 
+@pytest.mark.process
 def test_a_second_dispatcher_is_refused_and_numbers_never_repeat(
         broker: DevBroker, tmp_path: Path) -> None:
     office_file = write_office(tmp_path)
@@ -108,6 +118,7 @@ def test_a_second_dispatcher_is_refused_and_numbers_never_repeat(
         other / "office.sqlite3").execute("SELECT count(*) FROM tickets").fetchone() == (0,)
 
 
+@pytest.mark.process
 def test_one_kiosk_flood_does_not_stall_the_counters(broker: DevBroker, tmp_path: Path) -> None:
     office_file = write_office(tmp_path, limits=DEFAULT_LIMITS)
     proc = started(office_file, broker, tmp_path / "d.log")
@@ -119,15 +130,17 @@ def test_one_kiosk_flood_does_not_stall_the_counters(broker: DevBroker, tmp_path
         assert counter.send("next")["ticket"]["number"] == "A001"
         topic = topics.cmd("demo", "kiosk", "k1")
 
+        sent: list[MQTTMessageInfo] = []
+
         def flood() -> None:
             for i in range(3000):
-                flooder.publish(topic, f'{{"v":1,"id":"flood-{i:06d}","type":"walk_in",'
-                                       f'"service":"A"}}'.encode())
+                sent.append(flooder.publish(topic, f'{{"v":1,"id":"flood-{i:06d}",'
+                                                   f'"type":"walk_in","service":"A"}}'.encode()))
 
         t = threading.Thread(target=flood)
         t0 = time.monotonic()
         t.start()
-        waits = []
+        waits: list[float] = []
         while t.is_alive() or len(waits) < 20:
             s = time.monotonic()
             reply = counter.send("recall", timeout=10)
@@ -140,7 +153,9 @@ def test_one_kiosk_flood_does_not_stall_the_counters(broker: DevBroker, tmp_path
         print(f"\nrecall during a 3,000-command flood: median {waits[len(waits) // 2] * 1000:.1f}"
               f" ms, max {waits[-1] * 1000:.1f} ms over {len(waits)}")
         assert waits[-1] < 1.0
-        time.sleep(1.0)
+        # The whole flood is at the broker, so ahead of other_kiosk's command below: its
+        # reply comes after the dispatcher has taken (or refused) every flood command.
+        sent[-1].wait_for_publish(30)
         # The flood got what a person could take: the burst and the rate, not 3,000.
         assert other_kiosk.send("walk_in", service="B")["ok"]
         db = sqlite3.connect(tmp_path / "office.sqlite3")
@@ -153,6 +168,7 @@ def test_one_kiosk_flood_does_not_stall_the_counters(broker: DevBroker, tmp_path
         assert proc.stop() == 0
 
 
+@pytest.mark.process
 def test_a_deleted_database_stops_taking_commands_and_is_never_restarted_blank(
         broker: DevBroker, tmp_path: Path) -> None:
     office_file = write_office(tmp_path)
@@ -164,7 +180,11 @@ def test_a_deleted_database_stops_taking_commands_and_is_never_restarted_blank(
         assert [kiosk.send("walk_in", service="A")["ticket"]["number"] for _ in range(3)] == [
             "A001", "A002", "A003"]
         assert stat.S_IMODE(db.stat().st_mode) == 0o640  # citizens' names: not world-readable
-        time.sleep(0.3)  # the board with seq 3 is out
+        board = Watcher(broker.url, "motcua/demo/state/board")
+        try:  # the retained board says 3 were issued
+            board.wait_for("/state/board", lambda m: m.get("seq") == 3)
+        finally:
+            board.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         reply = kiosk.send("walk_in", service="A")
@@ -184,6 +204,7 @@ def test_a_deleted_database_stops_taking_commands_and_is_never_restarted_blank(
     assert "--accept-database" in done.stderr
 
 
+@pytest.mark.process
 def test_a_damaged_database_is_said_at_start(tmp_path: Path) -> None:
     office_file = write_office(tmp_path)
     db = tmp_path / "office.sqlite3"
@@ -202,6 +223,7 @@ def test_a_damaged_database_is_said_at_start(tmp_path: Path) -> None:
     assert "bị hỏng" in done.stderr and str(db) in done.stderr
 
 
+@pytest.mark.process
 def test_a_broken_shm_file_is_said_at_start(tmp_path: Path) -> None:
     office_file = write_office(tmp_path)
     (tmp_path / "office.sqlite3-shm").mkdir()  # not a file SQLite could map

@@ -15,7 +15,7 @@ import pytest
 
 from motcua import config
 from motcua.clock import ManualClock
-from tests.conftest import ROOT, at, motcua_command, write_office
+from tests.conftest import ROOT, at, motcua_command, needs, write_office
 from tests.faults.harness import Desk, memory_matches_disk, rows
 
 
@@ -24,6 +24,7 @@ def _mount(*args: str) -> None:
 
 
 @pytest.fixture
+@needs("process")  # mount
 def disk(tmp_path: Path) -> Iterator[Path]:
     """A small filesystem of its own (tmpfs) that the test can fill or make read-only."""
     where = tmp_path / "disk"
@@ -71,6 +72,7 @@ def unavailable(reply: dict | None) -> bool:
     return True
 
 
+@pytest.mark.process
 def test_read_only_database_said_no_partial_state_then_recovery(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = tmp_path / "db"
@@ -78,8 +80,8 @@ def test_read_only_database_said_no_partial_state_then_recovery(
     office_file = write_office(tmp_path, **{f'"{tmp_path}/office.sqlite3"':
                                             f'"{folder}/office.sqlite3"'})
     desk = Desk(config.load(office_file), ManualClock(at("09:00")))
-    assert desk.send("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A001"
-    assert desk.send("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A002"
+    assert desk.reply("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A001"
+    assert desk.reply("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A002"
     with read_only(folder / "office.sqlite3", folder / "office.sqlite3-wal"):
         with caplog.at_level(logging.ERROR):
             assert unavailable(desk.send("kiosk", "k1", "walk_in", "ro-walk-in-1", service="B"))
@@ -89,10 +91,10 @@ def test_read_only_database_said_no_partial_state_then_recovery(
         assert desk.d.hall.counters["1"].current is None
         memory_matches_disk(desk)
     # The devices retry with the same ids: each takes effect once, numbering has no gap.
-    assert desk.send("kiosk", "k1", "walk_in", "ro-walk-in-1", service="B")["ticket"][
+    assert desk.reply("kiosk", "k1", "walk_in", "ro-walk-in-1", service="B")["ticket"][
         "number"] == "B001"
-    assert desk.send("counter", "1", "next", "ro-next-1")["ticket"]["number"] == "A001"
-    assert desk.send("kiosk", "k1", "walk_in", "ro-walk-in-1", service="B")["ticket"][
+    assert desk.reply("counter", "1", "next", "ro-next-1")["ticket"]["number"] == "A001"
+    assert desk.reply("kiosk", "k1", "walk_in", "ro-walk-in-1", service="B")["ticket"][
         "number"] == "B001"
     memory_matches_disk(desk)
     assert rows(desk.office.storage, "PRAGMA integrity_check") == [("ok",)]
@@ -117,7 +119,7 @@ def test_disk_full_said_no_partial_state_then_recovery(
     failed = None
     with caplog.at_level(logging.ERROR):
         for i in range(400):
-            reply = desk.send("kiosk", "k1", "walk_in", f"full-{i:04d}", service="A",
+            reply = desk.reply("kiosk", "k1", "walk_in", f"full-{i:04d}", service="A",
                               priority=i % 2 == 0)
             memory_matches_disk(desk)
             if unavailable(reply):
@@ -133,13 +135,14 @@ def test_disk_full_said_no_partial_state_then_recovery(
     assert desk.d.hall.counters["2"].current is None
     memory_matches_disk(desk)
     os.unlink(filler)
-    retried = desk.send("kiosk", "k1", "walk_in", f"full-{failed:04d}", service="A")
+    retried = desk.reply("kiosk", "k1", "walk_in", f"full-{failed:04d}", service="A")
     assert retried["ticket"]["number"] == f"A{len(numbers) + 2:03d}"  # no gap, no double
-    assert desk.send("counter", "2", "next", "full-next")["ok"]
+    assert desk.reply("counter", "2", "next", "full-next")["ok"]
     memory_matches_disk(desk)
     assert rows(desk.office.storage, "PRAGMA integrity_check") == [("ok",)]
 
 
+@pytest.mark.process
 def test_dispatcher_on_a_read_only_database_says_so_and_exits(tmp_path: Path) -> None:
     folder = tmp_path / "db"
     folder.mkdir()

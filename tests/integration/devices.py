@@ -13,6 +13,7 @@ from typing import Any
 
 from motcua.mqtt import Link, Requester
 from tests.conftest import ROOT, motcua_command
+from tests.waiting import wait_until
 
 START = "2026-11-25T08:00:00+07:00"
 
@@ -85,14 +86,11 @@ class Watcher:
         return found[-1] if found else None
 
     def wait_for(self, suffix: str, pred=lambda m: True, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def found() -> list[dict] | None:  # in a list: an empty message {} counts too
             with self.lock:
-                for t, m, _ in self.messages:
-                    if t.endswith(suffix) and pred(m):
-                        return m
-            time.sleep(0.02)
-        raise AssertionError(f"no {suffix} message matching in {timeout} s")
+                return next(([m] for t, m, _ in self.messages if t.endswith(suffix) and pred(m)),
+                            None)
+        return wait_until(found, timeout=timeout, what=f"a {suffix} message matching")[0]
 
     def clear(self) -> None:
         with self.lock:

@@ -12,7 +12,7 @@ import pytest
 
 from broker_config.dev import DevBroker
 from motcua.mqtt import NoReply
-from tests.conftest import at
+from tests.conftest import at, needs
 from tests.integration.devices import Device, DispatcherProcess, Watcher
 
 
@@ -22,11 +22,12 @@ def office_db(office_file: Path) -> Path:
 
 
 @pytest.fixture
+@needs("process")  # the dispatcher
 def hall(broker: DevBroker, office_file: Path, tmp_path: Path) -> Iterator[dict]:
     proc = DispatcherProcess(office_file, broker.url, tmp_path / "dispatcher.log").start()
     watcher = Watcher(broker.url)
     watcher.wait_for("/state/config", timeout=20)
-    devices: dict[str, Device] = {}
+    devices: dict[tuple[str, str], Device] = {}
 
     def device(role: str, name: str) -> Device:
         if (role, name) not in devices:

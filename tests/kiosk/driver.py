@@ -160,13 +160,14 @@ def flows(k: Kiosk) -> None:
     k.shot("notice-unreadable")
     k.home()
 
-    for code, text, kw in (
+    notices: tuple[tuple[str, str, dict[str, Any]], ...] = (
             ("not_motcua", "https://baohiemxahoi.gov.vn/", {}),
             ("wrong_office", token("BK-2026-000200", "09:00", office="bhxh-q1"), {}),
             ("wrong_date", token("BK-2026-000201", "09:00", day=DAY + timedelta(days=2)), {}),
             ("invalid_token", token("BK-2026-000202", "09:00",
                                     key=Ed25519PrivateKey.generate()), {}),
-            ("booking_cancelled", token(CANCELLED, "09:00"), {})):
+            ("booking_cancelled", token(CANCELLED, "09:00"), {}))
+    for code, text, kw in notices:
         k.show(text, **kw)
         k.notice(code)
         k.shot(f"notice-{code.replace('_', '-')}")

@@ -18,6 +18,7 @@ from tests.conftest import ROOT, at
 from tests.integration.devices import DispatcherProcess, Watcher
 from tests.kiosk.frames import qr_frame, save
 from tests.kivy_support import kivy_env, xvfb
+from tests.waiting import wait_until
 
 
 @pytest.mark.parametrize("args, says", [
@@ -56,6 +57,8 @@ def test_scan_tells_what_each_image_holds(tmp_path: Path, office_file, make_toke
     assert "cannot be read" in out and "No image file" in out
 
 
+@pytest.mark.kivy
+@pytest.mark.process
 def test_the_kiosk_process_prints_a_ticket_for_a_dropped_qr_image(  # type: ignore[no-untyped-def]
         broker, office_file: Path, make_token, tmp_path: Path) -> None:
     camera = tmp_path / "camera"
@@ -85,11 +88,16 @@ def test_the_kiosk_process_prints_a_ticket_for_a_dropped_qr_image(  # type: igno
                 time.sleep(0.5)  # the kiosk's own subscription has it too
                 save(qr_frame(make_token("BK-2026-000777", at("08:20"))), camera / "qr.png")
                 ticket = tmp_path / "tickets" / "2026-11-25_H001.bin"
-                deadline = time.monotonic() + 20
-                while not ticket.exists():
-                    assert time.monotonic() < deadline, "no ticket printed"
+
+                def printed() -> bool:
                     assert kiosk.poll() is None, kiosk.stdout.read().decode()  # type: ignore[union-attr]
-                    time.sleep(0.05)
+                    return ticket.exists()
+                try:
+                    wait_until(printed, timeout=20, what=f"the ticket {ticket.name} printed")
+                except AssertionError as e:
+                    kiosk.kill()
+                    raise AssertionError(f"{e}; the kiosk said:\n"
+                                         + kiosk.stdout.read().decode()[-3000:]) from None  # type: ignore[union-attr]
                 kiosk.send_signal(signal.SIGTERM)
                 assert kiosk.wait(15) == 0
             finally:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, needs
 from tests.kivy_support import kivy_env, xvfb
 
 
 @pytest.fixture(scope="module")
+@needs("kivy", "process")  # the scenarios run in a kiosk process
 def display() -> Iterator[str]:
     with xvfb(1920, 1400) as d:
         yield d

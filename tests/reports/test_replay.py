@@ -41,6 +41,7 @@ def test_simulated_day_over_mqtt_gives_the_same_calls(office: OfficeConfig, brok
             if step.type in ("next", "call") and ticket:
                 calls.append((ticket["number"], step.device))
             if step.type in ("walk_in", "check_in") and reply["ok"]:
+                assert ticket is not None, reply
                 estimates.append((ticket["number"], ticket["est_wait_min"]))
         elapsed = time.monotonic() - t0
         # The report reads the live database beside the running dispatcher.
@@ -60,7 +61,9 @@ def test_simulated_day_over_mqtt_gives_the_same_calls(office: OfficeConfig, brok
     figures = next(r for r in built.tables["waits"] if r["service"] == r["group"] == "*")
     assert figures["n"] == measured.n and abs(figures["mean"] - measured.mean) < 1e-9
     assert built.totals["over_15"] == round(measured.over * measured.n)
-    for png in draw_all(built, artifacts / "reports" / "peak-day", o.name):
+    pngs = draw_all(built, artifacts / "reports" / "peak-day", o.name)
+    assert pngs
+    for png in pngs:
         assert png.stat().st_size > 10_000
 
 

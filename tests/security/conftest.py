@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import needs
 from tests.integration.devices import DispatcherProcess
 from tests.security.harness import Mosquitto, Secured, SecureDevice, make_secured, start_broker
 
@@ -28,6 +29,7 @@ class SecuredHall:
 
 
 @pytest.fixture(scope="module")
+@needs("mqtt", "process")
 def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredHall]:
     s = make_secured(tmp_path_factory.mktemp("secured"))
     broker = start_broker(s)

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -25,6 +25,7 @@ from motcua import config
 from motcua.errors import run_main
 from motcua.mqtt import Link, Requester
 from tests.conftest import write_office
+from tests.waiting import wait_until
 
 NOT_AUTHORIZED = 135  # MQTT 5 reason code, in CONNACK and PUBACK
 DEVICES = '\n[devices]\nkiosks = ["k1", "k2"]\ndisplays = ["hall"]\n'
@@ -100,16 +101,18 @@ class Mosquitto:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+        proc = self.proc
+
+        def listening() -> bool:
+            if proc.poll() is not None:
                 raise AssertionError(f"mosquitto exited: {self.log.read_text()[-2000:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
+                return True
             except OSError:
-                time.sleep(0.02)
-        raise AssertionError(f"mosquitto did not listen on {self.port}")
+                return False
+        wait_until(listening, timeout=timeout, what=f"mosquitto listening on {self.port}")
+        return self
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -161,7 +164,7 @@ class Probe:
 
     def __init__(self, port: int, username: str | None = None, password: str | None = None,
                  ca: str | None = None, client_id: str = "", cert: tuple[str, str] | None = None,
-                 transport: str = "tcp"):
+                 transport: Literal["tcp", "websockets"] = "tcp"):
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   protocol=paho.MQTTv5, transport=transport)
         if username is not None:
@@ -174,13 +177,16 @@ class Probe:
         self.connack: int | None = None
         self.disconnected = threading.Event()
         self.acks: dict[int, int] = {}
+        self.subacks: set[int] = set()
         self.received: list[tuple[str, bytes, bool]] = []
         self._acked = threading.Condition()
         self._connected = threading.Event()
         c = self.client
         c.on_connect = self._on_connect
         c.on_publish = self._on_publish
-        c.on_message = lambda _c, _u, m: self.received.append((m.topic, m.payload, m.retain))
+        c.on_subscribe = self._on_subscribe
+        c.on_message = lambda _c, _u, m: self.received.append((m.topic, bytes(m.payload),
+                                                                       m.retain))
         c.on_disconnect = lambda *_: self.disconnected.set()
 
     def _on_connect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
@@ -190,6 +196,11 @@ class Probe:
     def _on_publish(self, c: Any, u: Any, mid: int, rc: Any, props: Any) -> None:
         with self._acked:
             self.acks[mid] = rc.value
+            self._acked.notify_all()
+
+    def _on_subscribe(self, c: Any, u: Any, mid: int, codes: Any, props: Any) -> None:
+        with self._acked:
+            self.subacks.add(mid)
             self._acked.notify_all()
 
     def connect(self, timeout: float = 5.0) -> int | None:
@@ -210,8 +221,12 @@ class Probe:
             return self.acks[info.mid]
 
     def subscribe(self, topic_filter: str) -> None:
-        self.client.subscribe(topic_filter, qos=1)
-        time.sleep(0.2)
+        """Subscribe and wait for the SUBACK: from then on the broker delivers (retained
+        messages first)."""
+        _, mid = self.client.subscribe(topic_filter, qos=1)
+        with self._acked:
+            assert self._acked.wait_for(lambda: mid in self.subacks, timeout=5), \
+                f"no SUBACK for {topic_filter}"
 
     def close(self) -> None:
         self.client.disconnect()

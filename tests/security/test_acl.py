@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import subprocess
 import time
@@ -17,6 +18,7 @@ from tests.conftest import ROOT, motcua_command
 from tests.integration.devices import START
 from tests.security.conftest import SecuredHall
 from tests.security.harness import NOT_AUTHORIZED, Probe
+from tests.waiting import wait_until
 
 OFFICE = "demo"
 OK = (0, 16)  # success, "no matching subscribers"
@@ -32,6 +34,17 @@ def seen_by_dispatcher(hall: SecuredHall, cmd_id: str) -> list[tuple[str, str]]:
         return db.execute("SELECT role, device FROM commands WHERE id=?", (cmd_id,)).fetchall()
     finally:
         db.close()
+
+
+def sentinel(p: Probe, username: str) -> None:
+    """Publish on the probe's own presence topic and wait for it to come back. The broker
+    delivers to one client in order, so whatever it routed to `p` before has arrived."""
+    role, device = username.split("-", 1)
+    mark = f"sentinel-{secrets.token_hex(6)}"
+    body = json.dumps({"v": 1, "status": "online", "sentinel": mark}).encode()
+    assert p.publish(topics.presence(OFFICE, role, device), body) in OK
+    wait_until(lambda: any(mark.encode() in m for _, m, _ in list(p.received)),
+               what=f"{username}'s sentinel back from the broker")
 
 
 def probe(hall: SecuredHall, username: str, client_id: str = "") -> Probe:
@@ -52,10 +65,8 @@ def test_each_device_works_through_its_own_account(hall: SecuredHall) -> None:
     ticket = kiosk.send("walk_in", service="A")["ticket"]
     assert counter.send("next")["ticket"]["number"] == ticket["number"]
     assert admin.send("no_such_command")["error"]["code"] == "bad_request"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not any(
-            t == topics.event_call(OFFICE) for t, _, _ in watch.received):
-        time.sleep(0.05)
+    wait_until(lambda: any(t == topics.event_call(OFFICE) for t, _, _ in watch.received),
+               what="the event/call seen by the display")
     got = {t for t, _, _ in watch.received}
     assert topics.event_call(OFFICE) in got and topics.state_board(OFFICE) in got
     # A display reads state and events, and nothing of anybody's commands or replies.
@@ -83,9 +94,8 @@ def test_a_kiosk_cannot_speak_for_another_device(hall: SecuredHall, target: tupl
     # before it on the same connection) would have been handled already if it had arrived.
     own = command(f"own-{cmd_id}", service="A")
     assert k1.publish(topics.cmd(OFFICE, "kiosk", "k1"), own) in OK
-    deadline = time.monotonic() + 10
-    while not seen_by_dispatcher(hall, f"own-{cmd_id}") and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: seen_by_dispatcher(hall, f"own-{cmd_id}"),
+               what=f"the dispatcher to log own-{cmd_id}")
     assert seen_by_dispatcher(hall, f"own-{cmd_id}") == [("kiosk", "k1")]
     assert seen_by_dispatcher(hall, cmd_id) == []
     k1.close()
@@ -109,7 +119,7 @@ def test_a_display_writes_nothing_but_its_presence(hall: SecuredHall) -> None:
     # A board that boots now sees the dispatcher's retained state, never the forgery.
     admin = probe(hall, "admin-cli")
     admin.subscribe("#")
-    time.sleep(0.5)
+    sentinel(admin, "admin-cli")  # every retained message is in before it
     assert not [t for t, p, _ in admin.received if b"forged" in p]
     assert any(t == topics.state_board(OFFICE) for t, _, _ in admin.received)
     admin.close()
@@ -125,7 +135,10 @@ def test_nobody_reads_another_devices_commands_or_replies(hall: SecuredHall,
     token = make_token("BK-SPY-1", at("09:00"), name="Nguyễn Văn A")
     reply = k1.send("check_in", token=token)
     assert reply["ok"] and reply["ticket"]["kind"] == "booking"
-    time.sleep(0.5)
+    # The reply was routed before k1 had it: a leak to a spy would be queued before a
+    # sentinel the spy publishes now.
+    for spy, username in zip(spies, ("kiosk-k2", "counter-2", "display-hall"), strict=True):
+        sentinel(spy, username)
     for spy in spies:
         leaked = [t for t, p, _ in spy.received
                   if "/cmd/" in t or "/reply/" in t or token.encode() in p]
@@ -167,14 +180,13 @@ def test_browser_boards_read_state_over_secure_websockets(hall: SecuredHall) -> 
                   transport="websockets")
     assert board.connect() == 0
     board.subscribe(topics.state_board(OFFICE))
-    deadline = time.monotonic() + 5
-    while not board.received and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: board.received, timeout=5, what="the retained board over websockets")
     assert board.received and board.received[0][2]  # the retained board, at once
     assert board.publish(topics.state_board(OFFICE), b"{}") == NOT_AUTHORIZED
     board.close()
 
 
+@pytest.mark.process
 def test_a_second_dispatcher_on_the_secured_broker_is_refused(
         hall: SecuredHall, tmp_path: Path) -> None:
     """On the production config too: the second one looks under a client id of its own,

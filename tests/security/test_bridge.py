@@ -15,22 +15,20 @@ from broker_config.accounts import hash_passwords
 from broker_config.dev import free_port
 from motcua import topics
 from motcua.errors import run_main
+from tests.conftest import needs
 from tests.security.harness import NOT_AUTHORIZED, Mosquitto, Probe, make_secured, start_broker
+from tests.waiting import wait_until
 
 OFFICE = "demo"
 
 
 def wait_for(probe: Probe, topic: str, timeout: float = 15.0) -> tuple[str, bytes, bool]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for m in list(probe.received):
-            if m[0] == topic:
-                return m
-        time.sleep(0.05)
-    raise AssertionError(f"{topic} never arrived; got {[t for t, _, _ in probe.received]}")
+    return wait_until(lambda: next((m for m in list(probe.received) if m[0] == topic), None),
+                      timeout=timeout, what=f"{topic} at the centre")
 
 
 @pytest.fixture(params=[True, False], ids=["mosquitto-centre", "other-centre"])
+@needs("mqtt")
 def bridged(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict]:
     s = make_secured(tmp_path / "office")
     central = tmp_path / "central"
@@ -62,10 +60,11 @@ def test_events_state_and_presence_go_up_commands_and_replies_never(bridged: dic
     k1 = Probe(s.port, "kiosk-k1", s.password("kiosk-k1"))
     assert d.connect() == 0 and k1.connect() == 0
     # The bridge connects a moment after the office broker starts: publish until it is up.
-    deadline = time.monotonic() + 15
-    while not hq.received and time.monotonic() < deadline:
+    def bridged_up() -> bool:
         d.publish(topics.state_board(OFFICE), b'{"v":1,"board":1}', retain=True)
-        time.sleep(0.2)
+        return bool(hq.received)
+    wait_until(bridged_up, timeout=15, what="the bridge up (a board at the centre)",
+               interval=0.2)
     k1.publish(topics.cmd(OFFICE, "kiosk", "k1"), b'{"v":1,"id":"secret-cmd-1","type":"x"}')
     d.publish(topics.reply(OFFICE, "kiosk", "k1"), b'{"v":1,"id":"secret-cmd-1","ok":true}')
     d.publish(topics.event_ticket(OFFICE), b'{"v":1,"change":"issued"}')
@@ -74,8 +73,8 @@ def test_events_state_and_presence_go_up_commands_and_replies_never(bridged: dic
                retain=True)
     wait_for(hq, topics.event_call(OFFICE))
     wait_for(hq, topics.event_ticket(OFFICE))
+    # Sentinels: each sender's later message came, so its cmd and reply before would have.
     wait_for(hq, topics.presence(OFFICE, "kiosk", "k1"))
-    time.sleep(0.3)
     crossed = {t for t, _, _ in hq.received}
     assert topics.state_board(OFFICE) in crossed
     assert not [t for t in crossed if "/cmd/" in t or "/reply/" in t], crossed
@@ -110,6 +109,8 @@ def test_the_office_account_at_the_centre_writes_only_under_its_own_prefix(
     assert " in " not in conf and " both " not in conf and "cmd/" not in conf
 
 
+@pytest.mark.process
+@pytest.mark.mqtt
 def test_a_bad_central_address_is_refused_and_writes_nothing(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     s = make_secured(tmp_path)
     assert run_main(bridge.main, "motcua broker bridge", ["--config", str(s.office_file),

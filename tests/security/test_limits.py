@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import resource
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import pytest
 
 from tests.integration.devices import DispatcherProcess
 from tests.security.harness import Mosquitto, Secured, SecureDevice, make_secured, start_broker
+from tests.waiting import wait_until
 
 STOCK_NOFILE = 1024  # systemd's default soft limit; Debian's mosquitto.service keeps it
 FLOOD = 1100
@@ -108,6 +110,7 @@ def listener_limits(conf: str) -> dict[int, int | None]:
     return limits
 
 
+@pytest.mark.mqtt
 def test_setup_limits_connections_per_listener_and_writes_the_systemd_drop_in(
         office: Secured) -> None:
     conf = (office.out / "mosquitto.conf").read_text()
@@ -130,6 +133,8 @@ def test_setup_limits_connections_per_listener_and_writes_the_systemd_drop_in(
     assert "systemctl daemon-reload" in drop_in
 
 
+@pytest.mark.mqtt
+@pytest.mark.process
 def test_idle_connections_on_the_tls_listener_starve_neither_dispatcher_nor_devices(
         office: Secured) -> None:
     s = office
@@ -145,10 +150,8 @@ def test_idle_connections_on_the_tls_listener_starve_neither_dispatcher_nor_devi
         assert flood.held + flood.failed == FLOOD
         # The broker closes what is over the listener's limit at once, before TLS, and
         # keeps open files for the loopback listener.
-        deadline = time.monotonic() + 10
-        while (closed := flood.closed_by_broker()) < FLOOD - 600 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert closed >= FLOOD - 600, closed
+        wait_until(lambda: flood.closed_by_broker() >= FLOOD - 600, timeout=10,
+                   what=f"the broker to close {FLOOD - 600} of the flood", interval=0.2)
         assert broker.open_files() <= STOCK_NOFILE - 64, broker.open_files()
 
         # (a) The dispatcher (re)starts during the flood and gets in on loopback; (b) the
@@ -184,6 +187,8 @@ def test_idle_connections_on_the_tls_listener_starve_neither_dispatcher_nor_devi
         broker.stop()
 
 
+@pytest.mark.mqtt
+@pytest.mark.process
 def test_idle_connections_on_the_websockets_listener_are_dropped_by_the_broker(
         office: Secured) -> None:
     """libwebsockets, not max_connections (which Mosquitto 2.0 does not apply to a
@@ -195,13 +200,17 @@ def test_idle_connections_on_the_websockets_listener_are_dropped_by_the_broker(
     broker: Mosquitto = start_broker(s, nofile=nofile)
     flood = None
     try:
-        time.sleep(1)  # the websockets listener comes up after the TLS one
+        def ws_listening() -> bool:  # it comes up after the TLS one
+            try:
+                socket.create_connection(("127.0.0.1", s.ws_port), timeout=0.5).close()
+                return True
+            except OSError:
+                return False
+        wait_until(ws_listening, what="the websockets listener", interval=0.1)
         flood = Flood(s.ws_port)
         assert flood.held == FLOOD
-        deadline = time.monotonic() + 30
-        while (closed := flood.closed_by_broker()) < FLOOD and time.monotonic() < deadline:
-            time.sleep(1)
-        assert closed == FLOOD
+        wait_until(lambda: flood.closed_by_broker() == FLOOD, timeout=30,
+                   what=f"the broker to close all {FLOOD} unfinished handshakes", interval=1)
         assert broker.open_files() < 64
     finally:
         if flood:

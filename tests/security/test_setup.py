@@ -25,12 +25,14 @@ from tests.security.harness import (
     make_secured,
     start_broker,
 )
+from tests.waiting import wait_until
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.mqtt
 def test_one_hashed_account_per_device_and_least_privilege(tmp_path: Path) -> None:
     s = make_secured(tmp_path)
     state = json.loads((s.out / "setup-state.json").read_text())
@@ -70,6 +72,7 @@ def test_one_hashed_account_per_device_and_least_privilege(tmp_path: Path) -> No
     assert "localhost" in san.get_values_for_type(x509.DNSName)
 
 
+@pytest.mark.mqtt
 def test_a_devices_credentials_load_through_its_office_file(tmp_path: Path) -> None:
     s = make_secured(tmp_path)
     b = config.load(s.device_office("counter-2")).broker
@@ -80,6 +83,7 @@ def test_a_devices_credentials_load_through_its_office_file(tmp_path: Path) -> N
     assert d.url == f"mqtt://127.0.0.1:{s.port}" and d.username == "dispatcher-main"
 
 
+@pytest.mark.mqtt
 def test_rerunning_adds_new_devices_and_keeps_the_others(tmp_path: Path) -> None:
     s = make_secured(tmp_path)
     before = {u: s.password(u) for u in ("kiosk-k1", "counter-1", "display-hall")}
@@ -99,6 +103,7 @@ def test_rerunning_adds_new_devices_and_keeps_the_others(tmp_path: Path) -> None
     assert f"listener {s.tls_port} 127.0.0.1" in (s.out / "mosquitto.conf").read_text()
 
 
+@pytest.mark.mqtt
 def test_removing_a_device_revokes_it_on_the_live_broker(tmp_path: Path) -> None:
     s = make_secured(tmp_path)
     broker = start_broker(s)
@@ -118,9 +123,8 @@ def test_removing_a_device_revokes_it_on_the_live_broker(tmp_path: Path) -> None
         crl = x509.load_pem_x509_crl((s.out / "ca" / "crl.pem").read_bytes())
         assert crl.get_revoked_certificate_by_serial_number(serial) is not None
         # Its open connection speaks no more, and it cannot come back.
-        deadline = time.monotonic() + 5
-        while k2.link.connected.is_set() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: not k2.link.connected.is_set(), timeout=5,
+                   what="the revoked kiosk k2 disconnected")
         time.sleep(1.5)  # its reconnect attempts (every 1-2 s) are refused
         assert not k2.link.connected.is_set() and k1.link.connected.is_set()
         assert "kiosk-k2 disconnected" in (s.folder / "mosquitto.log").read_text()
@@ -136,6 +140,7 @@ def test_removing_a_device_revokes_it_on_the_live_broker(tmp_path: Path) -> None
         broker.stop()
 
 
+@pytest.mark.mqtt
 def test_remove_now_warns_while_still_listed_and_a_rerun_reissues(tmp_path: Path,
                                                                   capsys) -> None:  # type: ignore[no-untyped-def]
     s = make_secured(tmp_path)
@@ -166,6 +171,8 @@ def test_a_bad_devices_table_is_refused_in_two_languages(tmp_path: Path, devices
     assert vi in err and en in err and "Traceback" not in err
 
 
+@pytest.mark.mqtt
+@pytest.mark.process
 def test_bad_office_files_and_folders_get_clear_errors(tmp_path: Path) -> None:
     broken = write_office(tmp_path, **{'slot_minutes = 30': 'slot_minutes = "half"'})
     run = subprocess.run([sys.executable, "-m", "broker_config", "setup", "--config",
@@ -186,6 +193,7 @@ def test_bad_office_files_and_folders_get_clear_errors(tmp_path: Path) -> None:
     assert s.rerun() == 2
 
 
+@pytest.mark.mqtt
 def test_a_device_whose_password_file_was_lost_gets_a_new_one(tmp_path: Path,
                                                                capsys) -> None:  # type: ignore[no-untyped-def]
     s = make_secured(tmp_path)

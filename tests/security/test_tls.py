@@ -7,6 +7,8 @@ import shutil
 import ssl
 from pathlib import Path
 
+import pytest
+
 from tests.security.harness import Probe, Secured, make_secured, start_broker
 
 
@@ -26,6 +28,7 @@ def cert_of(s: Secured, username: str) -> tuple[str, str]:
     return str(b / "client.crt"), str(b / "client.key")
 
 
+@pytest.mark.mqtt
 def test_a_device_refuses_a_broker_with_a_certificate_from_another_ca(tmp_path: Path) -> None:
     ours = make_secured(tmp_path / "ours")
     impostor = make_secured(tmp_path / "impostor")
@@ -48,6 +51,7 @@ def test_a_device_refuses_a_broker_with_a_certificate_from_another_ca(tmp_path: 
         broker.stop()
 
 
+@pytest.mark.mqtt
 def test_client_certificates_from_another_ca_or_revoked_are_refused(tmp_path: Path) -> None:
     s = make_secured(tmp_path / "office", "\n[devices]\nkiosks = [\"k1\", \"k2\"]\n",
                      "--client-certs")

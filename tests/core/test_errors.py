@@ -165,6 +165,7 @@ def test_a_bad_office_file_is_said_the_same_way_everywhere(
                    f"{prog}: the office file has mistakes (listed above).\n")
 
 
+@pytest.mark.process
 def test_a_room_run_as_a_module_says_it_the_same_way(tmp_path: Path) -> None:
     bad = tmp_path / "office.toml"
     bad.write_text(BAD_OFFICE, encoding="utf-8")
@@ -176,6 +177,7 @@ def test_a_room_run_as_a_module_says_it_the_same_way(tmp_path: Path) -> None:
         assert "the office file has mistakes" in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.process
 def test_the_dispatcher_process_says_it_without_a_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "office.toml"
     bad.write_text(BAD_OFFICE, encoding="utf-8")
@@ -187,6 +189,7 @@ def test_the_dispatcher_process_says_it_without_a_traceback(tmp_path: Path) -> N
 
 # -- one command-line path ---------------------------------------------------------------
 
+@pytest.mark.process
 def test_global_options_come_first_for_a_room(office_file: Path, tmp_path: Path) -> None:
     from dispatcher.store import Store
     from motcua import config

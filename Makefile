@@ -16,10 +16,10 @@ APT_PROBES := /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/mosquitto_pass
 demo: system venv
 	$(VENV)/bin/motcua demo --config examples/office.toml
 
-test: system venv
+test: system venv lint
 	$(PY) -m pytest -q
 
-# The pure tests (~10 s): no Mosquitto, no Kivy window, no child process (see tests/conftest.py).
+# The pure tests (~20 s on two cores): no Mosquitto, no Kivy window, no child process (see tests/conftest.py).
 test-fast: venv
 	$(PY) -m pytest -q -m "not mqtt and not kivy and not process"
 

@@ -9,7 +9,7 @@ import pytest
 
 from motcua.clock import ManualClock
 from tests.conftest import TZ, at
-from tests.dispatcher.desk import Desk
+from tests.dispatcher.local import LocalDispatcher
 
 
 def when(day: int, hhmm: str) -> datetime:
@@ -18,16 +18,16 @@ def when(day: int, hhmm: str) -> datetime:
 
 
 @pytest.fixture
-def desk(office) -> Desk:  # type: ignore[no-untyped-def]
-    return Desk(office, ManualClock(at("08:00")))   # Wednesday 25 Nov 2026
+def desk(office) -> LocalDispatcher:  # type: ignore[no-untyped-def]
+    return LocalDispatcher(office, ManualClock(at("08:00")))   # Wednesday 25 Nov 2026
 
 
-def add(desk: Desk, start: datetime, **booking) -> dict:  # type: ignore[no-untyped-def]
+def add(desk: LocalDispatcher, start: datetime, **booking) -> dict:  # type: ignore[no-untyped-def]
     return desk.reply("admin", "portal", "booking_add",
                      booking={"service": "A", "start": start.isoformat(), **booking})
 
 
-def test_add_follows_every_rule(desk: Desk) -> None:
+def test_add_follows_every_rule(desk: LocalDispatcher) -> None:
     ok = add(desk, when(27, "08:00"), name="Nguyễn V. A")
     assert ok["ok"] and ok["booking"]["id"] == "BK-2026-000001"
     assert ok["booking"]["end"] == "2026-11-27T08:30:00+07:00"
@@ -51,7 +51,7 @@ def test_add_follows_every_rule(desk: Desk) -> None:
     assert len(booked) == 5 and booked[0]["ticket"] is None
 
 
-def test_a_cancelled_booking_is_refused_at_the_kiosk(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancelled_booking_is_refused_at_the_kiosk(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
     b = add(desk, when(27, "08:00"))["booking"]
     token = make_token(b["id"], when(27, "08:00"))
     cancel = desk.reply("admin", "portal", "booking_cancel", booking=b["id"])
@@ -64,7 +64,7 @@ def test_a_cancelled_booking_is_refused_at_the_kiosk(desk: Desk, make_token) -> 
     assert desk.error("kiosk", "k1", "check_in", token=token) == "booking_cancelled"
 
 
-def test_cancel_and_move_only_until_the_day_before(desk: Desk) -> None:
+def test_cancel_and_move_only_until_the_day_before(desk: LocalDispatcher) -> None:
     b = add(desk, when(27, "08:00"))["booking"]
     desk.clock.now = when(27, "07:00")
     desk.restart()
@@ -75,7 +75,7 @@ def test_cancel_and_move_only_until_the_day_before(desk: Desk) -> None:
     assert moved["reason"] == "too_late"
 
 
-def test_a_moved_booking_checks_in_on_its_new_day_only(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_a_moved_booking_checks_in_on_its_new_day_only(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
     b = add(desk, when(27, "08:00"))["booking"]
     old_token = make_token(b["id"], when(27, "08:00"))
     moved = desk.reply("admin", "portal", "booking_move", booking=b["id"],
@@ -91,7 +91,7 @@ def test_a_moved_booking_checks_in_on_its_new_day_only(desk: Desk, make_token) -
     assert ticket["booking"]["arrival"] == "on_time"
 
 
-def test_end_of_day_cancels_only_at_close_day(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_end_of_day_cancels_only_at_close_day(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
     came = add(desk, when(27, "08:00"))["booking"]
     never = add(desk, when(27, "08:30"))["booking"]
     desk.clock.now = when(27, "07:55")
@@ -124,7 +124,7 @@ def test_tokens_from_the_tool_verify_with_pyjwt(office, portal_key) -> None:  # 
                                                 "kid": "demo-portal"}
 
 
-def test_a_booking_id_once_used_stays_taken(desk: Desk) -> None:
+def test_a_booking_id_once_used_stays_taken(desk: LocalDispatcher) -> None:
     """Found by attacking the dispatcher: a cancelled or past booking's id, and a default id
     an admin gave by hand, are answered `booking_exists` or skipped, never a failure."""
     assert add(desk, when(27, "08:00"), id="X1")["ok"]

@@ -10,7 +10,7 @@ from typing import Any
 from motcua import protocol
 from motcua.clock import ManualClock
 from tests.conftest import ROOT, at
-from tests.dispatcher.desk import Desk
+from tests.dispatcher.local import LocalDispatcher
 
 DOCS = "\n".join(p.read_text(encoding="utf-8")
                  for p in sorted((ROOT / "docs").glob("protocol*.md")))
@@ -40,7 +40,7 @@ def test_every_error_code_and_command_is_in_the_contract() -> None:
 
 
 def test_every_field_sent_is_in_the_contract(office, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    desk = Desk(office, ManualClock(at("09:00")))
+    desk = LocalDispatcher(office, ManualClock(at("09:00")))
     try:
         desk.ok("kiosk", "k1", "walk_in", service="A", priority=True)
         desk.ok("kiosk", "k1", "walk_in", service="B")

@@ -14,7 +14,7 @@ from tests.counter.harness import Terminal
 from tests.integration.devices import Device, DispatcherProcess, Watcher
 
 
-class Hall:
+class LiveOffice:
     def __init__(self, broker: DevBroker, office_file: Path, workdir: Path):
         self.broker, self.office_file, self.workdir = broker, office_file, workdir
         self.dispatcher = DispatcherProcess(office_file, broker.url,
@@ -70,8 +70,8 @@ class Hall:
 
 @pytest.fixture
 @needs("process", "kivy")  # the dispatcher process; the terminals are Kivy windows
-def hall(broker: DevBroker, office_file: Path, tmp_path: Path) -> Iterator[Hall]:
-    h = Hall(broker, office_file, tmp_path)
+def hall(broker: DevBroker, office_file: Path, tmp_path: Path) -> Iterator[LiveOffice]:
+    h = LiveOffice(broker, office_file, tmp_path)
     yield h
     h.close()
 

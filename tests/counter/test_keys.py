@@ -6,10 +6,10 @@ import time
 
 from counter.keymap import DOUBLE_PRESS_S
 from tests.conftest import at
-from tests.counter.conftest import Hall
+from tests.counter.conftest import LiveOffice
 
 
-def test_every_key_of_the_keypad(hall: Hall, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_every_key_of_the_keypad(hall: LiveOffice, make_token) -> None:  # type: ignore[no-untyped-def]
     t = hall.terminal("1")
     v = t.idle()
     assert v["title"] == "Quầy 1 · BHXH thành phố Thủ Dầu Một"
@@ -129,7 +129,7 @@ def test_every_key_of_the_keypad(hall: Hall, make_token) -> None:  # type: ignor
     t.wait(lambda v: v["number"] == "—" and v["dialog"] is None, "no-show from the keyboard")
 
 
-def test_error_replies_show_inline(hall: Hall) -> None:
+def test_error_replies_show_inline(hall: LiveOffice) -> None:
     """A stale screen (a second terminal for this counter, a lost state message) lets a
     command through that the dispatcher refuses: each refusal reads in both languages."""
     t = hall.terminal("3")

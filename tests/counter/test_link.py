@@ -3,10 +3,10 @@ press made meanwhile calls exactly one citizen once they are back."""
 
 from __future__ import annotations
 
-from tests.counter.conftest import Hall
+from tests.counter.conftest import LiveOffice
 
 
-def test_dispatcher_down_then_back_calls_once(hall: Hall) -> None:
+def test_dispatcher_down_then_back_calls_once(hall: LiveOffice) -> None:
     t = hall.terminal("1")
     t.idle()
     hall.walk_in("A")
@@ -29,7 +29,7 @@ def test_dispatcher_down_then_back_calls_once(hall: Hall) -> None:
     assert hall.calls("1") == ["A001"]
 
 
-def test_broker_gone_is_shown_and_locks_the_buttons(hall: Hall) -> None:
+def test_broker_gone_is_shown_and_locks_the_buttons(hall: LiveOffice) -> None:
     t = hall.terminal("3")
     t.idle()
     hall.walk_in("A")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tests.conftest import at
-from tests.counter.conftest import Hall
+from tests.counter.conftest import LiveOffice
 
 
-def test_seed_scenario_from_two_windows(hall: Hall, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_seed_scenario_from_two_windows(hall: LiveOffice, make_token) -> None:  # type: ignore[no-untyped-def]
     """Booking counters 1 and 2 busy with walk-ins; counter 3, which takes no bookings,
     frees up first and takes the due booking (the spill-over). The office clock is 08:00."""
     one, three = hall.terminal("1"), hall.terminal("3")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from tests.counter.conftest import Hall
+from tests.counter.conftest import LiveOffice
 
 
-def test_every_button_tapped(hall: Hall) -> None:
+def test_every_button_tapped(hall: LiveOffice) -> None:
     t = hall.terminal("2")
     t.idle()
     for service in ("A", "A", "B"):

@@ -12,15 +12,15 @@ import pytest
 
 from motcua.clock import ManualClock
 from tests.conftest import at
-from tests.dispatcher.desk import Desk
+from tests.dispatcher.local import LocalDispatcher
 
 
 @pytest.fixture
-def desk(office) -> Desk:  # type: ignore[no-untyped-def]
-    return Desk(office, ManualClock(at("08:00")))
+def desk(office) -> LocalDispatcher:  # type: ignore[no-untyped-def]
+    return LocalDispatcher(office, ManualClock(at("08:00")))
 
 
-def test_walk_in_call_and_close(desk: Desk) -> None:
+def test_walk_in_call_and_close(desk: LocalDispatcher) -> None:
     t = desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]
     assert t["number"] == "A001" and t["kind"] == "walk_in" and t["booking"] is None
     assert t["issued_at"] == "2026-11-25T08:00:00+07:00"
@@ -40,7 +40,7 @@ def test_walk_in_call_and_close(desk: Desk) -> None:
     assert changes == ["issued", "issued", "called", "done", "called", "no_show"]
 
 
-def test_booking_check_in_and_errors(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_booking_check_in_and_errors(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
     token = make_token("BK-2026-000123", at("08:30"))
     t = desk.ok("kiosk", "k1", "check_in", token=token)["ticket"]
     assert t["number"] == "H001" and t["kind"] == "booking"
@@ -64,7 +64,7 @@ def test_booking_check_in_and_errors(desk: Desk, make_token) -> None:  # type: i
     assert len(desk.d.hall.tickets) == 1
 
 
-def test_office_closed(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_office_closed(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
     desk.clock.now = at("12:00")
     reply = desk.reply("kiosk", "k1", "walk_in", service="A")
     assert reply["error"]["code"] == "office_closed" and reply["opens_at"].endswith("13:00+07:00")
@@ -76,7 +76,7 @@ def test_office_closed(desk: Desk, make_token) -> None:  # type: ignore[no-untyp
     assert desk.error("kiosk", "k1", "walk_in", service="A") == "office_closed"
 
 
-def test_counter_errors(desk: Desk) -> None:
+def test_counter_errors(desk: LocalDispatcher) -> None:
     for ctype in ("recall", "done", "no_show"):
         assert desk.error("counter", "1", ctype) == "no_current_ticket"
     assert desk.error("counter", "1", "refuse", reason="x") == "no_current_ticket"
@@ -101,7 +101,7 @@ def test_counter_errors(desk: Desk) -> None:
     assert desk.error("kiosk", "k1", "walk_in", service="Z") == "unknown_service"
 
 
-def test_bad_input_gets_bad_request_and_changes_nothing(desk: Desk) -> None:
+def test_bad_input_gets_bad_request_and_changes_nothing(desk: LocalDispatcher) -> None:
     desk.ok("kiosk", "k1", "walk_in", service="A")
     before = desk.d.store.db.execute("SELECT count(*) FROM tickets").fetchone()
     cases: list[dict[str, Any]] = [
@@ -130,7 +130,7 @@ def test_bad_input_gets_bad_request_and_changes_nothing(desk: Desk) -> None:
     assert desk.d.store.db.execute("SELECT count(*) FROM tickets").fetchone() == before
 
 
-def test_same_id_same_reply_one_effect(desk: Desk) -> None:
+def test_same_id_same_reply_one_effect(desk: LocalDispatcher) -> None:
     first = desk.send("kiosk", "k1", "walk_in", cmd_id="tap-0001", service="A")
     second = desk.send("kiosk", "k1", "walk_in", cmd_id="tap-0001", service="A")
     assert first == second and len(desk.d.hall.tickets) == 1
@@ -145,7 +145,7 @@ def test_same_id_same_reply_one_effect(desk: Desk) -> None:
     assert desk.d.hall.tickets["A002"].status.value == "waiting"
 
 
-def test_restart_rebuilds_and_numbering_continues(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_restart_rebuilds_and_numbering_continues(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.ok("kiosk", "k1", "check_in", token=make_token("BK-1", at("08:00")))
@@ -160,7 +160,7 @@ def test_restart_rebuilds_and_numbering_continues(desk: Desk, make_token) -> Non
                       token=make_token("BK-1", at("08:00"))) == "already_checked_in"
 
 
-def test_a_new_day_closes_the_old_one_and_numbers_start_again(desk: Desk) -> None:
+def test_a_new_day_closes_the_old_one_and_numbers_start_again(desk: LocalDispatcher) -> None:
     desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.ok("counter", "1", "next")
@@ -171,7 +171,7 @@ def test_a_new_day_closes_the_old_one_and_numbers_start_again(desk: Desk) -> Non
     assert rows == {"A001": "done", "A002": "unserved"}
 
 
-def test_a_store_that_cannot_write_changes_nothing(desk: Desk, tmp_path: Path) -> None:
+def test_a_store_that_cannot_write_changes_nothing(desk: LocalDispatcher, tmp_path: Path) -> None:
     desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.d.store.db.execute("PRAGMA query_only = ON")  # as a read-only or full disk would
     reply = desk.send("kiosk", "k1", "walk_in", cmd_id="retry-me-1", service="A")
@@ -182,7 +182,7 @@ def test_a_store_that_cannot_write_changes_nothing(desk: Desk, tmp_path: Path) -
                      service="A")["ticket"]["number"] == "A002"
 
 
-def test_close_day_marks_unserved_and_cancels_bookings(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_close_day_marks_unserved_and_cancels_bookings(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
     desk.d.store.db.execute(
         "INSERT INTO bookings (id, day, service, start, \"end\") VALUES (?,?,?,?,?)",
         ("BK-NEVER", "2026-11-25", "A", at("09:00").isoformat(), at("09:30").isoformat()))
@@ -201,7 +201,7 @@ def test_close_day_marks_unserved_and_cancels_bookings(desk: Desk, make_token) -
     assert desk.d.hall.counters["1"].current == "A001"  # still being served
 
 
-def test_state_messages_follow_the_protocol(desk: Desk, make_token) -> None:  # type: ignore[no-untyped-def]
+def test_state_messages_follow_the_protocol(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
     for _ in range(55):
         desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.clock.now = at("08:25")
@@ -226,7 +226,7 @@ def test_state_messages_follow_the_protocol(desk: Desk, make_token) -> None:  # 
         assert len(db.execute("SELECT * FROM tickets").fetchall()) == 56
 
 
-def test_a_batch_commits_once_and_a_failed_batch_leaves_nothing(desk: Desk) -> None:
+def test_a_batch_commits_once_and_a_failed_batch_leaves_nothing(desk: LocalDispatcher) -> None:
     def cmd(cmd_id: str, ctype: str, **fields: Any) -> bytes:
         return json.dumps({"v": 1, "id": cmd_id, "type": ctype, **fields}).encode()
 
@@ -247,7 +247,7 @@ def test_a_batch_commits_once_and_a_failed_batch_leaves_nothing(desk: Desk) -> N
     assert desk.d.store.stored_reply("kiosk", "k1", "batch-0003") is None
 
 
-def test_a_clock_set_back_never_reorders_entries(desk: Desk) -> None:
+def test_a_clock_set_back_never_reorders_entries(desk: LocalDispatcher) -> None:
     desk.clock.now = at("09:00")
     desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.clock.now = at("08:30")   # someone sets the PC clock back half an hour

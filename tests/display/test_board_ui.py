@@ -44,7 +44,7 @@ def shots(artifacts: Path) -> Path:
     return folder
 
 
-class Hall:
+class Devices:
     """Kiosk and counters as devices on the broker; the replies say who was called."""
 
     def __init__(self, url: str):
@@ -96,7 +96,7 @@ def test_empty_then_busy_hall(broker: DevBroker, office_file: Path, tmp_path: Pa
                          extra=["--sound", "kivy"])
     pcm = tmp_path / "speaker.raw"
     board.env.update(SDL_AUDIODRIVER="disk", SDL_DISKAUDIOFILE=str(pcm))
-    watch, hall = Watcher(broker.url), Hall(broker.url)
+    watch, hall = Watcher(broker.url), Devices(broker.url)
     try:
         board.start()
         empty = board.wait(banner_kind="", placeholder=EMPTY,
@@ -135,7 +135,7 @@ def test_a_burst_of_calls_is_announced_in_order(broker: DevBroker, office_file: 
                                                 shots: Path) -> None:
     dispatcher = DispatcherProcess(office_file, broker.url, tmp_path / "dispatcher.log").start()
     board = BoardProcess(office_file, broker.url, tmp_path / "board", screen)
-    watch, hall = Watcher(broker.url), Hall(broker.url)
+    watch, hall = Watcher(broker.url), Devices(broker.url)
     try:
         board.start()
         board.wait(banner_kind="", placeholder=EMPTY)
@@ -181,7 +181,7 @@ def test_broker_lost_and_back(office_file: Path, tmp_path: Path, screen: str,
     board = BoardProcess(office_file, broker.url, tmp_path / "board", screen,
                          extra=["--sound", "none"])
     dispatcher = DispatcherProcess(office_file, broker.url, tmp_path / "dispatcher.log")
-    hall = Hall(broker.url)
+    hall = Devices(broker.url)
     try:
         board.start()
         connecting = board.wait(banner_kind="connecting")

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tests.dispatcher.desk import Desk
+from tests.dispatcher.local import LocalDispatcher
 
 
 def rows(db_path: Path, sql: str, *args: Any) -> list[tuple]:
@@ -20,7 +20,7 @@ def rows(db_path: Path, sql: str, *args: Any) -> list[tuple]:
         db.close()
 
 
-def memory_matches_disk(desk: Desk) -> None:
+def memory_matches_disk(desk: LocalDispatcher) -> None:
     """The hall in memory is the hall the database rebuilds: nothing half-applied."""
     hall = desk.d.hall
     on_disk = {n: (s, c) for n, s, c in rows(

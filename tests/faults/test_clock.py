@@ -13,17 +13,17 @@ import pytest
 from motcua import config
 from motcua.clock import GuardedClock, ManualClock
 from tests.conftest import at, write_office
-from tests.faults.harness import Desk, memory_matches_disk, rows
+from tests.faults.harness import LocalDispatcher, memory_matches_disk, rows
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    d = Desk(config.load(write_office(tmp_path)), ManualClock(at("09:00")))
+def desk(tmp_path: Path) -> Iterator[LocalDispatcher]:
+    d = LocalDispatcher(config.load(write_office(tmp_path)), ManualClock(at("09:00")))
     yield d
     d.close()
 
 
-def test_clock_set_back_keeps_first_come_first_served(desk: Desk,
+def test_clock_set_back_keeps_first_come_first_served(desk: LocalDispatcher,
                                                       caplog: pytest.LogCaptureFixture) -> None:
     first = desk.reply("kiosk", "k1", "walk_in", service="A")["ticket"]
     desk.clock.now = at("08:40")
@@ -35,7 +35,7 @@ def test_clock_set_back_keeps_first_come_first_served(desk: Desk,
     memory_matches_disk(desk)
 
 
-def test_clock_set_back_across_midnight_does_not_reopen_yesterday(desk: Desk) -> None:
+def test_clock_set_back_across_midnight_does_not_reopen_yesterday(desk: LocalDispatcher) -> None:
     desk.send("kiosk", "k1", "walk_in", service="A")
     desk.send("kiosk", "k1", "walk_in", service="A")
     desk.send("counter", "1", "next")
@@ -49,7 +49,7 @@ def test_clock_set_back_across_midnight_does_not_reopen_yesterday(desk: Desk) ->
     memory_matches_disk(desk)
 
 
-def test_clock_jumping_to_the_next_day_closes_the_old_one_once(desk: Desk) -> None:
+def test_clock_jumping_to_the_next_day_closes_the_old_one_once(desk: LocalDispatcher) -> None:
     old = desk.send("kiosk", "k1", "walk_in", "walk-in-before-midnight", service="A")
     desk.send("kiosk", "k1", "walk_in", service="A")
     desk.send("counter", "1", "next")
@@ -68,7 +68,7 @@ def test_clock_jumping_to_the_next_day_closes_the_old_one_once(desk: Desk) -> No
         == [(1,)]
 
 
-def test_clock_jumping_into_the_night_refuses_tickets_clearly(desk: Desk) -> None:
+def test_clock_jumping_into_the_night_refuses_tickets_clearly(desk: LocalDispatcher) -> None:
     desk.send("kiosk", "k1", "walk_in", service="A")
     desk.clock.now = at("22:30")
     reply = desk.reply("kiosk", "k1", "walk_in", service="A")
@@ -83,7 +83,7 @@ def test_a_clock_set_a_day_ahead_by_mistake_and_corrected_keeps_todays_queue(
     """The dispatcher's real clock is guarded by the monotonic clock (GuardedClock)."""
     wall, mono = ManualClock(at("09:00")), [0.0]
     (tmp_path / "g").mkdir()
-    desk = Desk(config.load(write_office(tmp_path / "g")),
+    desk = LocalDispatcher(config.load(write_office(tmp_path / "g")),
                 GuardedClock(wall, monotonic=lambda: mono[0]))  # type: ignore[arg-type]
     desk.clock = wall  # type: ignore[assignment]
     try:

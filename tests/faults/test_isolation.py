@@ -20,7 +20,7 @@ from dispatcher.store import Store
 from motcua import config
 from motcua.clock import ManualClock
 from tests.conftest import DEFAULT_LIMITS, at, write_office
-from tests.faults.harness import Desk, json_replies, memory_matches_disk
+from tests.faults.harness import LocalDispatcher, json_replies, memory_matches_disk
 
 KIOSK, COUNTER = "motcua/demo/cmd/kiosk/k{}", "motcua/demo/cmd/counter/{}"
 
@@ -45,13 +45,13 @@ def cmd(cmd_id: str, ctype: str, **fields: Any) -> bytes:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    d = Desk(config.load(write_office(tmp_path)), ManualClock(at("09:00")))
+def desk(tmp_path: Path) -> Iterator[LocalDispatcher]:
+    d = LocalDispatcher(config.load(write_office(tmp_path)), ManualClock(at("09:00")))
     yield d
     d.close()
 
 
-def rebuilt(desk: Desk) -> dict[str, Any]:
+def rebuilt(desk: LocalDispatcher) -> dict[str, Any]:
     """The hall a fresh dispatcher would build from the database now."""
     store = Store(desk.office.storage, lock=False)
     try:
@@ -67,7 +67,7 @@ def summary(hall: Any) -> dict[str, Any]:
                 t.number for t in hall.waiting())}
 
 
-def test_poison_beside_60_walk_ins_fails_alone(desk: Desk) -> None:
+def test_poison_beside_60_walk_ins_fails_alone(desk: LocalDispatcher) -> None:
     good = [(KIOSK.format(i % 3), cmd(f"good-{i:04d}", "walk_in", service="AB"[i % 2]))
             for i in range(60)]
     batch = list(good)
@@ -96,7 +96,7 @@ def test_poison_beside_60_walk_ins_fails_alone(desk: Desk) -> None:
     assert again == replies["good-0000"]
 
 
-def test_strict_messages_name_the_field(desk: Desk) -> None:
+def test_strict_messages_name_the_field(desk: LocalDispatcher) -> None:
     cases: dict[str, dict[str, object]] = {
              "'v' must be the integer 1": {"v": True, "service": "A"},
              "'service' must be 1-8": {"service": " A "},
@@ -126,7 +126,7 @@ def _mixed_batch(round_: int) -> list[tuple[str, bytes]]:
 
 @pytest.mark.parametrize("method", FAULT_POINTS[:-1])
 def test_a_fault_at_every_step_of_a_batch_stays_with_its_command(
-        desk: Desk, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        desk: LocalDispatcher, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Inject a failure at the k-th call of a store method inside a batch, for every k:
     the command it hit fails alone, every other one is answered, and memory equals a
     fresh rebuild from the database."""
@@ -161,7 +161,7 @@ def test_a_fault_at_every_step_of_a_batch_stays_with_its_command(
 
 
 def test_a_reply_that_cannot_be_encoded_stores_nothing(
-        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+        desk: LocalDispatcher, monkeypatch: pytest.MonkeyPatch) -> None:
     """The reply is encoded before the commit: a reply that cannot be sent is not kept."""
     from dispatcher import service
 
@@ -183,7 +183,7 @@ def test_limits_per_device_from_the_office_file(tmp_path: Path) -> None:
     office = config.load(write_office(tmp_path, limits=DEFAULT_LIMITS))
     assert office.limits.rate("kiosk") == (0.5, 10)
     ticks = [0.0]
-    desk = Desk(office, ManualClock(at("09:00")))
+    desk = LocalDispatcher(office, ManualClock(at("09:00")))
     desk.d.ticks = lambda: ticks[0]
     try:
         replies = [desk.send("kiosk", "k1", "walk_in", service="A") for _ in range(25)]
@@ -220,7 +220,7 @@ def test_office_file_limits_are_checked(tmp_path: Path) -> None:
 
 
 def test_a_command_failing_after_the_day_rolled_keeps_the_new_day(
-        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+        desk: LocalDispatcher, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first walk-in of a morning rolls the day; a command after it in the same batch
     fails: memory stays on the new day, as the database is (found by attacking it)."""
     from datetime import timedelta
@@ -244,7 +244,7 @@ def test_a_command_failing_after_the_day_rolled_keeps_the_new_day(
     assert summary(desk.d.hall) == rebuilt(desk)
 
 
-def test_long_decimals_are_refused_like_long_integers(desk: Desk) -> None:
+def test_long_decimals_are_refused_like_long_integers(desk: LocalDispatcher) -> None:
     for i, number in enumerate([b"1234567890123456789.0", b"0.1234567890123456789012345"]):
         payload = (b'{"v":1,"id":"decimal-%02d","type":"walk_in","service":"A","n":' % i
                    + number + b"}")

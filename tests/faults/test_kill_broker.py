@@ -19,7 +19,7 @@ import pytest
 from motcua import config, topics
 from motcua.clock import ManualClock
 from tests.conftest import at, with_storage
-from tests.faults.harness import Desk
+from tests.faults.harness import LocalDispatcher
 from tests.faults.stream import (
     COUNTERS,
     KIOSKS,
@@ -40,7 +40,7 @@ RECONNECT_S = 5.0
 
 def expected_replies(office_file: Path, steps: list, db: Path) -> list:
     """The same stream straight into a dispatcher in process: what nothing-went-wrong gives."""
-    desk = Desk(with_storage(config.load(office_file), db), ManualClock(at("08:00")))
+    desk = LocalDispatcher(with_storage(config.load(office_file), db), ManualClock(at("08:00")))
     try:
         return [normalise(desk.send(s.role, s.device, s.ctype, s.cmd_id, **s.fields))
                 for s in steps]

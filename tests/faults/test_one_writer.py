@@ -237,17 +237,17 @@ def test_old_command_ids_are_pruned(tmp_path: Path) -> None:
     from motcua import config
     from motcua.clock import ManualClock
     from tests.conftest import at
-    from tests.dispatcher.desk import Desk
+    from tests.dispatcher.local import LocalDispatcher
 
     office = config.load(write_office(tmp_path))
     keep = office.keep_command_days
     assert keep == 30
-    desk = Desk(office, ManualClock(at("09:00")))
+    desk = LocalDispatcher(office, ManualClock(at("09:00")))
     for _ in range(5):
         desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.close()
     desk.clock.advance(hours=24 * (keep + 1))
-    later = Desk(office, desk.clock)
+    later = LocalDispatcher(office, desk.clock)
     assert later.d.store.db.execute("SELECT count(*) FROM commands").fetchone() == (0,)
     later.close()
 

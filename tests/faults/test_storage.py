@@ -16,7 +16,7 @@ import pytest
 from motcua import config
 from motcua.clock import ManualClock
 from tests.conftest import ROOT, at, motcua_command, needs, write_office
-from tests.faults.harness import Desk, memory_matches_disk, rows
+from tests.faults.harness import LocalDispatcher, memory_matches_disk, rows
 
 
 def _mount(*args: str) -> None:
@@ -40,10 +40,10 @@ def disk(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def desk(disk: Path, tmp_path: Path) -> Iterator[Desk]:
+def desk(disk: Path, tmp_path: Path) -> Iterator[LocalDispatcher]:
     office_file = write_office(tmp_path, **{f'"{tmp_path}/office.sqlite3"':
                                             f'"{disk}/office.sqlite3"'})
-    d = Desk(config.load(office_file), ManualClock(at("09:00")))
+    d = LocalDispatcher(config.load(office_file), ManualClock(at("09:00")))
     yield d
     d.close()
 
@@ -79,7 +79,7 @@ def test_read_only_database_said_no_partial_state_then_recovery(
     folder.mkdir()
     office_file = write_office(tmp_path, **{f'"{tmp_path}/office.sqlite3"':
                                             f'"{folder}/office.sqlite3"'})
-    desk = Desk(config.load(office_file), ManualClock(at("09:00")))
+    desk = LocalDispatcher(config.load(office_file), ManualClock(at("09:00")))
     assert desk.reply("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A001"
     assert desk.reply("kiosk", "k1", "walk_in", service="A")["ticket"]["number"] == "A002"
     with read_only(folder / "office.sqlite3", folder / "office.sqlite3-wal"):
@@ -102,7 +102,7 @@ def test_read_only_database_said_no_partial_state_then_recovery(
 
 
 def test_disk_full_said_no_partial_state_then_recovery(
-        desk: Desk, disk: Path, caplog: pytest.LogCaptureFixture) -> None:
+        desk: LocalDispatcher, disk: Path, caplog: pytest.LogCaptureFixture) -> None:
     desk.send("kiosk", "k1", "walk_in", service="A")
     filler = disk / "filler"
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT)  # a runaway log file on a small disk
@@ -148,7 +148,7 @@ def test_dispatcher_on_a_read_only_database_says_so_and_exits(tmp_path: Path) ->
     folder.mkdir()
     office_file = write_office(tmp_path, **{f'"{tmp_path}/office.sqlite3"':
                                             f'"{folder}/office.sqlite3"'})
-    d = Desk(config.load(office_file), ManualClock(at("09:00")))
+    d = LocalDispatcher(config.load(office_file), ManualClock(at("09:00")))
     d.send("kiosk", "k1", "walk_in", service="A")
     d.close()  # the WAL is checkpointed and removed: a new one could not be made
     with read_only(folder, folder / "office.sqlite3"):

@@ -22,7 +22,7 @@ from reports import report
 from tests.conftest import at
 
 
-class Desk:
+class DayScript:
     """Devices in front of an in-process dispatcher with a real SQLite file."""
 
     def __init__(self, office: OfficeConfig):
@@ -39,13 +39,13 @@ class Desk:
 
 
 @pytest.fixture
-def day(office: OfficeConfig, make_token) -> Desk:  # type: ignore[no-untyped-def]
+def day(office: OfficeConfig, make_token) -> DayScript:  # type: ignore[no-untyped-def]
     store = Store(office.storage)   # the portal's booking that nobody comes for
     store.db.execute('INSERT INTO bookings (id, day, service, start, "end") VALUES '
                      "('BK-9', '2026-11-25', 'A', ?, ?)",
                      (at("10:00").isoformat(), at("10:30").isoformat()))
     store.close()
-    desk = Desk(office)
+    desk = DayScript(office)
     k, c1, c2, c3 = "k1", "1", "2", "3"
     desk.send("08:00", "kiosk", k, "walk_in", service="A")            # A001
     desk.send("08:00", "counter", c1, "next")                         # A001 waited 0
@@ -73,7 +73,7 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_hand_made_day(day: Desk, office: OfficeConfig, office_file: Path, tmp_path: Path,
+def test_hand_made_day(day: DayScript, office: OfficeConfig, office_file: Path, tmp_path: Path,
                        artifacts: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     day.send("16:30", "admin", "cli", "close_day")     # A003 unserved, BK-9 cancelled
     out = tmp_path / "report"
@@ -141,7 +141,7 @@ def test_bad_input_is_said_in_two_languages(office_file: Path, tmp_path: Path,
     assert "không phải ngày" in capsys.readouterr().err
 
 
-def test_empty_range_and_readonly(day: Desk, office_file: Path, tmp_path: Path,
+def test_empty_range_and_readonly(day: DayScript, office_file: Path, tmp_path: Path,
                                   capsys) -> None:  # type: ignore[no-untyped-def]
     assert report.main(["--config", str(office_file), "--date", "2026-10-01",
                         "--to", "2026-10-31", "--out", str(tmp_path / "empty")]) == 0

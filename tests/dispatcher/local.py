@@ -12,7 +12,7 @@ from motcua import topics
 from motcua.clock import ManualClock
 
 
-class Desk:
+class LocalDispatcher:
     """Send commands to a Dispatcher as devices would, read what it publishes."""
 
     def __init__(self, office, clock: ManualClock):  # type: ignore[no-untyped-def]

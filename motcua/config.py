@@ -12,10 +12,10 @@ import difflib
 import re
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast, get_args
+from typing import Annotated, Any, Literal, TypeVar, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -398,6 +398,7 @@ ARRAYS = {name for name, f in OfficeFile.model_fields.items()
 # --- where: a problem's location (table, [index], key, ...) as a line of the file ---
 
 Loc = tuple[str | int, ...]
+T = TypeVar("T")
 
 
 class _Locator:
@@ -587,15 +588,14 @@ def _validate(data: dict[str, Any], context: dict[str, Any]) -> tuple[_Parts, li
     for name, model in TABLES.items():
         value = data.get(name)
         if name in ARRAYS:
-            if value is None or value == [] and name == "services":
-                if name == "services":
-                    found.append(((name,), "at least one service is required"))
+            if name == "services" and not value:
+                found.append(((name,), "at least one service is required"))
                 continue
-            if not isinstance(value, list):
-                found.append(((name,), f"must be an array of tables [[{name}]], not {value!r}"))
+            if not isinstance(value, list | None):
+                found.append(((name,), f"must be an array of tables ([[{name}]])"))
                 continue
-            parts.raw[name] = [row if isinstance(row, dict) else {} for row in value]
-            for i, row in enumerate(value):
+            parts.raw[name] = [row if isinstance(row, dict) else {} for row in value or []]
+            for i, row in enumerate(value or []):
                 try:
                     parts.rows[name][i] = model.model_validate(row, context=context)
                 except ValidationError as exc:
@@ -613,11 +613,17 @@ def _validate(data: dict[str, Any], context: dict[str, Any]) -> tuple[_Parts, li
     return parts, found
 
 
+def _as(cls: type[T], table: _Table, **given: Any) -> T:
+    """A dataclass from the table of the same keys (lists become tuples)."""
+    keys = type(table).model_fields
+    same = {f.name: getattr(table, f.name) for f in fields(cls) if f.name in keys}  # type: ignore[arg-type]
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in same.items()} | given)
+
+
 def _build(path: Path, p: _Parts) -> OfficeConfig:
     """The dataclasses the rest of motcua reads, from tables that all validated."""
     t = p.tables
-    o, b, s, bk, k, pr, d = (t["office"], t["broker"], t["storage"], t["booking"], t["kiosk"],
-                             t["printer"], t["display"])
+    o, b, s, bk, pr = t["office"], t["broker"], t["storage"], t["booking"], t["printer"]
 
     def beside(name: str) -> Path:
         q = Path(name)
@@ -634,17 +640,9 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
         broker=BrokerConfig(url=b.url, username=b.username or None, password=b.password_file,
                             ca_file=beside(b.ca_file) if b.ca_file else None),
         storage=beside(s.path or f"var/{o.id}.sqlite3"),
-        booking=BookingRules(ticket_prefix=bk.ticket_prefix, grace_minutes=bk.grace_minutes,
-                             call_ahead_minutes=bk.call_ahead_minutes,
-                             slot_minutes=bk.slot_minutes,
-                             lead_working_days=bk.lead_working_days,
-                             mean_service_minutes=float(bk.mean_service_minutes),
-                             keys=dict(bk.keys), feedback_service=bk.feedback_service or None),
-        services=services, counters=counters,
-        kiosk=KioskConfig(priority_button=k.priority_button, languages=tuple(k.languages),
-                          camera=k.camera),
-        printer=PrinterConfig(kind=pr.kind, usb=pr.usb, network=pr.network, serial=pr.serial,
-                              file=beside(pr.file), width_px=pr.width_px, profile=pr.profile),
-        display=DisplayConfig(voice=d.voice, chime=d.chime, rows=d.rows, volume=float(d.volume),
-                              notices=tuple(d.notices)),
-        limits=Limits(**t["limits"].model_dump()), keep_command_days=s.keep_command_days)
+        booking=_as(BookingRules, bk, keys=dict(bk.keys),
+                    feedback_service=bk.feedback_service or None),
+        services=services, counters=counters, kiosk=_as(KioskConfig, t["kiosk"]),
+        printer=_as(PrinterConfig, pr, file=beside(pr.file)),
+        display=_as(DisplayConfig, t["display"]),
+        limits=_as(Limits, t["limits"]), keep_command_days=s.keep_command_days)

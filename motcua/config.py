@@ -309,7 +309,8 @@ class LimitsTable(_Table):
     kiosk_burst: Limit = Limits.kiosk_burst
     counter_per_minute: Limit = Limits.counter_per_minute
     counter_burst: Limit = Limits.counter_burst
-    queued_per_device: Annotated[int, _between(1, 100_000)] = Limits.queued_per_device
+    queued_per_device: Annotated[int, _at_least(1), _between(0, 100_000)] = \
+        Limits.queued_per_device
 
 
 class BookingTable(_Table):
@@ -338,10 +339,11 @@ class CounterTable(_Table):
     bookings: bool = False
 
 
-class DevicesTable(_Table):  # read by `motcua broker setup` (broker_config.accounts)
-    kiosks: list[Id] = []
-    displays: list[Id] = []
-    admins: list[Id] = ["cli"]  # broker_config.accounts.DEFAULT_ADMINS
+class DevicesTable(_Table):
+    """Known here, checked by `motcua broker setup` (broker_config.accounts), in its words."""
+    kiosks: Any = []
+    displays: Any = []
+    admins: Any = ["cli"]  # broker_config.accounts.DEFAULT_ADMINS
 
 
 class KioskTable(_Table):
@@ -535,11 +537,13 @@ def _rule_counters(p: _Parts) -> Iterator[Problem]:
         for code in ct.services:
             if code not in codes:
                 yield (("counters", i, "services"), f"unknown service {code!r}")
-    seen: set[Any] = set()
+    seen: set[str] = set()
     n = 0
     for row in p.raw["counters"]:
-        n += row.get("bookings") is True and row.get("id") not in seen
-        seen.add(row.get("id"))
+        cid = row.get("id")
+        key = cid if isinstance(cid, str) else repr(cid)  # any TOML value, hashable or not
+        n += row.get("bookings") is True and key not in seen
+        seen.add(key)
     if n < 2:
         yield (("counters",), f"at least two counters must take bookings (bookings = true), "
                               f"found {n}", "counters")

@@ -1,19 +1,29 @@
-"""office.toml: load, validate, and name the file and line of every mistake."""
+"""office.toml: load, validate, and name the file and line of every mistake.
+
+The schema is declarative: one pydantic model per table, refusing keys it does not know,
+each value checked where it is declared. Rules between keys and tables are the few
+functions of `_RULES`. tomllib keeps no positions, so `_Locator` turns the location of
+each problem back into a line of the file. The rest of motcua reads the frozen
+dataclasses below, built from the validated tables."""
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field
-from datetime import date, time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core.core_schema import ValidationInfo
 
 from motcua.errors import MotcuaError
 from motcua.model import Counter, Service
@@ -21,8 +31,11 @@ from motcua.model import Counter, Service
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PRINTER_KINDS = ("usb", "network", "serial", "file", "none")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+PrinterKind = Literal["usb", "network", "serial", "file", "none"]
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+PRINTER_KINDS: tuple[str, ...] = get_args(PrinterKind)
+PRINTER_WIDTHS = (384, 512, 576)  # dots: 58 mm paper, an 80 mm TM-T88V head, 80 mm paper
 
 
 class ConfigError(MotcuaError):
@@ -131,6 +144,265 @@ class OfficeConfig:
         return [c for c in self.counters.values() if c.bookings and service in c.services]
 
 
+# --- values: each type says what it accepts, and in what words it refuses the rest ---
+
+def _checked(ok: Callable[[Any], bool], why: Callable[[Any], str]) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if not ok(value):
+            raise ValueError(why(value))
+        return value
+    return AfterValidator(check)
+
+
+def _matching(regex: re.Pattern[str], what: str) -> AfterValidator:
+    return _checked(lambda v: bool(regex.fullmatch(v)), lambda v: f"{v!r} {what}")
+
+
+def _at_least(low: float) -> AfterValidator:
+    return _checked(lambda v: v >= low, lambda v: f"must be at least {low}")
+
+
+def _between(low: float, high: float, unit: str = "") -> AfterValidator:
+    return _checked(lambda v: low <= v <= high,
+                    lambda v: f"must be between {low} and {high}{unit}")
+
+
+def _parse_time(text: str) -> time | None:
+    m = re.fullmatch(r"(\d{2}):(\d{2})", text)
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        return None
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _span(value: Any) -> tuple[time, time]:
+    if not (isinstance(value, list) and len(value) == 2
+            and all(isinstance(s, str) for s in value)):
+        raise ValueError(f"{value!r} must be a pair like [\"07:30\", \"11:30\"]")
+    start, end = _parse_time(value[0]), _parse_time(value[1])
+    if start is None or end is None:
+        raise ValueError(f"{value!r}: times are HH:MM, 00:00 to 23:59")
+    if start >= end:
+        raise ValueError(f"{value!r}: the start must be before the end")
+    return start, end
+
+
+def _opening(spans: list[tuple[time, time]]) -> list[tuple[time, time]]:
+    if not spans:
+        raise ValueError("an office opens at least once a day, e.g. [[\"07:30\", \"11:30\"]]")
+    spans = sorted(spans)
+    if any(s2 < e1 for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False)):
+        raise ValueError("opening spans overlap")
+    return spans
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+    return name
+
+
+def _beside(info: ValidationInfo, name: str) -> Path:
+    """A path of the office file: relative ones are from the file's folder."""
+    p = Path(name)
+    return p if p.is_absolute() else cast(Path, (info.context or {})["base"]) / p
+
+
+def _public_key(value: Any, info: ValidationInfo) -> Ed25519PublicKey:
+    if not isinstance(value, str):
+        raise ValueError("must be the path of a PEM public key")
+    try:
+        loaded = load_pem_public_key(_beside(info, value).read_bytes())
+    except OSError as exc:
+        raise ValueError(f"cannot read {value}: {exc.strerror}") from None
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ValueError(f"{value} is not a PEM public key: {exc}") from None
+    if not isinstance(loaded, Ed25519PublicKey):
+        raise ValueError(f"{value} is not an Ed25519 key")
+    return loaded
+
+
+def _secret(value: Any, info: ValidationInfo) -> str | None:
+    """The text of a secret file ("" is none), read while its line is known."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, not {value!r}")
+    try:
+        return _beside(info, value).read_text(encoding="utf-8").strip() if value else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {value}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _camera(value: Any) -> int | str:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"must be an integer or a string, not {value!r}")
+    return value
+
+
+def _some(what: str) -> AfterValidator:
+    return _checked(bool, lambda _: what)
+
+
+def _once(values: list[str]) -> list[str]:
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(map(repr, twice))} given twice")
+    return values
+
+
+Id = Annotated[str, _matching(ID_RE, "must match [a-z0-9-]{1,32}")]
+Code = Annotated[str, _matching(CODE_RE, "must be 1-8 letters or digits")]
+Prefix = Annotated[str, _matching(PREFIX_RE, "must be one or two capital letters")]
+Text = Annotated[str, _some("must not be empty")]
+Span = Annotated[tuple[time, time], PlainValidator(_span)]
+Day = Annotated[date, PlainValidator(_date)]
+Url = Annotated[str, _checked(lambda v: not v or re.match(r"^mqtts?://[^:/]+(:\d+)?/?$", v),
+                              lambda v: f"{v!r} must look like mqtt://host:1883 "
+                                        "or mqtts://host:8883")]
+PublicKey = Annotated[Ed25519PublicKey, PlainValidator(_public_key)]
+Limit = Annotated[int, _between(0, 100_000)]
+Width = Annotated[int, _checked(lambda v: v in PRINTER_WIDTHS,
+                                lambda v: f"{v} must be 576 (80 mm), 512 or 384 (58 mm)")]
+
+
+# --- tables: one model each; a key not declared here is a mistake ---
+
+class _Table(BaseModel):
+    # strict: TOML has real types, so "10" for 10 or true for 1 is a mistake, not a guess.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class OfficeTable(_Table):
+    id: Id
+    name: Text
+    timezone: Annotated[str, AfterValidator(_zone)] = "Asia/Ho_Chi_Minh"
+    days: Annotated[list[Weekday], _some("an office is open on at least one day")] = \
+        ["mon", "tue", "wed", "thu", "fri"]
+    hours: Annotated[list[Span], AfterValidator(_opening)] = \
+        [(time(7, 30), time(11, 30)), (time(13, 0), time(16, 30))]
+    closures: list[Day] = []
+
+
+class BrokerTable(_Table):
+    url: Url = BrokerConfig.url
+    username: str = ""
+    password_file: Annotated[str | None, PlainValidator(_secret)] = None
+    ca_file: str = ""
+
+
+class StorageTable(_Table):
+    path: str = ""  # "": var/<office id>.sqlite3
+    keep_command_days: Annotated[int, _between(1, 3660, " days")] = OfficeConfig.keep_command_days
+
+
+class LimitsTable(_Table):
+    kiosk_per_minute: Limit = Limits.kiosk_per_minute
+    kiosk_burst: Limit = Limits.kiosk_burst
+    counter_per_minute: Limit = Limits.counter_per_minute
+    counter_burst: Limit = Limits.counter_burst
+    queued_per_device: Annotated[int, _at_least(1), _between(0, 100_000)] = \
+        Limits.queued_per_device
+
+
+class BookingTable(_Table):
+    ticket_prefix: Prefix = BookingRules.ticket_prefix
+    grace_minutes: Annotated[int, _at_least(0)] = BookingRules.grace_minutes
+    call_ahead_minutes: Annotated[int, _at_least(0)] = BookingRules.call_ahead_minutes
+    slot_minutes: Annotated[int, _at_least(5)] = BookingRules.slot_minutes
+    lead_working_days: Annotated[int, _at_least(0)] = BookingRules.lead_working_days
+    mean_service_minutes: Annotated[float, _at_least(1)] = BookingRules.mean_service_minutes
+    feedback_service: str = ""  # "": none
+    keys: dict[str, PublicKey] = {}
+
+
+class ServiceTable(_Table):
+    code: Code
+    prefix: Prefix
+    name: str
+    name_en: str = ""
+
+
+class CounterTable(_Table):
+    id: Id
+    name: str = ""  # "": Quầy <id>
+    services: Annotated[list[str], _some("a counter needs at least one service"),
+                        AfterValidator(_once)]
+    bookings: bool = False
+
+
+class DevicesTable(_Table):
+    """Known here, checked by `motcua broker setup` (broker_config.accounts), in its words."""
+    kiosks: Any = []
+    displays: Any = []
+    admins: Any = ["cli"]  # broker_config.accounts.DEFAULT_ADMINS
+
+
+class KioskTable(_Table):
+    priority_button: bool = KioskConfig.priority_button
+    languages: Annotated[list[str], _some("a kiosk speaks at least one language")] = \
+        list(KioskConfig.languages)
+    camera: Annotated[int | str, PlainValidator(_camera)] = KioskConfig.camera
+
+
+class PrinterTable(_Table):
+    kind: PrinterKind = "file"
+    usb: str = PrinterConfig.usb
+    network: str = PrinterConfig.network
+    serial: str = PrinterConfig.serial
+    file: str = str(PrinterConfig.file)
+    width_px: Width = PrinterConfig.width_px
+    profile: str = PrinterConfig.profile
+
+
+class DisplayTable(_Table):
+    voice: Literal["espeak-ng", "none"] = "espeak-ng"
+    chime: bool = DisplayConfig.chime
+    rows: Annotated[int, _at_least(1)] = DisplayConfig.rows
+    volume: Annotated[float, _between(0, 1)] = DisplayConfig.volume
+    notices: list[str] = []
+
+
+class OfficeFile(_Table):
+    """Every table an office file may hold; `[[services]]` and `[[counters]]` are arrays."""
+    office: OfficeTable
+    broker: BrokerTable = BrokerTable()
+    storage: StorageTable = StorageTable()
+    limits: LimitsTable = LimitsTable()
+    booking: BookingTable = BookingTable()
+    services: list[ServiceTable]
+    counters: list[CounterTable] = []
+    devices: DevicesTable = DevicesTable()
+    kiosk: KioskTable = KioskTable()
+    printer: PrinterTable = PrinterTable()
+    display: DisplayTable = DisplayTable()
+
+
+def table_model(f: FieldInfo) -> type[_Table]:
+    """The model of one table (of each item, for an array of tables)."""
+    kind = f.annotation
+    return cast(type[_Table], getattr(kind, "__args__", (kind,))[0])
+
+
+TABLES = {name: table_model(f) for name, f in OfficeFile.model_fields.items()}
+ARRAYS = {name for name, f in OfficeFile.model_fields.items()
+          if getattr(f.annotation, "__origin__", None) is list}
+
+
+# --- where: a problem's location (table, [index], key, ...) as a line of the file ---
+
+Loc = tuple[str | int, ...]
+T = TypeVar("T")
+
+
 class _Locator:
     """Finds the line of a key in TOML text, since tomllib does not keep positions."""
 
@@ -152,55 +424,144 @@ class _Locator:
             elif m := re.match(r'^("?)([\w-]+)\1\s*=', line):
                 self.lines.setdefault((table, index, m.group(2)), n)
 
-    def line(self, table: str, index: int = 0, key: str | None = None) -> int:
+    def line(self, loc: Loc) -> int:
+        table, rest = str(loc[0]), list(loc[1:])
+        index = rest.pop(0) if rest and isinstance(rest[0], int) else 0
+        assert isinstance(index, int)
+        while rest and (f"{table}.{rest[0]}", index) in self.tables:  # [booking.keys]
+            table = f"{table}.{rest.pop(0)}"
+        key = next((str(k) for k in rest if isinstance(k, str)), None)
         if key is not None and (table, index, key) in self.lines:
             return self.lines[(table, index, key)]
-        return self.tables.get((table, index), 1)
+        if (table, index) in self.tables:
+            return self.tables[(table, index)]
+        if len(loc) == 1 and ("", 0, table) in self.lines:  # a key above every table
+            return self.lines[("", 0, table)]
+        return next((n for (t, _), n in self.tables.items() if t.startswith(f"{table}.")), 1)
 
 
-class _Reader:
-    def __init__(self, path: Path, text: str):
-        self.path = path
-        self.loc = _Locator(text)
-        self.problems: list[str] = []
-
-    def fail(self, table: str, index: int, key: str | None, what: str) -> None:
-        where = f"{table}[{index}]" if table in ("services", "counters") else table
-        name = f"{where}.{key}" if key else where
-        self.problems.append(f"{self.path}:{self.loc.line(table, index, key)}: {name}: {what}")
-
-    def get(self, tbl: dict[str, Any], table: str, key: str, kind: type | tuple[type, ...],
-            default: Any = ..., index: int = 0) -> Any:
-        if key not in tbl:
-            if default is ...:
-                self.fail(table, index, key, "is required")
-            return None if default is ... else default
-        value = tbl[key]
-        if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
-            self.fail(table, index, key, f"must be {_kind_name(kind)}, not {value!r}")
-            return None if default is ... else default
-        if not isinstance(value, kind):
-            self.fail(table, index, key, f"must be {_kind_name(kind)}, not {value!r}")
-            return None if default is ... else default
-        return value
+def _name(loc: Loc) -> str:
+    """office.hours, services[2].code, booking.keys.demo-portal; [office] for a table."""
+    table, rest = str(loc[0]), list(loc[1:])
+    if not rest:
+        return f"[[{table}]]" if table in ARRAYS else f"[{table}]"
+    if table in ARRAYS and isinstance(rest[0], int):
+        table = f"{table}[{rest.pop(0)}]"
+    return ".".join([table, *(k for k in rest if isinstance(k, str))])
 
 
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kind if isinstance(kind, tuple) else (kind,)
+def _hint(name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
-    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
+KINDS = {"int": "an integer", "float": "a number", "string": "a string", "bool": "true or false",
+         "list": "a list", "dict": "a table", "model": "a table", "date": "a date"}
 
 
-def _parse_time(text: str) -> time | None:
-    m = re.fullmatch(r"(\d{2}):(\d{2})", text)
-    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        return None
-    return time(int(m.group(1)), int(m.group(2)))
+def _what(model: type[_Table], err: Any) -> str:
+    """pydantic's error in the words of this file."""
+    kind, ctx = err["type"], err.get("ctx", {})
+    if kind == "extra_forbidden":
+        return f"unknown key (khóa lạ){_hint(str(err['loc'][-1]), model.model_fields)}"
+    if kind == "missing":
+        return "is required"
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind.endswith("_type") and kind[:-5] in KINDS:
+        return f"must be {KINDS[kind[:-5]]}, not {err['input']!r}"
+    if kind == "literal_error":
+        options = ctx["expected"].replace("'", "").replace(" or ", ", ")
+        return f"{err['input']!r} is not one of {options}"
+    return str(err["msg"])
 
+
+# --- rules between keys and tables, on what each table gave ---
+
+Problem = tuple[Loc, str] | tuple[Loc, str, str]  # where, what is wrong[, the name to show]
+
+
+@dataclass
+class _Parts:
+    """The tables that validated, and the raw rows of the arrays (for rules across them,
+    so that one bad row does not make every other rule complain as well)."""
+    tables: dict[str, Any]
+    rows: dict[str, dict[int, Any]]  # services/counters: index -> validated row
+    raw: dict[str, list[dict[str, Any]]]
+
+
+def _rule_booking_times(p: _Parts) -> Iterator[Problem]:
+    if (b := p.tables.get("booking")) is not None:
+        for key in ("grace_minutes", "call_ahead_minutes"):
+            if getattr(b, key) > b.slot_minutes:
+                yield (("booking", key), f"must not be longer than a slot "
+                                         f"(slot_minutes = {b.slot_minutes})")
+
+
+def _rule_printer_address(p: _Parts) -> Iterator[Problem]:
+    examples = {"usb": "0x04b8:0x0e15", "network": "192.168.1.50:9100", "serial": "/dev/ttyUSB0",
+                "file": "var/tickets"}
+    if (pr := p.tables.get("printer")) is not None and not getattr(pr, pr.kind, True):
+        yield (("printer", pr.kind), f"kind = {pr.kind} needs it, e.g. {examples[pr.kind]!r}")
+
+
+def _codes(p: _Parts) -> list[Any]:
+    return [row.get("code") for row in p.raw["services"]]
+
+
+def _rule_services(p: _Parts) -> Iterator[Problem]:
+    codes, prefixes = set(), set()
+    for i, sv in p.rows["services"].items():
+        if sv.code in codes:
+            yield (("services", i, "code"), f"duplicate service code {sv.code!r}")
+            continue
+        codes.add(sv.code)
+        if sv.prefix in prefixes:
+            yield (("services", i, "prefix"), f"duplicate ticket prefix {sv.prefix!r}")
+        prefixes.add(sv.prefix)
+    if (b := p.tables.get("booking")) is not None:
+        if b.ticket_prefix in prefixes:
+            yield (("booking", "ticket_prefix"), f"{b.ticket_prefix!r} is also a service prefix")
+        if b.feedback_service and b.feedback_service not in _codes(p):
+            yield (("booking", "feedback_service"), f"unknown service {b.feedback_service!r}")
+
+
+def _rule_counters(p: _Parts) -> Iterator[Problem]:
+    ids: set[str] = set()
+    codes = _codes(p)
+    for i, ct in p.rows["counters"].items():
+        if ct.id in ids:
+            yield (("counters", i, "id"), f"duplicate counter id {ct.id!r}")
+            continue
+        ids.add(ct.id)
+        for code in ct.services:
+            if code not in codes:
+                yield (("counters", i, "services"), f"unknown service {code!r}")
+    seen: set[str] = set()
+    n = 0
+    for row in p.raw["counters"]:
+        cid = row.get("id")
+        key = cid if isinstance(cid, str) else repr(cid)  # any TOML value, hashable or not
+        n += row.get("bookings") is True and key not in seen
+        seen.add(key)
+    if n < 2:
+        yield (("counters",), f"at least two counters must take bookings (bookings = true), "
+                              f"found {n}", "counters")
+
+
+def _rule_served(p: _Parts) -> Iterator[Problem]:
+    served = {code for row in p.raw["counters"] for code in row.get("services", [])
+              if isinstance(row.get("services"), list) and isinstance(code, str)}
+    for i, sv in p.rows["services"].items():
+        if sv.code not in served:
+            yield (("services", i), "no counter serves it", f"services.{sv.code}")
+
+
+_RULES = (_rule_booking_times, _rule_printer_address, _rule_services, _rule_counters,
+          _rule_served)
+
+
+# --- load ---
 
 def load(path: str | Path) -> OfficeConfig:
     """Read and check an office file; raise ConfigError listing every mistake."""
@@ -214,274 +575,78 @@ def load(path: str | Path) -> OfficeConfig:
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise ConfigError([f"{path}:{m.group(1) if m else 0}: not valid TOML: {exc}"]) from exc
-    return _build(path, text, data)
+    parts, found = _validate(data, {"base": path.parent})
+    if found:
+        loc = _Locator(text)
+        raise ConfigError([f"{path}:{loc.line(p[0])}: {_name(p[0]) if len(p) < 3 else p[2]}: {p[1]}"
+                           for p in found])
+    return _build(path, parts)
 
 
-# Every table and key an office file may hold (`[booking.keys]` holds kids of its own).
-KNOWN: dict[str, tuple[str, ...]] = {
-    "office": ("id", "name", "timezone", "days", "hours", "closures"),
-    "broker": ("url", "username", "password_file", "ca_file"),
-    "storage": ("path", "keep_command_days"),
-    "limits": tuple(f.name for f in dataclasses.fields(Limits)),
-    "booking": ("ticket_prefix", "grace_minutes", "call_ahead_minutes", "slot_minutes",
-                "lead_working_days", "mean_service_minutes", "feedback_service", "keys"),
-    "services": ("code", "prefix", "name", "name_en"),
-    "counters": ("id", "name", "services", "bookings"),
-    "devices": ("kiosks", "displays", "admins"),
-    "kiosk": ("priority_button", "languages", "camera"),
-    "printer": ("kind", "usb", "network", "serial", "file", "width_px", "profile"),
-    "display": ("voice", "chime", "rows", "volume", "notices"),
-}
-
-
-def _unknown(r: _Reader, data: dict[str, Any]) -> None:
-    """A key or table the office file does not know is a mistake (a typo would otherwise
-    fall back to a default in silence): named, with the likely intended one."""
-    def hint(name: str, known: Any) -> str:
-        close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-        return f"; did you mean {close[0]}?" if close else ""
-
-    for table, value in data.items():
-        if table not in KNOWN:
-            line = r.loc.tables.get((table, 0), 1)
-            r.problems.append(f"{r.path}:{line}: [{table}]: unknown table (bảng lạ)"
-                              f"{hint(table, KNOWN)}")
-            continue
-        rows = value if isinstance(value, list) else [value]
-        for i, row in enumerate(rows):
-            if not isinstance(row, dict):
+def _validate(data: dict[str, Any], context: dict[str, Any]) -> tuple[_Parts, list[Problem]]:
+    """Each table on its own, each row of an array on its own: every mistake is found in
+    one pass, not only the first table's. Then the rules across them."""
+    found: list[Problem] = [((name,), f"unknown table (bảng lạ){_hint(name, TABLES)}")
+                            for name in data if name not in TABLES]
+    parts = _Parts({}, {name: {} for name in ARRAYS}, {name: [] for name in ARRAYS})
+    for name, model in TABLES.items():
+        value = data.get(name)
+        if name in ARRAYS:
+            if name == "services" and not value:
+                found.append(((name,), "at least one service is required"))
                 continue
-            for key in row:
-                if key not in KNOWN[table]:
-                    r.fail(table, i, key, f"unknown key (khóa lạ){hint(key, KNOWN[table])}")
-
-
-def _table(r: _Reader, data: dict[str, Any], name: str, required: bool = False) -> dict:
-    value = data.get(name, {} if not required else None)
-    if value is None:
-        r.problems.append(f"{r.path}:1: [{name}] is required")
-        return {}
-    if not isinstance(value, dict):
-        r.fail(name, 0, None, "must be a table")
-        return {}
-    return value
-
-
-def _build(path: Path, text: str, data: dict[str, Any]) -> OfficeConfig:
-    r = _Reader(path, text)
-    base = path.parent
-    _unknown(r, data)
-
-    def file_path(value: str) -> Path:
-        p = Path(value)
-        return p if p.is_absolute() else base / p
-
-    o = _table(r, data, "office", required=True)
-    office_id = r.get(o, "office", "id", str)
-    if office_id is not None and not ID_RE.fullmatch(office_id):
-        r.fail("office", 0, "id", f"{office_id!r} must match [a-z0-9-]{{1,32}}")
-    name = r.get(o, "office", "name", str)
-    tz_name = r.get(o, "office", "timezone", str, "Asia/Ho_Chi_Minh")
-    tz = ZoneInfo("Asia/Ho_Chi_Minh")
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        r.fail("office", 0, "timezone", f"unknown time zone {tz_name!r}")
-    days_raw = r.get(o, "office", "days", list, ["mon", "tue", "wed", "thu", "fri"])
-    days = set()
-    for d in days_raw:
-        if d not in WEEKDAYS:
-            r.fail("office", 0, "days", f"{d!r} is not one of {', '.join(WEEKDAYS)}")
+            if not isinstance(value, list | None):
+                found.append(((name,), f"must be an array of tables ([[{name}]])"))
+                continue
+            parts.raw[name] = [row if isinstance(row, dict) else {} for row in value or []]
+            for i, row in enumerate(value or []):
+                try:
+                    parts.rows[name][i] = model.model_validate(row, context=context)
+                except ValidationError as exc:
+                    found += [((name, i, *e["loc"]), _what(model, e)) for e in exc.errors()]
+        elif value is None and OfficeFile.model_fields[name].is_required():
+            found.append(((name,), "is required"))
         else:
-            days.add(WEEKDAYS.index(d))
-    if not days_raw:
-        r.fail("office", 0, "days", "an office is open on at least one day")
-    hours: list[tuple[time, time]] = []
-    for span in r.get(o, "office", "hours", list, [["07:30", "11:30"], ["13:00", "16:30"]]):
-        if not (isinstance(span, list) and len(span) == 2
-                and all(isinstance(s, str) for s in span)):
-            r.fail("office", 0, "hours", f"{span!r} must be a pair like [\"07:30\", \"11:30\"]")
-            continue
-        start, end = _parse_time(span[0]), _parse_time(span[1])
-        if start is None or end is None:
-            r.fail("office", 0, "hours", f"{span!r}: times are HH:MM, 00:00 to 23:59")
-        elif start >= end:
-            r.fail("office", 0, "hours", f"{span!r}: the start must be before the end")
-        else:
-            hours.append((start, end))
-    hours.sort()
-    for (_, e1), (s2, _) in zip(hours, hours[1:], strict=False):
-        if s2 < e1:
-            r.fail("office", 0, "hours", "opening spans overlap")
-    closures = set()
-    for c in r.get(o, "office", "closures", list, []):
-        try:
-            closures.add(c if isinstance(c, date) else date.fromisoformat(str(c)))
-        except ValueError:
-            r.fail("office", 0, "closures", f"{c!r} is not a date YYYY-MM-DD")
+            try:
+                parts.tables[name] = (model.model_validate(value, context=context)
+                                      if value is not None else model())
+            except ValidationError as exc:
+                found += [((name, *e["loc"]), _what(model, e)) for e in exc.errors()]
+    for rule in _RULES:
+        found += rule(parts)
+    return parts, found
 
-    b = _table(r, data, "broker")
-    password = None
-    if pf := r.get(b, "broker", "password_file", str, ""):
-        try:
-            password = file_path(pf).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            r.fail("broker", 0, "password_file", f"cannot read {pf}: {exc.strerror}")
-    url = r.get(b, "broker", "url", str, "mqtt://127.0.0.1:1883")
-    if url and not re.match(r"^mqtts?://[^:/]+(:\d+)?/?$", url):
-        r.fail("broker", 0, "url", f"{url!r} must look like mqtt://host:1883 or mqtts://host:8883")
-    ca = r.get(b, "broker", "ca_file", str, "")
-    broker = BrokerConfig(url=url, username=r.get(b, "broker", "username", str, None) or None,
-                          password=password, ca_file=file_path(ca) if ca else None)
 
-    s = _table(r, data, "storage")
-    storage = file_path(r.get(s, "storage", "path", str, f"var/{office_id or 'office'}.sqlite3"))
-    keep_days = r.get(s, "storage", "keep_command_days", int, 30)
-    if not 1 <= keep_days <= 3660:
-        r.fail("storage", 0, "keep_command_days", "must be between 1 and 3660 days")
+def _as(cls: type[T], table: _Table, **given: Any) -> T:
+    """A dataclass from the table of the same keys (lists become tuples)."""
+    keys = type(table).model_fields
+    same = {f.name: getattr(table, f.name) for f in fields(cls) if f.name in keys}  # type: ignore[arg-type]
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in same.items()} | given)
 
-    lt = _table(r, data, "limits")
-    limit_values = {}
-    for f in dataclasses.fields(Limits):
-        value = r.get(lt, "limits", f.name, int, f.default)
-        if not 0 <= value <= 100_000:
-            r.fail("limits", 0, f.name, "must be between 0 and 100000")
-        limit_values[f.name] = value
-    if limit_values["queued_per_device"] < 1:
-        r.fail("limits", 0, "queued_per_device", "must be at least 1")
-    limits = Limits(**limit_values)
 
-    services: dict[str, Service] = {}
-    raw_services = data.get("services", [])
-    if not isinstance(raw_services, list) or not raw_services:
-        r.problems.append(f"{path}:1: [[services]]: at least one service is required")
-        raw_services = []
-    for i, sv in enumerate(raw_services):
-        code = r.get(sv, "services", "code", str, index=i)
-        prefix = r.get(sv, "services", "prefix", str, index=i)
-        sname = r.get(sv, "services", "name", str, index=i)
-        sname_en = r.get(sv, "services", "name_en", str, "", index=i)
-        if code is None:
-            continue
-        if not CODE_RE.fullmatch(code):
-            r.fail("services", i, "code", f"{code!r} must be 1-8 letters or digits")
-        if prefix is not None and not PREFIX_RE.fullmatch(prefix):
-            r.fail("services", i, "prefix", f"{prefix!r} must be one or two capital letters")
-        if code in services:
-            r.fail("services", i, "code", f"duplicate service code {code!r}")
-            continue
-        services[code] = Service(code, sname or code, sname_en or sname or code, prefix or code)
+def _build(path: Path, p: _Parts) -> OfficeConfig:
+    """The dataclasses the rest of motcua reads, from tables that all validated."""
+    t = p.tables
+    o, b, s, bk, pr = t["office"], t["broker"], t["storage"], t["booking"], t["printer"]
 
-    bk = _table(r, data, "booking")
-    rules_kw: dict[str, Any] = {}
-    for key, kind, low in (("grace_minutes", int, 0), ("call_ahead_minutes", int, 0),
-                           ("slot_minutes", int, 5), ("lead_working_days", int, 0),
-                           ("mean_service_minutes", (int, float), 1)):
-        v = r.get(bk, "booking", key, kind, None)
-        if v is not None and v < low:
-            r.fail("booking", 0, key, f"must be at least {low}")
-        elif v is not None:
-            rules_kw[key] = float(v) if key == "mean_service_minutes" else v
-    tprefix = r.get(bk, "booking", "ticket_prefix", str, "H")
-    if not PREFIX_RE.fullmatch(tprefix):
-        r.fail("booking", 0, "ticket_prefix", f"{tprefix!r} must be one or two capital letters")
-    prefixes = [sv.prefix for sv in services.values()]
-    if tprefix in prefixes:
-        r.fail("booking", 0, "ticket_prefix", f"{tprefix!r} is also a service prefix")
-    for i, sv in enumerate(services.values()):
-        if prefixes.count(sv.prefix) > 1 and prefixes.index(sv.prefix) != i:
-            r.fail("services", i, "prefix", f"duplicate ticket prefix {sv.prefix!r}")
-    feedback = r.get(bk, "booking", "feedback_service", str, None)
-    if feedback is not None and feedback not in services:
-        r.fail("booking", 0, "feedback_service", f"unknown service {feedback!r}")
-    keys: dict[str, Ed25519PublicKey] = {}
-    raw_keys = bk.get("keys", {})
-    if not isinstance(raw_keys, dict):
-        r.fail("booking.keys", 0, None, "must be a table of kid = \"path/to/key.pem\"")
-        raw_keys = {}
-    for kid, kpath in raw_keys.items():
-        if not isinstance(kpath, str):
-            r.fail("booking.keys", 0, kid, "must be the path of a PEM public key")
-            continue
-        try:
-            loaded = load_pem_public_key(file_path(kpath).read_bytes())
-        except OSError as exc:
-            r.fail("booking.keys", 0, kid, f"cannot read {kpath}: {exc.strerror}")
-            continue
-        except ValueError as exc:
-            r.fail("booking.keys", 0, kid, f"{kpath} is not a PEM public key: {exc}")
-            continue
-        if not isinstance(loaded, Ed25519PublicKey):
-            r.fail("booking.keys", 0, kid, f"{kpath} is not an Ed25519 key")
-            continue
-        keys[kid] = loaded
-    rules = BookingRules(ticket_prefix=tprefix, keys=keys, feedback_service=feedback, **rules_kw)
+    def beside(name: str) -> Path:
+        q = Path(name)
+        return q if q.is_absolute() else path.parent / q
 
-    counters: dict[str, Counter] = {}
-    raw_counters = data.get("counters", [])
-    if not isinstance(raw_counters, list):
-        raw_counters = []
-    for i, ct in enumerate(raw_counters):
-        cid = r.get(ct, "counters", "id", str, index=i)
-        cname = r.get(ct, "counters", "name", str, None, index=i)
-        csv = r.get(ct, "counters", "services", list, index=i) or []
-        takes = r.get(ct, "counters", "bookings", bool, False, index=i)
-        if cid is None:
-            continue
-        if not ID_RE.fullmatch(cid):
-            r.fail("counters", i, "id", f"{cid!r} must match [a-z0-9-]{{1,32}}")
-        if cid in counters:
-            r.fail("counters", i, "id", f"duplicate counter id {cid!r}")
-            continue
-        if not csv:
-            r.fail("counters", i, "services", "a counter needs at least one service")
-        for code in csv:
-            if code not in services:
-                r.fail("counters", i, "services", f"unknown service {code!r}")
-        counters[cid] = Counter(cid, cname or f"Quầy {cid}", tuple(csv), bool(takes))
-    n_booking = sum(c.bookings for c in counters.values())
-    if n_booking < 2:
-        r.problems.append(f"{path}:{r.loc.line('counters', 0)}: counters: at least two counters "
-                          f"must take bookings (bookings = true), found {n_booking}")
-    for code in services:
-        if not any(code in c.services for c in counters.values()):
-            r.problems.append(f"{path}:{r.loc.line('services', list(services).index(code))}: "
-                              f"services.{code}: no counter serves it")
-
-    k = _table(r, data, "kiosk")
-    camera = r.get(k, "kiosk", "camera", (int, str), 0)
-    kiosk = KioskConfig(priority_button=r.get(k, "kiosk", "priority_button", bool, True),
-                        languages=tuple(r.get(k, "kiosk", "languages", list, ["vi", "en"])),
-                        camera=camera)
-
-    p = _table(r, data, "printer")
-    kind = r.get(p, "printer", "kind", str, "file")
-    if kind not in PRINTER_KINDS:
-        r.fail("printer", 0, "kind", f"{kind!r} is not one of {', '.join(PRINTER_KINDS)}")
-    width = r.get(p, "printer", "width_px", int, 576)
-    if width not in (384, 512, 576):
-        r.fail("printer", 0, "width_px", f"{width} must be 576 (80 mm), 512 or 384 (58 mm)")
-    printer = PrinterConfig(kind=kind, usb=r.get(p, "printer", "usb", str, ""),
-                            network=r.get(p, "printer", "network", str, ""),
-                            serial=r.get(p, "printer", "serial", str, ""),
-                            file=file_path(r.get(p, "printer", "file", str, "var/tickets")),
-                            width_px=width, profile=r.get(p, "printer", "profile", str, "TM-T88V"))
-
-    d = _table(r, data, "display")
-    voice = r.get(d, "display", "voice", str, "espeak-ng")
-    if voice not in ("espeak-ng", "none"):
-        r.fail("display", 0, "voice", f"{voice!r} must be espeak-ng or none")
-    volume = r.get(d, "display", "volume", (int, float), 1.0)
-    if not 0 <= volume <= 1:
-        r.fail("display", 0, "volume", "must be between 0 and 1")
-    display = DisplayConfig(voice=voice, chime=r.get(d, "display", "chime", bool, True),
-                            rows=r.get(d, "display", "rows", int, 6), volume=float(volume),
-                            notices=tuple(r.get(d, "display", "notices", list, [])))
-
-    if r.problems:
-        raise ConfigError(r.problems)
-    return OfficeConfig(path=path, id=office_id, name=name, tz=tz, days=frozenset(days),
-                        hours=tuple(hours), closures=frozenset(closures), broker=broker,
-                        storage=storage, booking=rules, services=services, counters=counters,
-                        kiosk=kiosk, printer=printer, display=display, limits=limits,
-                        keep_command_days=keep_days)
+    services = {sv.code: Service(sv.code, sv.name or sv.code, sv.name_en or sv.name or sv.code,
+                                 sv.prefix) for sv in p.rows["services"].values()}
+    counters = {c.id: Counter(c.id, c.name or f"Quầy {c.id}", tuple(c.services), c.bookings)
+                for c in p.rows["counters"].values()}
+    return OfficeConfig(
+        path=path, id=o.id, name=o.name, tz=ZoneInfo(o.timezone),
+        days=frozenset(WEEKDAYS.index(day) for day in o.days), hours=tuple(o.hours),
+        closures=frozenset(o.closures),
+        broker=BrokerConfig(url=b.url, username=b.username or None, password=b.password_file,
+                            ca_file=beside(b.ca_file) if b.ca_file else None),
+        storage=beside(s.path or f"var/{o.id}.sqlite3"),
+        booking=_as(BookingRules, bk, keys=dict(bk.keys),
+                    feedback_service=bk.feedback_service or None),
+        services=services, counters=counters, kiosk=_as(KioskConfig, t["kiosk"]),
+        printer=_as(PrinterConfig, pr, file=beside(pr.file)),
+        display=_as(DisplayConfig, t["display"]),
+        limits=_as(Limits, t["limits"]), keep_command_days=s.keep_command_days)

@@ -60,6 +60,7 @@ class Dispatcher:
     def __init__(self, office: OfficeConfig, store: Store, clock: Clock,
                  ticks: Callable[[], float] = time.monotonic):
         self.office, self.store, self.clock = office, store, clock
+        store.claim(office.id)  # a database of another office is refused
         self.hall: Hall = store.load_hall(office, self._today(clock()))
         self._published: dict[str, bytes] = {}
         # After a restart, too, time does not go back behind the last ticket issued.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -41,6 +42,8 @@ from motcua.model import (
     Ticket,
 )
 
+log = logging.getLogger(__name__)
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tickets (
@@ -68,7 +71,18 @@ CREATE INDEX IF NOT EXISTS bookings_day ON bookings (day, status);
 CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, closed_at TEXT);
 CREATE INDEX IF NOT EXISTS events_day ON events (day, n);
 """
-SCHEMA_VERSION = "1"
+# The schema has a version (PRAGMA user_version) and an ordered list of migrations. Version
+# 1 is SCHEMA above, as motcua 0.1.0 made it (it wrote meta.schema = '1' and left
+# user_version at 0). A newer motcua migrates an older database in one transaction at start,
+# a copy of it taken first; an older motcua refuses a newer database.
+BASELINE = 1
+# (version, why, statements): append, never edit one that shipped.
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (2, "replies pruned by time use an index; the version lives in user_version",
+     ("CREATE INDEX IF NOT EXISTS commands_at ON commands (at)",
+      "DELETE FROM meta WHERE key = 'schema'")),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0] if MIGRATIONS else BASELINE
 TICKET_FIELDS = tuple(f.name for f in fields(Ticket))
 TICKET_COLUMNS = ("seq, service, kind, status, priority, issued_at, entry_at, called_at, "
                   "closed_at, counter, booking_id, booking_start, arrival, reason, body")
@@ -136,17 +150,42 @@ def ticket_to_json(t: Ticket) -> str:
 
 
 def ticket_from_json(text: str) -> Ticket:
-    b: dict[str, Any] = json.loads(text)
-    booking = b.pop("booking")
+    """A stored ticket. Fields this release does not know (written by a newer one, or
+    dropped since) are left out, and fields it added since take their defaults: a body
+    never stops a dispatcher from starting."""
+    raw: dict[str, Any] = json.loads(text)
+    b = {k: v for k, v in raw.items() if k in TICKET_FIELDS}
+    if len(b) < len(raw):
+        log.warning("ticket %s: fields this release does not know, left out: %s",
+                    raw.get("number"), ", ".join(sorted(set(raw) - set(b)))[:200])
+    booking = b.pop("booking", None)
     for k in ("issued_at", "entry_at", "called_at", "closed_at"):
-        b[k] = _dt(b[k])
+        if k in b:
+            b[k] = _dt(b[k])
     b["kind"], b["status"] = Kind(b["kind"]), Status(b["status"])
-    b["arrival"] = Arrival(b["arrival"]) if b["arrival"] else None
+    b["arrival"] = Arrival(b["arrival"]) if b.get("arrival") else None
     if booking:
         booking = Booking(booking["id"], booking["service"],
                           datetime.fromisoformat(booking["start"]),
                           datetime.fromisoformat(booking["end"]), booking.get("name"))
     return Ticket(booking=booking, **b)
+
+
+def backup_to(db: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of `db` at `target` (SQLite's online backup: safe while the
+    dispatcher writes), written beside it first and renamed, so `target` is whole or absent."""
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    copy = sqlite3.connect(partial)
+    try:
+        db.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")  # one file, nothing beside it
+    finally:
+        copy.close()
+    with open(partial, "rb") as f:
+        os.fsync(f.fileno())
+    os.chmod(partial, 0o640)
+    os.replace(partial, target)
 
 
 class Store:
@@ -177,8 +216,7 @@ class Store:
             # FULL: a commit is on disk before its reply leaves (0.3 ms here, measured).
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA busy_timeout=5000")
-            self.db.executescript(SCHEMA)
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self.migrated_from = self._migrate()
             self._identity = _identity(path)
         except StoreError:
             self._release_lock()
@@ -191,6 +229,63 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             self._release_lock()
             raise _cannot_open(path, exc) from exc
+
+    def version(self) -> int:
+        """The schema version of this database; 0.1.0's (user_version 0, tables made) is 1."""
+        v = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if v == 0 and self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='tickets'").fetchone():
+            return BASELINE
+        return v
+
+    def _migrate(self) -> int | None:
+        """Bring the database to SCHEMA_VERSION; the version it had when it needed that."""
+        version = self.version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"Cơ sở dữ liệu {self.path} do phiên bản motcua mới hơn tạo (lược đồ "
+                f"{version}; bản này chỉ biết đến {SCHEMA_VERSION}). Hãy cài phiên bản đó "
+                f"hoặc mới hơn; không được dùng bản cũ với dữ liệu mới.",
+                f"The database {self.path} was made by a newer motcua (schema {version}; "
+                f"this one knows up to {SCHEMA_VERSION}). Install that version or newer: "
+                f"an older one must not write newer data.")
+        if version == SCHEMA_VERSION:
+            return None
+        if version == 0:  # a new database: the baseline, then every migration
+            self.db.executescript(SCHEMA)
+        else:
+            copy = self.path.with_name(f"{self.path.name}.v{version}-"
+                                       f"{datetime.now():%Y%m%d-%H%M%S}.bak")
+            backup_to(self.db, copy)
+            log.info("database %s at schema %d: copied to %s before migrating", self.path,
+                     version, copy)
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for number, why, statements in MIGRATIONS:
+                if number > max(version, BASELINE):
+                    for statement in statements:
+                        self.db.execute(statement)
+                    log.info("database %s: schema %d (%s)", self.path, number, why)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.db.execute("ROLLBACK")
+            raise StoreError(
+                f"Không nâng cấp được cơ sở dữ liệu {self.path} từ lược đồ {version}: {exc}. "
+                f"Dữ liệu chưa bị thay đổi.",
+                f"Could not upgrade the database {self.path} from schema {version}: {exc}. "
+                f"Nothing was changed.") from exc
+        return version or None
+
+    def claim(self, office_id: str) -> None:
+        """Mark this database as office `office_id`'s; refuse one of another office."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='office'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta (key, value) VALUES ('office', ?)", (office_id,))
+        elif row[0] != office_id:
+            raise StoreError(
+                f"Cơ sở dữ liệu {self.path} là của đơn vị {row[0]}, không phải {office_id}.",
+                f"The database {self.path} belongs to office {row[0]}, not {office_id}.")
 
     def _release_lock(self) -> None:
         if self._lock_fd is not None:
@@ -255,7 +350,8 @@ class Store:
     def save_reply(self, role: str, device: str, cmd_id: str, ctype: str, at: datetime,
                    reply: bytes) -> None:
         # OR IGNORE: an id answered once keeps its first reply (callers check first).
-        self.db.execute("INSERT OR IGNORE INTO commands VALUES (?,?,?,?,?,?)",
+        self.db.execute("INSERT OR IGNORE INTO commands (role, device, id, at, type, reply) "
+                        "VALUES (?,?,?,?,?,?)",
                         (role, device, cmd_id, at.isoformat(), ctype, reply.decode("utf-8")))
 
     # -- facts --------------------------------------------------------------------------
@@ -280,7 +376,8 @@ class Store:
             raise sqlite3.IntegrityError(f"ticket {t.number} of {day} is not stored")
 
     def save_counter(self, day: date, c: CounterState) -> None:
-        self.db.execute("INSERT OR REPLACE INTO counters VALUES (?,?,?,?,?)",
+        self.db.execute("INSERT OR REPLACE INTO counters (day, id, status, current, since) "
+                        "VALUES (?,?,?,?,?)",
                         (day.isoformat(), c.id, str(c.status), c.current, _iso(c.since)))
 
     def append_event(self, day: date, at: datetime, change: str, ticket: str | None,
@@ -311,7 +408,7 @@ class Store:
                                  b.end.isoformat(), at.isoformat(),
                                  prev.start.date().isoformat(), b.id))
             case DayClosed(at=at):
-                self.db.execute("INSERT OR REPLACE INTO days VALUES (?,?)",
+                self.db.execute("INSERT OR REPLACE INTO days (day, closed_at) VALUES (?,?)",
                                 (hall.day.isoformat(), at.isoformat()))
             case Issued() | Called() | Closed() | Transferred() | CounterSet():
                 pass  # the ticket (above) or the counters (save_counters) hold them

@@ -99,6 +99,30 @@ def cmd_close_day(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from dispatcher.backup import backup
+
+    office = office_config.load(args.config)
+    for path in backup(office, Path(args.to) if args.to else None):
+        print(f"Đã sao lưu / backed up: {path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from dispatcher.backup import restore
+
+    office = office_config.load(args.config)
+    kept = restore(office, Path(args.file), force=args.force)
+    print(f"Đã khôi phục / restored {office.storage} from {args.file}.")
+    if kept:
+        print(f"Cơ sở dữ liệu cũ được giữ ở / the replaced database is kept at {kept}")
+    print("Khởi động lại bộ điều phối. Nếu hôm nay máy chủ MQTT đã thấy nhiều số hơn bản sao "
+          "này có, bộ điều phối sẽ từ chối: khi đã chắc chắn, chạy với --accept-database.\n"
+          "Start the dispatcher again. If the broker saw more of today's tickets than this "
+          "copy holds, it refuses: once you are sure, start it with --accept-database.")
+    return 0
+
+
 def cmd_ticket(args: argparse.Namespace) -> int:
     from printer.testprint import main as test_print
 
@@ -145,6 +169,19 @@ def close_day_options(c: argparse.ArgumentParser) -> None:
     with_config(c)
     c.add_argument("--device", default="cli", help="admin device id")
     c.add_argument("--timeout", type=float, default=10.0)
+
+
+def backup_options(b: argparse.ArgumentParser) -> None:
+    b.add_argument("--config", required=True, help="the office file (office.toml)")
+    b.add_argument("--to", help="the folder (default: [storage] backup_dir, and "
+                                "backup_copy_dir when set)")
+
+
+def restore_options(r: argparse.ArgumentParser) -> None:
+    r.add_argument("file", help="a copy made by `motcua backup`")
+    r.add_argument("--config", required=True, help="the office file (office.toml)")
+    r.add_argument("--force", action="store_true",
+                   help="restore a copy that does not say which office it is (an old one)")
 
 
 def ticket_options(t: argparse.ArgumentParser) -> None:
@@ -204,6 +241,10 @@ COMMANDS: dict[str, Command] = {
                           "bridge": room("broker_config.bridge", "bridge the office broker "
                                          "to a central one", logging.WARNING)}),
     "close-day": Command("end the working day", cmd_close_day, close_day_options),
+    "backup": Command("a checked copy of the database, safe while the dispatcher runs",
+                      cmd_backup, backup_options),
+    "restore": Command("put a backup in place of the database (the dispatcher stopped)",
+                       cmd_restore, restore_options),
     "ticket": Command("print a test ticket with the configured printer", cmd_ticket,
                       ticket_options),
     "booking": Command("bookings: keygen, issue, cancel, move, import", cmd_booking,

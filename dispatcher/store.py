@@ -200,7 +200,7 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if lock:
-                self._lock_fd = _take_lock(path)
+                self._lock_fd = take_lock(path)
             self.created = not path.exists()
             # Citizens' names live here: owner read-write, group read, others nothing
             # (SQLite gives the -wal and -shm files the same mode).
@@ -492,7 +492,7 @@ def _check_sidecars(path: Path) -> None:
                 f"access to it and to {path.parent}") from exc
 
 
-def _take_lock(path: Path) -> int:
+def take_lock(path: Path) -> int:
     """An OS lock beside the database, released by the kernel when the process dies."""
     lock_path = path.with_name(path.name + ".lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o640)

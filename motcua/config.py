@@ -121,6 +121,13 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    folder: Path | None = None  # None: backups/ beside the database
+    copy_to: Path | None = None  # a second disk or a network share, or none
+    keep: int = 30  # the newest copies kept in each folder; older ones are removed
+
+
+@dataclass(frozen=True)
 class OfficeConfig:
     path: Path
     id: str
@@ -139,6 +146,7 @@ class OfficeConfig:
     display: DisplayConfig
     limits: Limits = Limits()
     keep_command_days: int = 30  # replies kept for retries and audits, then pruned
+    backups: BackupConfig = BackupConfig()
 
     def booking_counters(self, service: str) -> list[Counter]:
         return [c for c in self.counters.values() if c.bookings and service in c.services]
@@ -302,6 +310,9 @@ class BrokerTable(_Table):
 class StorageTable(_Table):
     path: str = ""  # "": var/<office id>.sqlite3
     keep_command_days: Annotated[int, _between(1, 3660, " days")] = OfficeConfig.keep_command_days
+    backup_dir: str = ""  # "": backups/ beside the database
+    backup_copy_dir: str = ""  # "": none; else a second disk or a network share
+    keep_backups: Annotated[int, _between(1, 3650, " copies")] = BackupConfig.keep
 
 
 class LimitsTable(_Table):
@@ -633,6 +644,7 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
         q = Path(name)
         return q if q.is_absolute() else path.parent / q
 
+    storage = beside(s.path or f"var/{o.id}.sqlite3")
     services = {sv.code: Service(sv.code, sv.name or sv.code, sv.name_en or sv.name or sv.code,
                                  sv.prefix) for sv in p.rows["services"].values()}
     counters = {c.id: Counter(c.id, c.name or f"Quầy {c.id}", tuple(c.services), c.bookings)
@@ -643,10 +655,14 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
         closures=frozenset(o.closures),
         broker=BrokerConfig(url=b.url, username=b.username or None, password=b.password_file,
                             ca_file=beside(b.ca_file) if b.ca_file else None),
-        storage=beside(s.path or f"var/{o.id}.sqlite3"),
+        storage=storage,
         booking=_as(BookingRules, bk, keys=dict(bk.keys),
                     feedback_service=bk.feedback_service or None),
         services=services, counters=counters, kiosk=_as(KioskConfig, t["kiosk"]),
         printer=_as(PrinterConfig, pr, file=beside(pr.file)),
         display=_as(DisplayConfig, t["display"]),
-        limits=_as(Limits, t["limits"]), keep_command_days=s.keep_command_days)
+        limits=_as(Limits, t["limits"]), keep_command_days=s.keep_command_days,
+        backups=BackupConfig(
+            folder=beside(s.backup_dir) if s.backup_dir else storage.parent / "backups",
+            copy_to=beside(s.backup_copy_dir) if s.backup_copy_dir else None,
+            keep=s.keep_backups))

@@ -122,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--remote-prefix", help="topic prefix at the centre (default motcua/<office>/)")
     p.add_argument("--mosquitto-central", action="store_true",
                    help="the centre runs Mosquitto too (turns on try_private)")
-    p.add_argument("--out", help="the folder of `motcua broker setup` (default broker-<office>)")
+    p.add_argument("--out", help="the folder of `motcua broker setup` "
+                                  "(default var/broker-<office>)")
     args = p.parse_args(argv)
     office = config.load(args.config)
-    out = Path(args.out or f"broker-{office.id}")
+    out = Path(args.out or f"var/broker-{office.id}")
     conf = write(office.id, out, args.central, args.central_ca, args.remote_prefix,
                  args.mosquitto_central)
     print(f"Bridge written to {conf}; reload the broker (kill -HUP <pid>) to start it.\n"

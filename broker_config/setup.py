@@ -274,7 +274,8 @@ def _serial(out: Path, a: Account) -> int | None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="motcua broker setup", description=__doc__)
     p.add_argument("--config", required=True, help="the office file (office.toml)")
-    p.add_argument("--out", help="where to write everything (default ./broker-<office id>)")
+    p.add_argument("--out", help="where to write everything (default var/broker-<office id>, "
+                                  "which git ignores: it holds passwords and keys)")
     p.add_argument("--remove", action="append", metavar="DEVICE",
                    help="revoke a device now, e.g. kiosk-k2 (repeatable)")
     p.add_argument("--host", action="append", dest="hosts", metavar="NAME",
@@ -296,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    out = Path(args.out or f"broker-{config.load(args.config).id}")
+    out = Path(args.out or f"var/broker-{config.load(args.config).id}")
     result = setup(Path(args.config), out, args.remove, hosts=args.hosts, port=args.port,
                    tls_port=args.tls_port, ws_port=args.ws_port, bind=args.bind,
                    user=args.user, data_dir=args.data_dir, device_dir=args.device_dir,

@@ -237,7 +237,8 @@ def add_arguments(b: argparse.ArgumentParser) -> None:
     """The actions of `motcua booking` and their options, on the parser `b`."""
     acts = b.add_subparsers(dest="action", required=True)
     k = acts.add_parser("keygen", help="an Ed25519 key pair for signing booking QR codes")
-    k.add_argument("--out", default="keys")
+    k.add_argument("--out", default="var/keys",
+                   help="folder for the key pair (default var/keys, which git ignores)")
     k.add_argument("--kid", help="key id (default portal-YEAR)")
     for name in ("issue", "move"):
         p = acts.add_parser(name, help=f"{name} a booking and sign its QR code")

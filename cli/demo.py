@@ -320,7 +320,7 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
     clock = ShiftedClock(opening, speed)
     print(f"motcua demo: broker {broker.url}, database {office.storage}, "
           f"simulated day {opening:%A %d %B %Y} from {opening:%H:%M} at {speed:g}x", flush=True)
-    service = serve(office, broker.url, clock)
+    service = serve(office, broker.url, clock, demo=True)  # the demo key is expected here
     windows = open_windows(office, broker.url, opening, speed, data)
     staffed = ("1", "3") if windows.get("counters") else ()
     crowd = Crowd(office, broker.url, clock, seed, stop, staffed,

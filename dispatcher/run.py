@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from dispatcher.service import HEARTBEAT_S, Dispatcher, DispatcherService
 from dispatcher.store import AlreadyRunning, Store, StoreError
-from motcua import topics
+from motcua import tokens, topics
 from motcua.clock import Clock, GuardedClock, SystemClock
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, Seen, peek
@@ -32,7 +32,9 @@ class DatabaseBehind(StoreError):
 
 
 def serve(office: OfficeConfig, broker_url: str, clock: Clock,
-          device: str = "main", accept_database: bool = False) -> DispatcherService:
+          device: str = "main", accept_database: bool = False,
+          demo: bool = False) -> DispatcherService:
+    warnings = [] if demo else _warnings(office)
     if isinstance(clock, SystemClock):
         clock = GuardedClock(clock, on_jump=lambda expected, wall: log.error(
             "the system clock jumped to %s (expected %s); going on from the expected time "
@@ -40,9 +42,11 @@ def serve(office: OfficeConfig, broker_url: str, clock: Clock,
     store = Store(office.storage)
     try:
         dispatcher = Dispatcher(office, store, clock)
-        identity = {"instance": secrets.token_hex(8), "pid": os.getpid(),
-                    "host": socket.gethostname(),
-                    "since": datetime.now().astimezone().isoformat(timespec="seconds")}
+        identity: dict[str, Any] = {
+            "instance": secrets.token_hex(8), "pid": os.getpid(), "host": socket.gethostname(),
+            "since": datetime.now().astimezone().isoformat(timespec="seconds")}
+        if warnings:
+            identity["warnings"] = warnings
         check_alone(office, broker_url, dispatcher, accept_database)
     except BaseException:
         store.close()
@@ -56,6 +60,22 @@ def serve(office: OfficeConfig, broker_url: str, clock: Clock,
     log.info("dispatcher for %s on %s, database %s, day %s", office.id, broker_url,
              office.storage, dispatcher.hall.day)
     return service
+
+
+def _warnings(office: OfficeConfig) -> list[str]:
+    """What is unsafe in this office's set-up, said loudly in the log at every start and
+    named in the dispatcher's presence (for `motcua doctor` and the hall view)."""
+    found = []
+    if kids := tokens.demo_keys(office.booking.keys):
+        found.append("demo_key")
+        log.error(
+            "\n%s\n  Tệp %s tin khóa cổng đặt lịch DEMO (%s): khóa riêng của nó được công bố "
+            "cùng mã nguồn, ai cũng làm giả được lịch hẹn. Tạo khóa mới: motcua booking "
+            "keygen.\n  The office file %s trusts the DEMO portal key (%s): its private "
+            "half is published with the code, so anyone can forge bookings. Make a new "
+            "pair with motcua booking keygen.\n%s", "!" * 78, office.path, ", ".join(kids),
+            office.path, ", ".join(kids), "!" * 78)
+    return found
 
 
 def _online(seen: Seen) -> DispatcherDetail | None:

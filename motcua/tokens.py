@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from motcua.model import Booking
 
 REQUIRED_CLAIMS = ("jti", "aud", "svc", "start", "end", "iat")
+# SHA-256 of the raw public key of the demo portal (examples/keys): its private half is
+# published with the code, so an office that trusts it accepts forged bookings.
+DEMO_KEYS = frozenset({"3433f952b0e6855ddc2aa8fda3b6fa2ec9544cdbf043f440dff99e755a52f956"})
 MAX_TOKEN_CHARS = 2048
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    return hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
+
+
+def demo_keys(keys: dict[str, Ed25519PublicKey]) -> list[str]:
+    """The key ids among `keys` that are the published demo key."""
+    return sorted(kid for kid, key in keys.items() if fingerprint(key) in DEMO_KEYS)
 
 
 class TokenError(Exception):

@@ -302,6 +302,7 @@ class DispatcherDetail(Message):
     seq: int
     storage: str  # ok or unavailable
     problem: str | None = None
+    warnings: list[str] | None = None  # what is unsafe in the set-up: demo_key
 
 
 # -- the wire ---------------------------------------------------------------------------

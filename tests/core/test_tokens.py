@@ -10,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from motcua import tokens
 from motcua.tokens import TokenError, verify
 from tests.conftest import TZ, at
 
@@ -87,3 +88,16 @@ def test_a_token_from_another_library_verifies(office, portal_key) -> None:  # t
                               "end": "2026-11-25T13:30:00+07:00"}).encode())
     sig = b64(portal_key.sign(f"{header}.{payload}".encode()))
     assert check(office, f"{header}.{payload}.{sig}").booking.service == "B"
+
+
+def test_the_published_demo_key_is_recognised(office) -> None:  # type: ignore[no-untyped-def]
+    """The example office trusts the demo portal key: a real office must not (the
+    dispatcher says so loudly at every start, and names it in its presence)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from dispatcher.run import _warnings
+
+    assert tokens.demo_keys(office.booking.keys) == ["demo-portal"]
+    fresh = {"portal-2026": Ed25519PrivateKey.generate().public_key()}
+    assert tokens.demo_keys(fresh) == []
+    assert _warnings(office) == ["demo_key"]

@@ -83,6 +83,11 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
       "DELETE FROM meta WHERE key = 'schema'")),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0] if MIGRATIONS else BASELINE
+# A ticket is kept twice, on purpose, in one statement from one Ticket: `body` (JSON, every
+# field) is what the dispatcher rebuilds its hall from, so a field added to Ticket needs no
+# migration (ticket_from_json fills what an older body lacks and leaves out what it does not
+# know); the columns are what reports and people query with SQL, so they change only by a
+# migration. Neither is derived from the other after the write.
 TICKET_FIELDS = tuple(f.name for f in fields(Ticket))
 TICKET_COLUMNS = ("seq, service, kind, status, priority, issued_at, entry_at, called_at, "
                   "closed_at, counter, booking_id, booking_start, arrival, reason, body")

@@ -234,7 +234,7 @@ class Desk:
         marks = {"start": t_start or time.monotonic()}
         command = action.command
         if isinstance(command, CheckIn):
-            verdict = precheck(command.token, self.office, self.office_day())
+            verdict = precheck(command.token, self.office)
             marks["prechecked"] = time.monotonic()
             if verdict.code:
                 return self._finish(Outcome(action, code=verdict.code, local=True,

@@ -38,23 +38,20 @@ def looks_like_token(text: str) -> bool:
     return "alg" in header
 
 
-def precheck(text: str, office: OfficeConfig, today: date | None) -> Verdict:
-    """Check signature, office and day with the office's public keys.
-
-    today None (the office day is not known yet): the day is left to the dispatcher.
-    A key the kiosk does not know is left to the dispatcher too: its office file may
-    list a newer portal key than this kiosk's.
-    """
+def precheck(text: str, office: OfficeConfig) -> Verdict:
+    """Check format, signature and office with the office's public keys. Dates are the
+    dispatcher's: a booking moved to another day keeps its old QR code, and only the
+    dispatcher knows where it went. A key the kiosk does not know is left to the dispatcher
+    too: its office file may list a newer portal key than this kiosk's."""
     if not looks_like_token(text):
         return Verdict("not_motcua")
     kid = jwt.get_unverified_header(text).get("kid")
     if not isinstance(kid, str) or kid not in office.booking.keys:
         return Verdict(None)
     try:
-        verified = tokens.verify(text, office.booking.keys, office.id, today or date.min,
-                                 office.tz)
+        verified = tokens.verify(text, office.booking.keys, office.id, date.min, office.tz)
     except tokens.TokenError as exc:
-        if exc.code == "wrong_date" and today is None:
-            return Verdict(None)
+        if exc.code == "wrong_date":  # genuine, for this office: its day is not ours to judge
+            return Verdict(None, exc.booking)
         return Verdict(exc.code, booking_date=exc.booking_date)
     return Verdict(None, verified.booking)

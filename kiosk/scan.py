@@ -36,10 +36,16 @@ def describe(text: str, office: OfficeConfig | None, today: date | None) -> str:
     if office is None:
         return line + ("\n  (chữ ký chưa kiểm tra: thêm --config / "
                        "signature not checked: add --config)")
-    verdict = precheck(text, office, today)
+    verdict = precheck(text, office)
     if verdict.code is None:
         ok = "hợp lệ / valid" if verdict.booking else "khóa lạ, để bộ điều phối xét / unknown key"
-        return line + f"\n  chữ ký / signature: {ok}"
+        line += f"\n  chữ ký / signature: {ok}"
+        day = verdict.booking.start.astimezone(office.tz).date() if verdict.booking else None
+        if today is not None and day is not None and day != today:
+            line += (f"\n  hẹn ngày {day}, không phải {today}: bộ điều phối quyết định (lịch "
+                     f"đã dời vẫn giữ mã cũ) / dated {day}, not {today}: the dispatcher "
+                     f"decides (a moved booking keeps its code)")
+        return line
     notice = NOTICES.get(verdict.code)
     why = f"{notice.title[0]} / {notice.title[1]}" if notice else verdict.code
     return line + f"\n  {why} ({verdict.code})"

@@ -50,7 +50,7 @@ def test_scan_tells_what_each_image_holds(tmp_path: Path, office_file, make_toke
     assert "booking BK-9 · office demo · service A" in out and "valid" in out
     assert "not a motcua booking code" in out
     assert scan.main([str(good), "--config", str(office_file), "--today", "2026-11-24"]) == 0
-    assert "wrong_date" in capsys.readouterr().out
+    assert "dated 2026-11-25, not 2026-11-24: the dispatcher decides" in capsys.readouterr().out
     blurred = save(qr_frame("z" * 300, damaged=True), tmp_path / "bad.png")
     assert scan.main([str(blurred), str(tmp_path / "missing.png")]) == 1
     out = capsys.readouterr().out

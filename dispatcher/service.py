@@ -29,7 +29,7 @@ from motcua.facts import (
     Transferred,
     apply,
 )
-from motcua.model import Hall, Status, Ticket
+from motcua.model import Hall, Ticket
 from motcua.protocol import Rejected, encode
 from motcua.protocol import messages as m
 from motcua.views import Snapshot, booking_info, office_info, stamp
@@ -375,9 +375,7 @@ class Dispatcher:
         today = self._today(now)
         if today == self.hall.day:
             return []
-        facts: list[Fact] = [Closed(t.number, Status.DONE, now)
-                             for t in self.hall.tickets.values() if t.status is Status.SERVING]
-        facts += handlers.end_of_day(self.hall, now)
+        facts: list[Fact] = handlers.end_of_day(self.hall, now)  # closes what was served too
         out: list[Outgoing] = []
         if facts:
             try:

@@ -278,12 +278,15 @@ def booking_move(hall: Hall, cmd: protocol.BookingMove, ctx: Context) -> Decisio
 
 
 def end_of_day(hall: Hall, at: datetime) -> list[Fact]:
-    """Waiting tickets become unserved, never-checked-in bookings are cancelled."""
+    """Every ticket is closed: those at a counter as done (their service ended with the
+    day), waiting ones as unserved; never-checked-in bookings are cancelled."""
     if hall.closed:
         return []
-    facts: list[Fact] = [Closed(t.number, Status.UNSERVED, at)
-                         for t in sorted(hall.tickets.values(), key=lambda t: t.seq)
-                         if t.status is Status.WAITING]
+    by_seq = sorted(hall.tickets.values(), key=lambda t: t.seq)
+    facts: list[Fact] = [Closed(t.number, Status.DONE, at) for t in by_seq
+                         if t.status is Status.SERVING]
+    facts += [Closed(t.number, Status.UNSERVED, at) for t in by_seq
+              if t.status is Status.WAITING]
     facts += [BookingCancelled(b, at) for b in hall.bookings.values()
               if b.start.date() == hall.day and b.id not in hall.checked_in
               and b.id not in hall.cancelled]

@@ -198,7 +198,9 @@ def test_close_day_marks_unserved_and_cancels_bookings(desk: LocalDispatcher, ma
     assert changes == [("unserved", "B001", None), ("cancelled", None, "BK-NEVER")]
     status = desk.d.store.db.execute("SELECT status FROM bookings").fetchone()[0]
     assert status == "cancelled"
-    assert desk.d.hall.counters["1"].current == "A001"  # still being served
+    # The citizen at counter 1 was served as the day ended (issue 14: left "serving").
+    assert desk.d.hall.counters["1"].current is None
+    assert desk.d.hall.tickets["A001"].status.value == "done"
 
 
 def test_state_messages_follow_the_protocol(desk: LocalDispatcher, make_token) -> None:  # type: ignore[no-untyped-def]
@@ -257,3 +259,26 @@ def test_a_clock_set_back_never_reorders_entries(desk: LocalDispatcher) -> None:
     desk.clock.now = at("09:05")
     assert desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]["issued_at"].endswith(
         "09:05:00+07:00")
+
+
+def test_close_day_closes_every_ticket_and_every_counter(office) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: the board said the day had ended yet listed numbers being served, and the
+    report counted them open. Closing the day closes the served ones as done."""
+    desk = LocalDispatcher(office, ManualClock(at("09:00")))
+    try:
+        for service in "AAB":
+            desk.ok("kiosk", "k1", "walk_in", service=service)
+        desk.ok("counter", "1", "next")
+        desk.ok("counter", "3", "next")
+        desk.ok("admin", "cli", "close_day")
+        statuses = {t.number: t.status.value for t in desk.d.hall.tickets.values()}
+        assert statuses == {"A001": "done", "A002": "done", "B001": "unserved"}
+        board = json.loads(desk.d.state(force=True)[1].payload)
+        assert board["closed"] and board["serving"] == []
+        counters = [json.loads(o.payload) for o in desk.d.state(force=True)
+                    if "/state/counter/" in o.topic]
+        assert all(c["current"] is None for c in counters)
+        desk.restart()  # and so they stay
+        assert all(t.status.value != "serving" for t in desk.d.hall.tickets.values())
+    finally:
+        desk.close()

@@ -34,8 +34,10 @@ from printer import PAPER_LOW, TicketPrinter
 log = logging.getLogger(__name__)
 KV = Path(__file__).parent / "kv"
 KV_FILES = ("widgets.kv", "home.kv", "services.kv", "busy.kv", "result.kv", "notice.kv")
-# Screens where a freshly scanned code is taken up; elsewhere a ticket is being handled.
-SCAN_SCREENS = ("home", "services", "notice")
+# Screens where a freshly scanned code is taken up. Only home: on any other screen a citizen
+# is being served (choosing a service, reading a notice or their ticket), and a code that
+# reaches the camera is someone else's, which must not take over their screen (issue 14).
+SCAN_SCREENS = ("home",)
 
 
 @dataclass

@@ -119,6 +119,14 @@ def flows(k: Kiosk) -> None:
     k.shot("services")
     p.tap(("services", "priority"))
     k.shot("services-priority")
+    # Someone else's booking code reaches the camera meanwhile (issue 14): it must not take
+    # over this citizen's screen; their choice and their tick stay, their tap works.
+    scans = p.do(lambda: app.scanner.frames)
+    k.show(token("BK-2026-000199", "09:00"))
+    p.wait_for(lambda: app.scanner.frames > scans + 15, 10, "the other code seen a while")
+    assert p.do(lambda: app.root.current) == "services"
+    assert p.do(lambda: app.root.get_screen("services").priority)
+    k.source.clear()
     p.tap(lambda: app.root.get_screen("services").buttons()[0])
     first = k.result()
     assert first.ticket.number == "A001" and first.ticket.priority, first.ticket

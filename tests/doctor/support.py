@@ -47,7 +47,8 @@ def der(cert: x509.Certificate) -> bytes:
 def video_camera(folder: Path) -> Path:
     """A few frames in a video file: a camera source OpenCV opens like a device."""
     path = folder / "camera.avi"
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
+    fourcc = cv2.VideoWriter_fourcc(*"MJPG")  # type: ignore[attr-defined]  # not in the stubs
+    out = cv2.VideoWriter(str(path), fourcc, 10, (64, 48))
     for i in range(5):
         out.write(np.full((48, 64, 3), i * 40, np.uint8))
     out.release()

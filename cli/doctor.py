@@ -229,7 +229,7 @@ def check_dispatcher(obs: Observation, office: str, wait: float = WAIT_S) -> Che
                     "(systemctl restart motcua-dispatcher hoặc motcua dispatcher)",
                     "The dispatcher is offline: start it again on the server "
                     "(systemctl restart motcua-dispatcher, or motcua dispatcher)",
-                    f"last seen {kept[-1].at or '?'}")
+                    f"last seen {kept[-1].at}" if kept[-1].at else "")
     return fail("dispatcher", f"Bộ điều phối không phản hồi: không có nhịp tim trong {wait:g} "
                 f"giây (tiến trình treo hoặc vừa chết) — khởi động lại nó trên máy chủ",
                 f"The dispatcher does not answer: no heartbeat in {wait:g} s (hung, or just "

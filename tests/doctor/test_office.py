@@ -20,7 +20,7 @@ from cli.doctor import FAIL, OK, SKIP, WARN, Check
 from motcua import config, topics
 from motcua.mqtt import peek
 from motcua.protocol import BadMessage, Presence, read
-from tests.conftest import ROOT, motcua_command, needs
+from tests.conftest import ROOT, motcua_command, needs, write_office
 from tests.doctor.support import PLENTY, LoopbackPrinter, office_for, video_camera
 from tests.integration.devices import DispatcherProcess
 from tests.security.harness import make_secured, start_broker
@@ -174,7 +174,7 @@ def test_no_broker(hall: Hall) -> None:
 
 
 def test_a_bad_office_file(tmp_path: Path) -> None:
-    path = office_for(tmp_path, **{'ticket_prefix = "H"': 'ticket_prefix = "A"'})
+    path = write_office(tmp_path, **{'ticket_prefix = "H"': 'ticket_prefix = "A"'})
     checks = doctor.run(path)
     assert checks[0].status == FAIL and "booking.ticket_prefix" in checks[0].detail
     assert "tệp cấu hình" in checks[0].message_vi.lower()

@@ -256,6 +256,7 @@ COMMANDS: dict[str, Command] = {
     "report": room("reports.report", "daily statistics from the dispatcher's database"),
     "simulate": room("simulate", "simulate peak days; --plan: how many counters"),
     "demo": Command("a whole office on this machine", cmd_demo, demo_options),
+    "doctor": room("cli.doctor", "is this device ready? broker, dispatcher, printer, clock..."),
 }
 
 

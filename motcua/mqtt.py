@@ -203,25 +203,51 @@ class Seen:
     after_s: float  # seconds after subscribing
 
 
+class BrokerRefused(ConnectionError):
+    """The broker answered, and refused this account: `reason` is its CONNACK reason
+    (135 not authorized, 134 bad user name or password, ...)."""
+
+    def __init__(self, message: str, code: int, reason: str):
+        super().__init__(message)
+        self.code, self.reason = code, reason
+
+
+class BrokerTLSError(ConnectionError):
+    """The TCP connection was made but TLS failed: a certificate, or the CA file."""
+
+
 def peek(office: OfficeConfig, url: str, topic_filters: list[str], seconds: float,
-         until: Callable[[list[Seen]], bool] | None = None) -> list[Seen]:
+         until: Callable[[list[Seen]], bool] | None = None,
+         connect_timeout: float = 5.0) -> list[Seen]:
     """What the broker holds and sends on `topic_filters` for `seconds` (or until
-    `until(seen)`), from a throwaway connection with the office's broker account."""
+    `until(seen)`), from a throwaway connection with the office's broker account.
+
+    Raises ConnectionError: BrokerRefused when the broker refuses the account,
+    BrokerTLSError when TLS fails, a plain ConnectionError when there is no broker."""
     address = BrokerAddress.parse(url)
+    where = f"{address.host}:{address.port}"
     client = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5,
                          client_id=f"motcua-probe-{secrets.token_hex(6)}")
+    client.connect_timeout = connect_timeout
     b = office.broker
     if b.username:
         client.username_pw_set(b.username, b.password)
     if address.tls:
-        client.tls_set(ca_certs=str(b.ca_file) if b.ca_file else None,
-                       tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            client.tls_set(ca_certs=str(b.ca_file) if b.ca_file else None,
+                           tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        except (OSError, ValueError) as exc:  # a missing or unreadable CA file
+            raise BrokerTLSError(f"cannot use the CA file {b.ca_file}: {exc}") from exc
     seen: list[Seen] = []
     done, subscribed = threading.Event(), threading.Event()
+    refused: list[tuple[int, str]] = []
     started = [0.0]
 
     def connected(c: paho.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
-        if not reason.is_failure:
+        if reason.is_failure:
+            refused.append((int(reason.value), str(reason)))
+            subscribed.set()
+        else:
             c.subscribe([(f, _options(True)) for f in topic_filters])
 
     def suback(c: paho.Client, u: Any, mid: Any, codes: Any, p: Any) -> None:
@@ -238,13 +264,19 @@ def peek(office: OfficeConfig, url: str, topic_filters: list[str], seconds: floa
     client.on_socket_open = _no_delay
     try:
         client.connect(address.host, address.port, keepalive=15)
+    except ssl.SSLError as exc:  # an OSError too: said apart from "no broker"
+        raise BrokerTLSError(f"TLS with the broker at {where} failed: "
+                             f"{getattr(exc, 'verify_message', None) or exc}") from exc
     except OSError as exc:
-        raise ConnectionError(f"no broker at {address.host}:{address.port}: {exc}") from exc
+        raise ConnectionError(f"no broker at {where}: {exc}") from exc
     client.loop_start()
     try:
-        if not subscribed.wait(5):
-            raise ConnectionError(f"the broker at {address.host}:{address.port} did not "
-                                  "accept the connection")
+        if not subscribed.wait(connect_timeout):
+            raise ConnectionError(f"the broker at {where} did not accept the connection")
+        if refused:
+            code, reason = refused[0]
+            raise BrokerRefused(f"the broker at {where} refused the account "
+                                f"{b.username or '(anonymous)'}: {reason} ({code})", code, reason)
         done.wait(seconds)
     finally:
         client.disconnect()

@@ -215,6 +215,13 @@ def check_dispatcher(obs: Observation, office: str, wait: float = WAIT_S) -> Che
                         f"máy chủ", f"The dispatcher runs but cannot record anything "
                         f"({d.problem or d.storage}): check the server's disk and database",
                         who)
+        if "demo_key" in (d.warnings or []):
+            return warn("dispatcher", "Bộ điều phối đang chạy, nhưng tệp cấu hình tin khóa "
+                        "cổng đặt lịch DEMO (khóa riêng được công bố): ai cũng làm giả được "
+                        "lịch hẹn — tạo khóa mới bằng motcua booking keygen",
+                        "The dispatcher runs, but the office file trusts the DEMO portal key "
+                        "(its private half is published): anyone can forge bookings — make a "
+                        "new pair with motcua booking keygen", who)
         return ok("dispatcher", f"Bộ điều phối đang chạy, lưu trữ tốt (ngày {d.day}, "
                   f"{d.seq} số)", f"The dispatcher is online, storage ok (day {d.day}, "
                   f"{d.seq} tickets)", who)

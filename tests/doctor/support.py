@@ -12,6 +12,7 @@ import numpy as np
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import ROOT, write_office
@@ -63,4 +64,9 @@ def office_for(folder: Path, printer: str | None = None, camera: Path | None = N
                     'network = "192.168.1.50:9100"': f'network = "{printer}"'}
     if camera:
         replace |= {'languages = ["vi", "en"]': f'languages = ["vi", "en"]\ncamera = "{camera}"'}
+    # A healthy office trusts its own portal key, not the published demo one.
+    public = folder / "portal.pub.pem"
+    public.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    replace |= {f'"{ROOT}/examples/keys/demo-portal.pub.pem"': f'"{public}"'}
     return write_office(folder, **replace)

@@ -47,9 +47,10 @@ def test_a_missing_office_file_fails(tmp_path: Path) -> None:
 
 # -- 2, 4, 8: from what the broker showed -----------------------------------------------
 def presence(status: str = "online", at: datetime = NOW, storage: str = "ok",
-             problem: str | None = None) -> bytes:
+             problem: str | None = None, warnings: list[str] | None = None) -> bytes:
     detail = DispatcherDetail(instance="abc", pid=42, host="server", since=NOW.isoformat(),
-                              day="2026-11-25", seq=7, storage=storage, problem=problem)
+                              day="2026-11-25", seq=7, storage=storage, problem=problem,
+                              warnings=warnings)
     return encode(Presence(status=status, at=at.isoformat(timespec="seconds"),
                            detail=detail.model_dump(exclude_none=True)))
 
@@ -80,6 +81,12 @@ def test_no_broker_is_said_apart_from_a_wrong_password() -> None:
 def test_a_live_heartbeat_with_storage_ok_is_online() -> None:
     check = doctor.check_dispatcher(seen(presence(), presence()), "demo")
     assert check.status == OK and "pid 42 @ server" in check.detail
+
+
+def test_a_dispatcher_trusting_the_demo_key_is_warned() -> None:
+    check = doctor.check_dispatcher(seen(presence(), presence(warnings=["demo_key"])), "demo")
+    assert check.status == WARN and "DEMO portal key" in check.message_en
+    assert "motcua booking keygen" in check.message_vi
 
 
 def test_storage_unavailable_in_the_presence_fails_with_its_problem() -> None:

@@ -10,6 +10,7 @@ then nothing is run, owners are not set, and the commands it would run are print
 from __future__ import annotations
 
 import argparse
+import contextlib
 import grp
 import hashlib
 import json
@@ -191,15 +192,18 @@ def _bundle_items(plan: Plan, folder: Path) -> None:
             plan.add(ETC / "broker" / name, (folder / name).read_bytes(), 0o600, USER)
 
 
-def _broker_dir(plan: Plan, out: Path) -> None:
-    """The server's copy of `motcua broker setup --out` (CA, accounts, every device's
-    bundle: setup needs them on its next run) at /etc/mosquitto/motcua."""
+def _check_broker_dir(out: Path) -> None:
     if not (out / "mosquitto.conf").exists() or not (out / "devices/dispatcher-main").is_dir():
         raise InstallError(
             f"{out}: không phải thư mục của `motcua broker setup --out` (thiếu mosquitto.conf "
             "hoặc devices/dispatcher-main)",
             f"{out}: not the folder of `motcua broker setup --out` (no mosquitto.conf or "
             "devices/dispatcher-main)")
+
+
+def _broker_dir(plan: Plan, out: Path) -> None:
+    """The server's copy of `motcua broker setup --out` (CA, accounts, every device's
+    bundle: setup needs them on its next run) at /etc/mosquitto/motcua."""
     src = out.resolve()
     for path in [src, *sorted(src.rglob("*"))]:
         rel = path.relative_to(src).as_posix()
@@ -232,6 +236,8 @@ def motcua_command() -> str:
 def build_plan(role: str, office_file: Path, bundle: Path, motcua: str) -> Plan:
     office = config.load(office_file)  # every mistake named with its line, before anything
     _demo_key(office, office_file)
+    if role == "server":
+        _check_broker_dir(bundle)
     device_folder = bundle / "devices" / "dispatcher-main" if role == "server" else bundle
     got_role, device, broker = _read_bundle(device_folder)
     wanted = "dispatcher" if role == "server" else role
@@ -372,7 +378,7 @@ def _manifest(t: Target) -> dict[str, Any] | None:
 
 def install(t: Target, plan: Plan) -> None:
     old = _manifest(t)
-    if old and old["role"] != plan.role:
+    if old and old.get("installed", True) and old["role"] != plan.role:
         raise InstallError(
             f"máy này đã cài vai trò {old['role']}: gỡ trước (motcua install {old['role']} "
             "--uninstall)",
@@ -428,15 +434,19 @@ def uninstall(t: Target, role: str, purge: bool) -> None:
     if old is None:
         print(f"motcua is not installed under {t.root} (no {MANIFEST}): nothing to do.")
         return
-    if old["role"] != role:
+    if old.get("installed", True) and old["role"] != role:
         raise InstallError(f"máy này cài vai trò {old['role']}, không phải {role}",
                            f"this machine has the {old['role']} role, not {role}")
-    t.run(["systemctl", "disable", "--now", *old["units"]])
+    if old["units"]:
+        t.run(["systemctl", "disable", "--now", *old["units"]])
     entries = old["files"] + [{"path": str(MANIFEST), "dir": False, "keep": False}]
+    kept: dict[str, Any] = {"files": []}
+    if not purge:  # what stays, so that a later --purge knows it (as root's, in /etc)
+        kept = {**old, "installed": False, "units": [],
+                "files": [e for e in old["files"] if e.get("keep")]}
+        entries = [e for e in entries if not e.get("keep")]
     for e in sorted(entries, key=lambda e: e["path"], reverse=True):  # files before dirs
         path = t.at(PurePosixPath(e["path"]))
-        if e.get("keep") and not purge:
-            continue
         if e["dir"]:
             if purge and e.get("keep"):
                 shutil.rmtree(path, ignore_errors=True)
@@ -444,10 +454,14 @@ def uninstall(t: Target, role: str, purge: bool) -> None:
                 path.rmdir()
         else:
             path.unlink(missing_ok=True)
+    if not purge and kept["files"]:
+        _write(t, Item(MANIFEST, (json.dumps(kept, indent=1) + "\n").encode(), 0o640))
     t.run(["systemctl", "daemon-reload"])
-    if role == "server":
+    if role == "server" and old.get("installed", True):
         t.run(["systemctl", "restart", "mosquitto.service"])
     if purge:
+        with contextlib.suppress(OSError):  # kept's note lived here
+            t.at(ETC).rmdir()
         t.run(["userdel", USER])
     else:
         print(f"kept: {VAR} (the data), {MOSQUITTO_DIR if role == 'server' else ''} and the "

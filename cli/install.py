@@ -376,7 +376,15 @@ def _manifest(t: Target) -> dict[str, Any] | None:
         raise InstallError(f"{path} bị hỏng", f"{path} is damaged", detail=str(exc)) from exc
 
 
+NEEDS = {"server": (units.MOSQUITTO, "mosquitto"), "kiosk": (units.CAGE, "cage"),
+         "counter": (units.CAGE, "cage"), "display": (units.CAGE, "cage")}
+
+
 def install(t: Target, plan: Plan) -> None:
+    binary, package = NEEDS[plan.role]
+    if t.real and not Path(binary).exists():
+        raise InstallError(f"thiếu {binary}: sudo apt-get install {package}",
+                           f"{binary} is missing: sudo apt-get install {package}")
     old = _manifest(t)
     if old and old.get("installed", True) and old["role"] != plan.role:
         raise InstallError(

@@ -255,6 +255,7 @@ COMMANDS: dict[str, Command] = {
     "display": room("display.app", "the wall display board, with chime and voice (Kivy)"),
     "report": room("reports.report", "daily statistics from the dispatcher's database"),
     "simulate": room("simulate", "simulate peak days; --plan: how many counters"),
+    "install": room("cli.install", "install a role (server, kiosk, display, counter) with systemd"),
     "demo": Command("a whole office on this machine", cmd_demo, demo_options),
     "doctor": room("cli.doctor", "is this device ready? broker, dispatcher, printer, clock..."),
 }

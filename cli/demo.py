@@ -237,8 +237,8 @@ class TerminalView:
             shown = " ".join((f"\033[36m{q.ticket}\033[0m" if q.tier == "booking" else q.ticket)
                              for q in queue[:14])
             more = f" +{w.count - 14}" if w.count > 14 else ""
-            lines.append(f"  {code} {s.name[:22]:<22} {w.count:>3} chờ ~{w.est_wait_min:>3}"
-                         f" phút  {shown}{more}")
+            wait = f"~{w.est_wait_min:>3} phút" if w.count else "       —"  # nobody waits
+            lines.append(f"  {code} {s.name[:22]:<22} {w.count:>3} chờ {wait}  {shown}{more}")
         lines += ["", "\033[1mNHẬT KÝ / LOG\033[0m", *[f"  {x}" for x in self.crowd.log],
                   "", "Ctrl-C: dừng / stop"]
         return "\n".join(lines)

@@ -256,6 +256,22 @@ def text(r: Report, office_name: str) -> str:
         *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else [])])
 
 
+SUMMARY = list(_summary([]))
+# The columns of each table, written even when it has no rows (an empty file with no header
+# cannot be told from a broken one).
+COLUMNS = {
+    "tickets": ["service", "kind", "tickets", "done", "no_show", "refused", "unserved", "open"],
+    "waits": ["service", "group", *SUMMARY],
+    "hours": ["hour", "issued", "walk_in", "booking", "seen", "over_15", "mean_wait", "p90_wait",
+              "called_in_hour"],
+    "counters": ["counter", *SUMMARY, "hours"],
+    "refusals": ["reason", "count"],
+    "days": ["day", "tickets", "bookings", "done", "no_show", "seen", "mean_wait", "over_15",
+             "cancelled_at_close"],
+    "summary": ["figure", "value"],
+}
+
+
 def write_csv(r: Report, out: Path) -> list[Path]:
     """One CSV per table, UTF-8 with a BOM so that spreadsheet programs read the diacritics."""
     out.mkdir(parents=True, exist_ok=True)
@@ -264,11 +280,10 @@ def write_csv(r: Report, out: Path) -> list[Path]:
     for name, rows in tables.items():
         path = out / f"{name}.csv"
         with path.open("w", newline="", encoding="utf-8-sig") as f:
-            if rows:
-                w = csv.DictWriter(f, fieldnames=list(rows[0]))
-                w.writeheader()
-                w.writerows({k: (round(v, 2) if isinstance(v, float) else v)
-                             for k, v in row.items()} for row in rows)
+            w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else COLUMNS[name])
+            w.writeheader()
+            w.writerows({k: (round(v, 2) if isinstance(v, float) else v)
+                         for k, v in row.items()} for row in rows)
         paths.append(path)
     return paths
 

@@ -83,6 +83,9 @@ def test_hand_made_day(day: DayScript, office: OfficeConfig, office_file: Path, 
     text = capsys.readouterr().out
     assert "Ngoài thẩm quyền" in text and "0.5 h of reception saved" in text
 
+    for name, columns in report.COLUMNS.items():  # a full day's headers are the same
+        header = (out / f"{name}.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+        assert header == ",".join(columns), name
     summary = {r["figure"]: r["value"] for r in _csv(out / "summary.csv")}
     assert summary == {"tickets": "7", "seen": "5", "over_15": "1", "share_over_15": "0.2",
                        "no_shows": "1", "refused": "1", "unserved": "1",
@@ -146,6 +149,10 @@ def test_empty_range_and_readonly(day: DayScript, office_file: Path, tmp_path: P
     assert report.main(["--config", str(office_file), "--date", "2026-10-01",
                         "--to", "2026-10-31", "--out", str(tmp_path / "empty")]) == 0
     assert "Số phiếu / tickets: 0" in capsys.readouterr().out
+    # An empty month still gives every CSV its header (issue 14: refusals.csv was empty).
+    for name, columns in report.COLUMNS.items():
+        text = (tmp_path / "empty" / f"{name}.csv").read_text(encoding="utf-8-sig")
+        assert text.splitlines()[0] == ",".join(columns), name
     db = report.open_readonly(day.office.storage)
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         db.execute("DELETE FROM tickets")

@@ -244,14 +244,19 @@ def _arrival_lines(booking: BookingInfo, office: OfficeConfig) -> tuple[str, str
     return None
 
 
-def render_ticket(ticket: TicketInfo, office: OfficeConfig, width_px: int) -> Image.Image:
-    """The ticket of docs/protocol.md as a 1-bit image width_px wide (576: 80 mm, 384: 58 mm)."""
+def render_ticket(ticket: TicketInfo, office: OfficeConfig, width_px: int,
+                  test_print: bool = False) -> Image.Image:
+    """The ticket of docs/protocol.md as a 1-bit image width_px wide (576: 80 mm, 384: 58 mm).
+    A test print says so above and below, so it is never taken for a citizen's number."""
     # Text shrinks less than the paper: on 58 mm it wraps rather than becoming too small
     # for the elderly to read.
     s = Sheet(width_px, 0.55 + 0.45 * width_px / 576)
     service = office.services.get(ticket.service)
     when = issued_at(ticket, office)
 
+    if test_print:
+        s.band("IN THỬ · TEST PRINT", 26)
+        s.space(10)
     s.text(office.name.upper(), 26, bold=True)
     s.rule(before=10, after=12)
 
@@ -321,6 +326,11 @@ def render_ticket(ticket: TicketInfo, office: OfficeConfig, width_px: int) -> Im
     s.y = max(s.y + quiet, top + code.height) - quiet
 
     s.rule(before=4, after=12)
+    if test_print:
+        s.band("IN THỬ · KHÔNG PHẢI SỐ THỨ TỰ", 24)
+        s.space(4)
+        s.text("Test print · not a queue number", 20)
+        return s.finish()
     s.text("Vui lòng chờ gọi số", 24, bold=True)
     s.space(2)
     s.text("Please wait for your number", 20)

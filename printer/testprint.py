@@ -41,7 +41,7 @@ def main(config_path: str, service: str) -> int:
     health = printer.health()
     print(f"Máy in / printer: {printer.kind} {where} — {HEALTH_VI.get(health, health)} / {health}")
     ticket = sample_ticket(office, service, datetime.now(office.tz))
-    image = render_ticket(ticket, office, printer.width_px)
+    image = render_ticket(ticket, office, printer.width_px, test_print=True)
     try:
         printer.print_ticket(image, ticket_name(ticket, office))
     except PrintError as exc:

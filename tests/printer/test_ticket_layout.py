@@ -105,3 +105,23 @@ def test_a_very_long_ticket_is_not_cut_off(office: OfficeConfig,
     footer = im.crop((0, im.height - 60, im.width, im.height)).convert("L")
     assert footer.histogram()[0] > 0, "the footer is still printed at the end"
     assert read_qr(im) == ["motcua:bd-tdm:2026-11-24:A012"]
+
+
+@pytest.mark.parametrize("width", [576, 384])
+def test_a_test_print_says_so_above_and_below(width: int, office: OfficeConfig,
+                                              walk_in: TicketInfo, artifacts: Path) -> None:
+    """Issue 14: `motcua ticket` printed what looked exactly like a citizen's A001."""
+    real = render_ticket(walk_in, office, width).convert("L")
+    test = render_ticket(walk_in, office, width, test_print=True).convert("L")
+    assert test.height > real.height
+
+    def dark(img: Image.Image, y: int) -> float:  # the share of black in a row
+        row = [img.getpixel((x, y)) for x in range(img.width)]
+        return sum(1 for p in row if p < 128) / img.width
+
+    def band(img: Image.Image, rows: range) -> bool:  # a black band, not a rule's line
+        return sum(dark(img, y) > 0.5 for y in rows) >= 15
+
+    assert band(test, range(0, 70)) and not band(real, range(0, 70))  # the band on top
+    assert band(test, range(test.height - 90, test.height))  # and the one at the foot
+    test.save(artifacts / f"ticket-test-print-{width}.png")

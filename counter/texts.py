@@ -63,6 +63,8 @@ WAITING_STATE = ("Đang chờ trạng thái quầy từ bộ điều phối…",
 NO_REPLY_YET = ("Chưa có trả lời — đang gửi lại đúng lệnh này (không gọi trùng)",
                 "No reply yet — resending this same command (never a second call)")
 NOT_NOW = ("không dùng được lúc này", "not available now")
+PAUSED_WHY = ("quầy đang tạm dừng — bấm / để tiếp tục nhận khách",
+              "this counter is paused — press / to resume")
 NOBODY = ("Không còn ai chờ ở quầy này.", "Nobody is waiting for this counter.")
 
 

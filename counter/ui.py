@@ -18,7 +18,15 @@ from kivy.uix.boxlayout import BoxLayout
 from counter import keymap
 from counter.dialogs import CallDialog, ConfirmDialog, Dialog, RefuseDialog, TransferDialog
 from counter.remote import SIMPLE, Press, Remote
-from counter.texts import ACTIONS, NO_REPLY_YET, NOBODY, NOT_NOW, error_text, result_text
+from counter.texts import (
+    ACTIONS,
+    NO_REPLY_YET,
+    NOBODY,
+    NOT_NOW,
+    PAUSED_WHY,
+    error_text,
+    result_text,
+)
 from counter.view import DeskState, enabled, screenful
 from motcua.config import OfficeConfig
 from motcua.protocol import Reply
@@ -184,7 +192,10 @@ class CounterApp(App):
         key = "pause_resume" if action in ("pause", "resume") else action
         if not enabled(self.state).get(key, False):
             label = ACTIONS[action]
-            self.say(f"{label.vi}: {NOT_NOW[0]}.", f"{label.en}: {NOT_NOW[1]}.", "warn")
+            vi, en = NOT_NOW
+            if self.state.paused and action in ("next", "call"):
+                vi, en = PAUSED_WHY  # say why, and what to press
+            self.say(f"{label.vi}: {vi}.", f"{label.en}: {en}.", "warn")
             return
         if action in DIALOGS:
             self.open_dialog(DIALOGS[action](self))

@@ -112,7 +112,10 @@ def test_every_key_of_the_keypad(hall: LiveOffice, make_token) -> None:  # type:
     assert not v["buttons"]["next"] and not v["buttons"]["call"] and v["buttons"]["done"]
     time.sleep(DOUBLE_PRESS_S)
     t.key("KP_Enter")
-    assert t.ui()["message"].startswith("Gọi tiếp: không dùng được lúc này")
+    # It says why, and what to press (issue 14: only "not available now").
+    message = t.ui()["message"]
+    assert message.startswith("Gọi tiếp: quầy đang tạm dừng — bấm / để tiếp tục"), message
+    assert "this counter is paused — press / to resume" in message
     t.shot("keys-07-paused")
     t.key("KP_Divide")
     t.wait(lambda v: not v["paused"] and v["buttons"]["next"], "open again")

@@ -271,8 +271,10 @@ class KioskApp(App):
         elif self.desk.printer.kind == "none":
             screen.status_kind, screen.status = "screen", self.tr("result.screen_only", lang)
         else:
-            reason = (o.print_error[2] if lang == "en" else o.print_error[1]) \
-                if o.print_error else ""
+            # What a citizen can use: paper out, or the printer not working. The printer's
+            # own words (an address, a device path) are for the log and the staff.
+            out = o.print_error is not None and o.print_error[0] == "paper_out"
+            reason = self.tr("printer.paper_out" if out else "printer.offline", lang)
             screen.status_kind = "fail"
             screen.status = self.tr("result.noprint", lang, reason=reason.rstrip(".") + ".")
         screen.ticket_number = screen.number

@@ -235,6 +235,9 @@ def faults(k: Kiosk) -> None:
         mid = k.result(printed=False)
         assert mid.ticket.number == "A002" and mid.print_error[0] == "paper_out"
         k.shot("result-paper-ran-out")
+        # What the citizen reads names the trouble, never the printer's address.
+        said = k.text("result", "status")
+        assert "hết giấy" in said and "127.0.0.1" not in said and ":9" not in said, said
         k.loop.run_out_after_raster, k.loop.mode = False, "online"
         p.wait_for(lambda: not app.banner, 10, "the banner to go")
         k.home()

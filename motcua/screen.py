@@ -61,6 +61,10 @@ def desktop_size(display: int = 0) -> tuple[int, int] | None:
         if sdl.SDL_InitSubSystem(SDL_INIT_VIDEO) != 0:
             return None
         try:
+            sdl.SDL_GetCurrentVideoDriver.restype = ctypes.c_char_p
+            driver = sdl.SDL_GetCurrentVideoDriver() or b""
+            if driver in (b"dummy", b"offscreen"):  # chosen for want of a screen
+                return None
             mode = _DisplayMode()
             if sdl.SDL_GetDesktopDisplayMode(display, ctypes.byref(mode)) != 0:
                 return None

@@ -261,10 +261,10 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def _add(sub: Any, name: str, cmd: Command, prog: str) -> None:
+def _add(sub: Any, name: str, cmd: Command, prog: str, options: bool = True) -> None:
     # A room's parser takes no options of its own: what follows its name is the room's.
     sp = sub.add_parser(name, help=cmd.help, description=cmd.help, add_help=not cmd.module)
-    if cmd.options:
+    if cmd.options and options:
         cmd.options(sp)
     sp.set_defaults(cmd=cmd, prog=prog)
     if cmd.tools:
@@ -273,20 +273,24 @@ def _add(sub: Any, name: str, cmd: Command, prog: str) -> None:
             _add(tools, tool, tool_cmd, f"{prog} {tool}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand; with `command`, only that one gets its options (the others are
+    never parsed): `booking`'s import its tool, JWT and all, which a window need not
+    load before it opens (bench/bench_start.py)."""
     p = argparse.ArgumentParser(prog="motcua", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log more (every subcommand)")
     sub = p.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for name, cmd in COMMANDS.items():
-        _add(sub, name, cmd, f"motcua {name}")
+        _add(sub, name, cmd, f"motcua {name}", options=command in (None, name))
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """`motcua [-v] COMMAND ...`: the global options, then one subcommand from COMMANDS. A
     MotcuaError from any of them is printed here, the one way, with its exit code."""
-    parser = build_parser()
-    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(next((a for a in argv if a in COMMANDS), None))
+    args, rest = parser.parse_known_args(argv)
     cmd: Command = args.cmd
     if rest and not cmd.module:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from motcua import config as office_config
 from motcua.errors import UsageError, run_main
 from motcua.mqtt import BrokerAddress
+from motcua.screen import fullscreen_config
 
 MIN_SIZE = (1024, 700)  # below this the ticket number and the dialogs no longer fit
 GEOMETRY_RE = re.compile(r"^(\d{3,5})x(\d{3,5})(?:\+(\d{1,5})\+(\d{1,5}))?$")
@@ -45,7 +46,9 @@ def kivy_settings(geometry: str, fullscreen: bool) -> None:
         Config.set("graphics", "position", "custom")
         Config.set("graphics", "left", m.group(3))
         Config.set("graphics", "top", m.group(4))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "fullscreen", "0")
+    if fullscreen:  # the screen's real size, with or without a window manager (issue 15)
+        fullscreen_config(Config, (int(m.group(1)), int(m.group(2))))
     Config.set("graphics", "minimum_width", str(MIN_SIZE[0]))
     Config.set("graphics", "minimum_height", str(MIN_SIZE[1]))
     Config.set("kivy", "exit_on_escape", "0")  # Esc cancels a dialog, it must not quit

@@ -14,6 +14,7 @@ from motcua import config as office_config
 from motcua.clock import Clock, ShiftedClock, SystemClock
 from motcua.errors import UsageError
 from motcua.mqtt import BrokerAddress
+from motcua.screen import fullscreen_config
 
 SIZE_RE = re.compile(r"^(\d{3,5})x(\d{3,5})$")
 DEVICE_RE = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -94,7 +95,9 @@ def prepare_kivy(size: tuple[int, int], fullscreen: bool, verbose: bool) -> None
 
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "fullscreen", "0")
+    if fullscreen:  # the screen's real size, with or without a window manager (issue 15)
+        fullscreen_config(Config, size)
     Config.set("graphics", "resizable", "1")
     # no multisampling: text is already smooth, and MSAA buffers cost ~60 MB at 1080p with
     # a software renderer, and time on every frame

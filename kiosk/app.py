@@ -15,6 +15,7 @@ from kiosk.camera import CameraSource, FrameSource, ImageSource, VideoSource
 from kiosk.qr import DECODERS, DEFAULT, make_decoder
 from motcua.config import OfficeConfig, load
 from motcua.errors import UsageError
+from motcua.screen import fullscreen_config
 from motcua.topics import ID_RE
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,9 @@ def prepare_kivy(size: tuple[int, int], fullscreen: bool = False) -> None:
 
     Config.set("graphics", "width", str(size[0]))
     Config.set("graphics", "height", str(size[1]))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "fullscreen", "0")
+    if fullscreen:  # the screen's real size, with or without a window manager (issue 15)
+        fullscreen_config(Config, size)
     Config.set("graphics", "resizable", "1")
     Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right-click
     Config.set("kivy", "exit_on_escape", "0")  # a citizen's keyboard must not close it

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import shutil
@@ -30,6 +29,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from memory import rss_by_mapping  # noqa: E402
 
 from broker_config.dev import DevBroker  # noqa: E402
 from tests.conftest import write_office  # noqa: E402
@@ -60,20 +62,6 @@ def wait_for(path: Path, pred: Any, timeout: float) -> list[dict[str, Any]]:
             return records
         time.sleep(0.2)
     raise SystemExit(f"bench_display: the board did not report in {timeout:.0f} s; see {path}")
-
-
-def rss_by_mapping(pid: int) -> collections.Counter[str]:
-    """Resident kB per mapped file (anonymous memory under its own name), from smaps."""
-    found: collections.Counter[str] = collections.Counter()
-    name = "[anon]"
-    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
-        parts = line.split()
-        if parts and parts[0].endswith(":") and parts[0][:-1].isidentifier():
-            if parts[0] == "Rss:":
-                found[name] += int(parts[1])
-        else:
-            name = parts[5] if len(parts) > 5 else "[anon]"
-    return found
 
 
 def calls(kiosk: Device, counters: list[Device], n: int, rate: float) -> float:

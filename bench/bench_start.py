@@ -24,7 +24,6 @@ swapped to the screen (Window on_flip), then, 5 s later, its resident memory.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import os
 import shutil
@@ -39,6 +38,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from memory import rss_by_mapping  # noqa: E402
 
 START_GOAL_S = 3.0
 RSS_GOALS_MB = {"kiosk": 250.0, "display": 150.0}
@@ -46,20 +48,6 @@ SOFTWARE_GL = ("libLLVM", "swrast_dri", "libgallium", "/SYSV")  # not there with
 HEAVY = ("cv2", "numpy", "matplotlib", "zxingcpp", "pyzbar", "PIL", "escpos", "pydantic",
          "cryptography", "jwt", "holidays", "segno", "usb", "serial")
 SETTLE_S = 5.0
-
-
-def rss_by_mapping(pid: int) -> collections.Counter[str]:
-    """Resident kB per mapped file (anonymous memory under its own name), from smaps."""
-    found: collections.Counter[str] = collections.Counter()
-    name = "[anon]"
-    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
-        parts = line.split()
-        if parts and parts[0].endswith(":") and parts[0][:-1].isidentifier():
-            if parts[0] == "Rss:":
-                found[name] += int(parts[1])
-        else:
-            name = parts[5] if len(parts) > 5 else "[anon]"
-    return found
 
 
 # -- the child: the app itself, watched from a side thread -----------------------------------

@@ -50,6 +50,20 @@ def keygen(out: Path, kid: str) -> tuple[Path, Path]:
     return private, public
 
 
+def trusted_key(office: OfficeConfig, key: Ed25519PrivateKey, kid: str) -> Ed25519PrivateKey:
+    """`key` when the office file lists its public half as `kid`; a ToolError otherwise."""
+    listed = office.booking.keys.get(kid)
+    if listed is None or tokens.fingerprint(listed) != tokens.fingerprint(key.public_key()):
+        known = ", ".join(office.booking.keys) or "none"
+        raise ToolError(
+            f"Khóa này không có trong [booking.keys] của {office.path} với mã {kid!r} (có: "
+            f"{known}): ki-ốt sẽ từ chối mã QR của nó. Thêm khóa công khai vào tệp cấu hình.",
+            f"This key is not listed in [booking.keys] of {office.path} as {kid!r} (listed: "
+            f"{known}): kiosks would refuse its QR codes. Add its public key to the office "
+            f"file first.")
+    return key
+
+
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), None)
@@ -193,9 +207,10 @@ def run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None) 
     if args.action == "keygen":
         kid = args.kid or f"portal-{date.today().year}"
         private, public = keygen(Path(args.out), kid)
-        print(f"kid: {kid}\nprivate key (keep it on the portal only): {private}\n"
-              f"public key: {public}\nAdd to office.toml under [booking.keys]:\n"
-              f'{kid} = "{public}"')
+        # The full path: right wherever the office file is (a relative one was not).
+        print(f"kid: {kid}\nprivate key (keep it on the portal only): {private.resolve()}\n"
+              f"public key: {public.resolve()}\nAdd to office.toml under [booking.keys]:\n"
+              f'{kid} = "{public.resolve()}"')
         return 0
     assert office is not None and url is not None
     admin = Admin(office, url)
@@ -213,6 +228,11 @@ def run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None) 
                 raise refusal(reply)
             print(f"Đã hủy / cancelled: {args.id}")
             return 0
+        key = None
+        if args.action in ("issue", "move") and args.key:
+            # Before anything is booked: a QR signed with a key the office does not list
+            # would be refused at the kiosk as "wrong or altered" (issue 14).
+            key = trusted_key(office, load_private_key(Path(args.key)), args.kid)
         if args.action == "issue":
             reply = admin.send(BookingAdd(service=args.service,
                                           start=parse_time(office, args.start),
@@ -223,8 +243,8 @@ def run(args: argparse.Namespace, office: OfficeConfig | None, url: str | None) 
             raise refusal(reply)
         booking = reply.booking
         print(f"{booking.id}: {booking.service} {booking.start} – {booking.end}")
-        if args.key:
-            token = sign_booking(office, booking, load_private_key(Path(args.key)), args.kid)
+        if key is not None:
+            token = sign_booking(office, booking, key, args.kid)
             out = Path(args.out) / f"{booking.id}.png"
             write_qr(token, out)
             print(f"QR: {out}\n{token}")

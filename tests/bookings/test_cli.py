@@ -44,6 +44,21 @@ def test_issue_writes_a_qr_that_any_jwt_library_reads(broker, office_up: Path,  
     claims = jwt.decode(token, portal_key.public_key(), algorithms=["EdDSA"], audience="demo")
     assert claims["start"] == "2026-11-27T08:00:00+07:00" and claims["svc"] == "A"
 
+    # A key the office does not list: refused before anything is booked (issue 14: the
+    # kiosk then told the citizen their code was "wrong or altered").
+    stranger = tmp_path / "stranger"
+    made = subprocess.run([*motcua_command(), "booking", "keygen", "--out", str(stranger),
+                           "--kid", "portal-x"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert made.returncode == 0 and f'portal-x = "{stranger.resolve()}/portal-x.pub.pem"' \
+        in made.stdout  # a full path: right wherever the office file is
+    untrusted = booking(broker, office_up, "issue", "--service", "A", "--start",
+                        "2026-11-27 09:00", "--key", str(stranger / "portal-x.key.pem"),
+                        "--kid", "portal-x", "--out", str(tmp_path / "qr"))
+    assert untrusted.returncode == 1 and "kiosks would refuse its QR codes" in untrusted.stderr
+    assert "ki-ốt sẽ từ chối" in untrusted.stderr
+    assert not (tmp_path / "qr" / "BK-2026-000002.png").exists()
+
     too_soon = booking(broker, office_up, "issue", "--service", "A", "--start",
                        "2026-11-26 08:00")
     assert too_soon.returncode == 1

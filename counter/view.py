@@ -87,9 +87,26 @@ def served_seconds(state: DeskState, now: datetime) -> float | None:
 
 def tiers(state: DeskState) -> dict[str, str]:
     """Ticket number -> its tier in the ordering (booking or general)."""
+    return {number: item.tier for number, item in queued(state).items()}
+
+
+def queued(state: DeskState) -> dict[str, Queued]:
+    """Ticket number -> its entry in the ordering (tier, priority, late)."""
     queues = state.order.queues.values() if state.order else []
-    return {item.ticket: item.tier for queue in queues for item in queue
+    return {item.ticket: item for queue in queues for item in queue
             if isinstance(item, Queued)}
+
+
+def marks(item: Queued | None) -> str:
+    """What staff should know of a ticket before calling it (issue 14)."""
+    if item is None:
+        return ""
+    found = ["lịch hẹn (booking)"] if item.tier == "booking" else []
+    if item.late:
+        found.append("trễ hẹn (late)")
+    if item.priority:
+        found.append("ưu tiên (priority)")
+    return " · ".join(found)
 
 
 def next_here(state: DeskState) -> list[str]:
@@ -148,9 +165,8 @@ def screenful(state: DeskState, now: datetime) -> Screenful:
         seconds = served_seconds(state, now)
         if seconds is not None:
             s.served = f"Đã phục vụ {duration(seconds)}  (serving for)"
-    known = tiers(state)
-    s.next_here = [f"{n}   {'lịch hẹn (booking)' if known.get(n) == 'booking' else ''}".rstrip()
-                   for n in next_here(state)]
+    known = queued(state)
+    s.next_here = [f"{n}   {marks(known.get(n))}".rstrip() for n in next_here(state)]
     s.waiting = [f"{code} · {vi}: {count}" for code, vi, count in waiting_counts(state)]
     if state.counter_state is not None:
         s.waiting_total = str(state.counter_state.waiting)

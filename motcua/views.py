@@ -8,7 +8,7 @@ from functools import cached_property
 
 from motcua.config import OfficeConfig
 from motcua.estimate import wait_minutes, waiting_counts
-from motcua.model import Booking, Hall, Status, Ticket
+from motcua.model import Arrival, Booking, Hall, Status, Ticket
 from motcua.policy import Ordering, ahead_of, order
 from motcua.protocol import messages as m
 
@@ -35,6 +35,13 @@ def booking_info(b: Booking, office: OfficeConfig, *, arrival: str | None = None
         extra["name"] = b.name
     return m.BookingInfo(id=b.id, service=b.service, start=stamp(b.start, office),
                          end=stamp(b.end, office), **extra)
+
+
+def _queued(t: Ticket, tier: str) -> m.Queued:
+    marks = {"priority": True} if t.priority else {}
+    if t.arrival is Arrival.LATE:
+        marks["late"] = True
+    return m.Queued(ticket=t.number, tier=tier, **marks)
 
 
 class Snapshot:
@@ -94,8 +101,7 @@ class Snapshot:
     def order(self) -> m.Order:
         queues: dict[str, list[m.Queued | m.More]] = {}
         for code, queue in self.ordering.queues.items():
-            listed: list[m.Queued | m.More] = [m.Queued(ticket=t.number, tier=str(k))
-                                               for t, k in queue[:QUEUE_LIMIT]]
+            listed: list[m.Queued | m.More] = [_queued(t, str(k)) for t, k in queue[:QUEUE_LIMIT]]
             if len(queue) > QUEUE_LIMIT:
                 listed.append(m.More(more=len(queue) - QUEUE_LIMIT))
             queues[code] = listed

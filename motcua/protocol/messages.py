@@ -180,6 +180,8 @@ class Board(Versioned):
 class Queued(Message):
     ticket: str
     tier: str  # booking or general: the ordering's tier
+    priority: bool | None = None  # true for a priority citizen (left out otherwise)
+    late: bool | None = None  # true for a booking checked in after its grace
 
 
 class More(Message):

@@ -28,8 +28,9 @@ def test_seed_scenario_from_two_windows(hall: LiveOffice, make_token) -> None:  
     assert (late["number"], late["booking"]["arrival"]) == ("H002", "late")
     hall.walk_in("A")                                        # A005
 
-    # Both windows see the due booking first in line; the late one waits like a walk-in.
-    expected = ["H001   lịch hẹn (booking)", "A004", "H002", "A005"]
+    # Both windows see the due booking first in line; the late one waits like a walk-in,
+    # marked late so staff know before calling (issue 14).
+    expected = ["H001   lịch hẹn (booking)", "A004", "H002   trễ hẹn (late)", "A005"]
     for t in (one, three):
         t.wait(lambda v: v["next_here"] == expected, "the ordering")
     one.shot("seed-01-counter1-before")

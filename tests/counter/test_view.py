@@ -109,12 +109,14 @@ def test_banners(office: OfficeConfig) -> None:
 def test_waiting_counts_and_next(office: OfficeConfig) -> None:
     order = {"v": 1, "at": "2026-11-25T09:20:00+07:00",
              "queues": {"A": [{"ticket": "H003", "tier": "booking"},
-                              {"ticket": "A014", "tier": "general"}, {"more": 60}],
+                              {"ticket": "A014", "tier": "general", "priority": True},
+                              {"more": 60}],
                         "C": [{"ticket": "C001", "tier": "general"}]},
              "counters": {"1": {"status": "open", "current": None, "next": ["H003", "A014"]}}}
     st = state(office, order=order)
     assert waiting_counts(st) == [("A", "Nộp hồ sơ", 62), ("B", "Nhận kết quả", 0)]
-    assert screenful(st, NOW).next_here == ["H003   lịch hẹn (booking)", "A014"]
+    assert screenful(st, NOW).next_here == ["H003   lịch hẹn (booking)",
+                                            "A014   ưu tiên (priority)"]
 
 
 def test_call_and_transfer_choices(office: OfficeConfig) -> None:

@@ -282,3 +282,19 @@ def test_close_day_closes_every_ticket_and_every_counter(office) -> None:  # typ
         assert all(t.status.value != "serving" for t in desk.d.hall.tickets.values())
     finally:
         desk.close()
+
+
+def test_the_ordering_marks_priority_and_late_tickets(office, make_token) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: a counter's "next here" list could not tell them apart."""
+    desk = LocalDispatcher(office, ManualClock(at("09:00")))
+    try:
+        desk.ok("kiosk", "k1", "walk_in", service="A", priority=True)
+        desk.ok("kiosk", "k1", "walk_in", service="A")
+        desk.ok("kiosk", "k1", "check_in", token=make_token("BK-LATE", at("08:00")))
+        order = json.loads(desk.d.state(force=True)[2].payload)
+        entries = {q["ticket"]: q for q in order["queues"]["A"]}
+        assert entries["A001"] == {"ticket": "A001", "tier": "general", "priority": True}
+        assert entries["A002"] == {"ticket": "A002", "tier": "general"}
+        assert entries["H001"] == {"ticket": "H001", "tier": "general", "late": True}
+    finally:
+        desk.close()

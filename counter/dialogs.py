@@ -144,7 +144,7 @@ class TransferDialog(ChoiceDialog):
             return
         t = self.targets[self.selected]
         where = Transfer(service=t.id) if t.kind == "service" else Transfer(counter=t.id)
-        self.send(where, note={"counter_name": t.label})
+        self.send(where, note={"counter_name": t.label, "counter_name_en": t.label_en})
 
 
 class RefuseDialog(ChoiceDialog):

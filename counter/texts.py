@@ -107,7 +107,8 @@ def result_text(action: str, reply: Reply, fields: dict[str, Any]) -> tuple[str,
         return f"Đã gọi số {number}.", f"Called {number}."
     if action == "transfer":
         target = fields.get("service") or fields.get("counter_name") or fields.get("counter")
-        return f"Đã chuyển số {number} đến {target}.", f"Transferred {number} to {target}."
+        target_en = fields.get("counter_name_en") or target  # not the Vietnamese name twice
+        return f"Đã chuyển số {number} đến {target}.", f"Transferred {number} to {target_en}."
     texts = {
         "recall": ("Đã gọi lại số {n}.", "Recalled {n}."),
         "done": ("Đã xong số {n}.", "{n} done."),

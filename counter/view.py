@@ -178,14 +178,16 @@ class Target:
     kind: str  # "service" or "counter"
     id: str
     label: str
+    label_en: str = ""  # for the English line of the result (the label is Vietnamese)
 
 
 def transfer_targets(state: DeskState) -> list[Target]:
     """Every service of the office, then every other counter: where a ticket can go on."""
-    out = [Target("service", s.code, f"Dịch vụ {s.code} · {nfc(s.name)}")
+    out = [Target("service", s.code, f"Dịch vụ {s.code} · {nfc(s.name)}",
+                  f"service {s.code} · {nfc(s.name_en or s.name)}")
            for s in state.config.services]
-    out += [Target("counter", c.id, nfc(c.name)) for c in state.config.counters
-            if c.id != state.counter]
+    out += [Target("counter", c.id, nfc(c.name), f"counter {c.id}")
+            for c in state.config.counters if c.id != state.counter]
     return out
 
 

@@ -139,6 +139,11 @@ def test_replies_read_in_both_languages() -> None:
         "Đã gọi số B001.", "Called B001.")
     assert result_text("transfer", reply(ok=True, ticket=ticket(number="A001")),
                        {"counter_name": "Quầy 3"})[0] == "Đã chuyển số A001 đến Quầy 3."
+    vi, en = result_text("transfer", reply(ok=True, ticket=ticket(number="A001")),
+                         {"counter_name": "Dịch vụ B · Nhận kết quả",
+                          "counter_name_en": "service B · Collect results"})
+    assert vi.endswith("Dịch vụ B · Nhận kết quả.") and en == (
+        "Transferred A001 to service B · Collect results.")  # issue 14: it was Vietnamese
     unknown = reply(ok=False, error={"code": "from_the_future", "message": "",
                                      "message_en": ""})
     assert error_text(unknown) == ("Lỗi không xác định.", "Unknown error.")

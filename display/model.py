@@ -95,6 +95,19 @@ class BoardModel:
         return [(shown(s.ticket, TICKET_CHARS), shown(s.counter_name),
                  (s.ticket, s.counter) == fresh) for s in serving]
 
+    def board_rows(self, now: float) -> list[tuple[str, str, bool]]:
+        """serving_rows with the newest call first (the board draws it largest): the
+        highlighted one while it is fresh, else the latest called; the rest by counter."""
+        rows = self.serving_rows(now)
+        if not rows or not self.board:
+            return rows
+        hero = next((i for i, r in enumerate(rows) if r[2]), None)
+        if hero is None:
+            newest = max(self.board.serving, key=lambda s: s.since or "")
+            key = (shown(newest.ticket, TICKET_CHARS), shown(newest.counter_name))
+            hero = next((i for i, r in enumerate(rows) if r[:2] == key), 0)
+        return [rows[hero], *rows[:hero], *rows[hero + 1:]]
+
     def recent_rows(self, limit: int) -> list[tuple[str, str]]:
         if not self.board:
             return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -12,6 +13,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
+from kivy.uix.widget import Widget
 
 from display.model import BoardModel
 
@@ -82,35 +84,128 @@ class FitLabel(Label):
 
 
 def fit_group(name: str) -> None:
-    labels = [label for label in _groups[name] if label.get_root_window() is not None]
+    labels = [label for label in _groups[name] if label.get_root_window() is not None
+              and label.width >= 2 and label.height >= 2]  # rows not in use have no size
     if labels:
         size = min(label.ideal() for label in labels)
         for label in labels:
             label.font_size = size
 
 
-class ServingRow(BoxLayout):
+class ServingRow(Widget):
     ticket = StringProperty("")
     counter = StringProperty("")
     fresh = BooleanProperty(False)
     index = NumericProperty(0)
+    hero = BooleanProperty(False)  # the newest call: its own size, not its column's
+    stacked = BooleanProperty(False)  # the number above the counter, for narrow cells
+
+    def __init__(self, **kwargs: object):
+        super().__init__(**kwargs)
+        for name in ("pos", "size", "stacked", "hero"):
+            self.fbind(name, self.place)
+        self.place()
+
+    def place(self, *_: object) -> None:
+        x, y, w, h = self.x, self.y, self.width, self.height
+        ids = self.ids
+        if self.stacked:
+            pad = h * 0.03
+            top = 0.66 if self.hero else 0.78
+            inner = h - 2 * pad
+            ids.ticket.pos, ids.ticket.size = (x + w * 0.02, y + pad + inner * (1 - top)), \
+                (w * 0.96, inner * top)
+            ids.arrow.pos, ids.arrow.size = (x, y), (0, 0)
+            ids.counter.pos, ids.counter.size = (x + w * 0.02, y + pad), \
+                (w * 0.96, inner * (1 - top))
+            return
+        pad, inner = w * 0.02, w * 0.96
+        ids.ticket.pos, ids.ticket.size = (x + pad, y), (inner * 0.48, h)
+        ids.arrow.pos, ids.arrow.size = (x + pad + inner * 0.48, y), (inner * 0.08, h)
+        ids.counter.pos, ids.counter.size = (x + pad + inner * 0.56, y), (inner * 0.44, h)
 
 
 class RecentRow(BoxLayout):
     ticket = StringProperty("")
-    counter = StringProperty("")
+    counter = StringProperty("")  # known, not drawn: the side column has room for numbers
     index = NumericProperty(0)
 
 
 class WaitingRow(BoxLayout):
     service = StringProperty("")
     count = StringProperty("")
-    wait = StringProperty("")
+    wait = StringProperty("")  # known, not drawn: at a readable size it does not fit
     index = NumericProperty(0)
 
 
+Rect = tuple[float, float, float, float]  # x, y, width, height; y from the bottom
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where the board's parts go inside the body, for `n` serving rows in use."""
+
+    hero: Rect
+    others: list[Rect]
+    stacked: bool  # the other rows show the number above the counter
+    side: Rect | None  # waiting counts (and recent calls when show_recent); None: dropped
+    show_recent: bool
+    main: Rect  # where the "no calls yet" line goes (clear of the side part)
+
+
+def plan(width: float, height: float, n: int) -> Plan:
+    """Sizes from the body's size and the rows actually in use, so three counters fill the
+    panel and a 1280x720 board keeps the proportions of a 1920x1080 one.
+
+    Landscape, up to 3 rows: the newest call in a band across the whole width, the others
+    below it on the left, waiting counts and recent numbers on the right. Landscape, 4 rows
+    and more: the newest call in a column on the left with the waiting counts under it, the
+    others in a grid on the right (recent calls dropped: the grid shows who is served).
+    Portrait: the newest call on top, the others below it, the side part at the bottom.
+    """
+    w, h = max(width, 1.0), max(height, 1.0)
+    g = min(w, h) * 0.015
+    others_n = max(0, n - 1)
+    if w < h:  # portrait
+        hh = h * 0.3
+        side_h = h * 0.26
+        rest = h - hh - side_h - 2 * g
+        others = _column(0, side_h + g, w, rest, others_n, g, cap=hh * 0.6)
+        return Plan((0, h - hh, w, hh), others, False, (0, 0, w, side_h), True,
+                    (0, side_h + g, w, h - side_h - g))
+    if n <= 3:
+        hh = h * 0.37
+        rest = h - hh - g
+        left = w * 0.56
+        others = _column(0, 0, left, rest, others_n, g, cap=hh * 0.72)
+        return Plan((0, h - hh, w, hh), others, False,
+                    (left + g, 0, w - left - g, rest), True, (0, h - hh, w, hh))
+    col = w * 0.42
+    hh = h * 0.58
+    right, rw = col + g, w - col - g
+    rows = min(3, others_n)
+    cols = -(-others_n // rows)
+    cw, ch = (rw - (cols - 1) * g) / cols, (h - (rows - 1) * g) / rows
+    others = [(right + (i // rows) * (cw + g), h - (i % rows + 1) * ch - (i % rows) * g, cw, ch)
+              for i in range(others_n)]
+    return Plan((0, h - hh, col, hh), others, cols > 1,
+                (0, 0, col, h - hh - g), False, (0, 0, w, h))
+
+
+def _column(x: float, y: float, w: float, h: float, n: int, g: float,
+            cap: float) -> list[Rect]:
+    """n rows from the top of the box, as tall as the box allows up to `cap`."""
+    if n <= 0:
+        return []
+    rh = min(cap, (h - (n - 1) * g) / n)
+    return [(x, y + h - (i + 1) * rh - i * g, w, rh) for i in range(n)]
+
+
+RECENT_SHOWN = 3  # recent numbers side by side: as many as fit at a readable size
+
+
 class BoardView(FloatLayout):
-    """The whole board. Landscape puts the side panel right of the table, portrait below."""
+    """The whole board: header, the newest call, the other counters, waiting counts."""
 
     office_name = StringProperty("")
     time_text = StringProperty("")
@@ -124,30 +219,64 @@ class BoardView(FloatLayout):
     n_serving = NumericProperty(1)
     n_recent = NumericProperty(1)
     n_waiting = NumericProperty(1)
+    n_used = NumericProperty(0)  # serving rows in use now: what the layout is planned for
+    show_recent = BooleanProperty(True)
+    show_side = BooleanProperty(True)
 
     def __init__(self, serving_rows: int, recent_rows: int, services: int, **kwargs: object):
         super().__init__(**kwargs)
-        self.n_serving, self.n_recent = max(1, serving_rows), max(1, recent_rows)
+        serving_rows = max(1, serving_rows)
+        self.n_serving, self.n_recent = serving_rows, max(1, recent_rows)
         self.n_waiting = max(1, services)
-        self.serving_rows = [ServingRow(index=i) for i in range(serving_rows)]
+        self.serving_rows = [ServingRow(index=i, hero=i == 0) for i in range(serving_rows)]
         self.recent_rows = [RecentRow(index=i) for i in range(recent_rows)]
         self.waiting_rows = [WaitingRow(index=i) for i in range(services)]
         for row in self.serving_rows:
-            self.ids.serving.add_widget(row)
-        for row in self.recent_rows:
+            self.ids.body.add_widget(row)
+        for row in self.recent_rows[:RECENT_SHOWN]:
             self.ids.recent.add_widget(row)
         for row in self.waiting_rows:
             self.ids.waiting.add_widget(row)
+        self._arrange_event = Clock.create_trigger(self._arrange, -1)
         self.fbind("size", self._orient)
+        self.ids.body.fbind("size", self._arrange_event)
+        self.ids.body.fbind("pos", self._arrange_event)
+        self.fbind("n_used", self._arrange_event)
         self._orient()
 
     def _orient(self, *_: object) -> None:
         self.landscape = self.width >= self.height
+        self._arrange_event()
+
+    def _arrange(self, *_: object) -> None:
+        body = self.ids.body
+        margin = min(self.width, self.height) * 0.015
+        bx, by = body.x + margin, body.y + margin
+        p = plan(body.width - 2 * margin, body.height - 2 * margin, int(self.n_used))
+        spots = [p.hero, *p.others]
+        for i, row in enumerate(self.serving_rows):
+            x, y, w, h = spots[i] if i < len(spots) else (0, 0, 0, 0)
+            row.pos, row.size = (bx + x, by + y), (w, h)
+            row.stacked = (not self.landscape or int(self.n_used) > 3) if i == 0 else p.stacked
+            row.opacity = 1 if i < len(spots) else 0
+        side = self.ids.side
+        self.show_side, self.show_recent = p.side is not None, p.show_recent
+        recent = self.ids.recent
+        for rrow in self.recent_rows[:RECENT_SHOWN]:  # not drawn at all when left out
+            if p.show_recent and rrow.parent is None:
+                recent.add_widget(rrow)
+            elif not p.show_recent and rrow.parent is not None:
+                recent.remove_widget(rrow)
+        x, y, w, h = p.side or (0, 0, 0, 0)
+        side.pos, side.size = (bx + x, by + y), (w, h)
+        x, y, w, h = p.main
+        self.ids.placeholder.pos, self.ids.placeholder.size = (bx + x, by + y), (w, h)
 
     def show(self, model: BoardModel, now: float) -> None:
         """Copy what the model says into the widgets; only changed texts re-render."""
         self.office_name = model.title
-        serving = model.serving_rows(now)
+        serving = model.board_rows(now)
+        self.n_used = min(len(serving), len(self.serving_rows))
         for i, row in enumerate(self.serving_rows):
             ticket, counter, fresh = serving[i] if i < len(serving) else ("", "", False)
             row.ticket, row.counter, row.fresh = ticket, counter, fresh

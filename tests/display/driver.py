@@ -63,13 +63,48 @@ def screen_state() -> dict[str, Any]:
         "banner": list(view.banner), "banner_kind": app.banner_kind(), "dim": view.dim,
         "placeholder": view.placeholder, "notice": view.notice,
         "serving": [[r.ticket, r.counter, r.fresh] for r in view.serving_rows if r.ticket],
-        "recent": [[r.ticket, r.counter] for r in view.recent_rows if r.ticket],
+        "recent": [[r.ticket, r.counter] for r in view.recent_rows  # the ones drawn
+                   if r.ticket and r.parent is not None and view.show_recent],
         "waiting": [[r.service, r.count, r.wait] for r in view.waiting_rows],
         "played": app.announcer.played, "pending": app.announcer.pending(),
         "window": list(Window.size), "system": list(Window.system_size),
         "root": list(view.size), "landscape": view.landscape,
         "unfit": unfit(view),
+        "tickets": ticket_boxes(view), "side_font": side_font(view),
     }
+
+
+def ticket_boxes(view: Any) -> list[dict[str, Any]]:
+    """Each drawn serving number: its texture's box in window pixels (y from the bottom),
+    the font size and whether it is the newest call's, newest first."""
+    from display import theme
+    from display.widgets import FitLabel
+
+    boxes = []
+    for row in view.serving_rows:
+        if not row.ticket or row.opacity == 0:
+            continue
+        label = next(w for w in row.walk(restrict=True)
+                     if isinstance(w, FitLabel) and w.text == row.ticket)
+        tw, th = label.texture_size  # where the kv rule draws the texture
+        x, y = label.to_window(theme.place(label.halign, label.x, label.right, tw),
+                               int(label.center_y - th / 2))
+        boxes.append({"ticket": row.ticket, "hero": row.hero, "font": label.font_size,
+                      "box": [x, y, tw, th]})
+    return boxes
+
+
+def side_font(view: Any) -> list[Any] | None:
+    """The smallest font of the texts in the side column and its text (None when the
+    column is not shown)."""
+    from display.widgets import FitLabel
+
+    if not view.show_side:
+        return None
+    sizes = [(w.font_size, w.text) for w in view.ids.side.walk(restrict=True)
+             if isinstance(w, FitLabel) and w.text.strip() and w.height > 2
+             and w.opacity > 0 and w.parent.opacity > 0]
+    return list(min(sizes)) if sizes else None
 
 
 def unfit(view: Any) -> list[str]:

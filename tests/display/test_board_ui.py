@@ -219,3 +219,84 @@ def test_broker_lost_and_back(office_file: Path, tmp_path: Path, screen: str,
         hall.close()
         dispatcher.stop()
         broker.stop()
+
+
+MORE_COUNTERS = "".join(f'\n[[counters]]\nid = "{c}"\nname = "Quầy {c}"\nservices = ["A", "B"]\n'
+                        for c in ("4", "5", "6"))
+
+
+def ink_height(png: Path, box: list[float]) -> int:
+    """Pixel rows of the number's ink: inside the label's box, the pixels that differ from
+    the box's commonest colour (its background)."""
+    from PIL import Image
+
+    image = Image.open(png).convert("RGB")
+    x, y, w, h = (int(round(v)) for v in box)
+    top = image.height - (y + h)  # the driver's boxes count y from the bottom
+    crop = image.crop((x, top, x + w, top + h))
+    counts = crop.getcolors(w * h) or []
+    background: tuple[int, int, int] = max(counts)[1]  # type: ignore[assignment]
+    data = crop.tobytes()
+    rows = [r for r in range(crop.height)
+            if any(sum(abs(data[(r * crop.width + c) * 3 + k] - background[k])
+                       for k in range(3)) > 120
+                   for c in range(0, crop.width, 2))]
+    return rows[-1] - rows[0] + 1 if rows else 0
+
+
+def glyphs(board: BoardProcess, png: Path, size: tuple[int, int]) -> tuple[int, int]:
+    """(newest call's number height, smallest other number height) in pixels, measured in
+    a screenshot at `size`."""
+    result = board.shot(png, size)
+    assert result["state"]["unfit"] == [], result["state"]["unfit"]
+    heights = {t["ticket"]: ink_height(png, t["box"]) for t in result["state"]["tickets"]}
+    hero = next(t["ticket"] for t in result["state"]["tickets"] if t["hero"])
+    others = [h for t, h in heights.items() if t != hero]
+    print(png.name, "newest", heights[hero], "others", heights, "side font",
+          result["state"]["side_font"])
+    return heights[hero], min(others)
+
+
+def test_readable_from_across_the_hall(broker: DevBroker, tmp_path: Path, screen: str,
+                                       shots: Path) -> None:
+    """Issue 14: at 1080p the newest number is >= 200 px tall (~12 cm on a 55" TV), the
+    others >= 130 px (~8 cm, read from 10 m), with 3 counters serving and with 6; the side
+    column's text is >= 48 px cap height (Roboto's capitals are 0.71 of the font size);
+    a 1280x720 board keeps the proportions."""
+    from tests.conftest import write_office
+
+    (tmp_path / "office").mkdir()
+    office_file = write_office(tmp_path / "office", **{"\n[kiosk]": MORE_COUNTERS + "\n[kiosk]"})
+    dispatcher = DispatcherProcess(office_file, broker.url, tmp_path / "dispatcher.log").start()
+    board = BoardProcess(office_file, broker.url, tmp_path / "board", screen,
+                         extra=["--sound", "none"])
+    hall = Devices(broker.url)
+    try:
+        board.start()
+        board.wait(banner_kind="", placeholder=EMPTY)
+        hall.tickets("AAAAAABBBBB")
+        for c in ("1", "2", "3"):
+            hall.next(c)
+        state = board.wait(serving_count=3)
+        hero, other = glyphs(board, shots / "distance-3-1920x1080.png", (1920, 1080))
+        assert hero >= 200 and other >= 130, (hero, other)
+        side = board.ask("state")["state"]["side_font"]
+        assert side is not None and side[0] * 0.71 >= 48, side
+        small_hero, small_other = glyphs(board, shots / "distance-3-1280x720.png", (1280, 720))
+        assert abs(small_hero / hero - 720 / 1080) < 0.04, (small_hero, hero)
+        assert abs(small_other / other - 720 / 1080) < 0.04, (small_other, other)
+
+        for c in ("4", "5", "6"):
+            hall.next(c)
+        state = board.wait(serving_count=6)
+        assert len(state["serving"]) == 6
+        hero, other = glyphs(board, shots / "distance-6-1920x1080.png", (1920, 1080))
+        assert hero >= 200 and other >= 130, (hero, other)
+        side = board.ask("state")["state"]["side_font"]
+        assert side is None or side[0] * 0.71 >= 48, side
+        glyphs(board, shots / "distance-6-1280x720.png", (1280, 720))
+        photograph(board, shots, "six-counters")
+    finally:
+        board.stop()
+        hall.close()
+        assert dispatcher.stop() == 0

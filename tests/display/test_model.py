@@ -68,6 +68,14 @@ def test_a_recall_stands_out_and_keeps_its_place_in_recent(office: OfficeConfig)
     assert m.serving_rows(now=6)[0] == ("B004", "Quầy 1", True)
 
 
+def test_the_newest_call_comes_first_for_the_big_row(office: OfficeConfig) -> None:
+    m = model(office)
+    # nothing fresh: the latest called (A012 at 08:09), then the others by counter
+    assert m.board_rows(now=1) == [("A012", "Quầy 3", False), ("B004", "Quầy 1", False)]
+    m.apply_call(call("B004", "1", "recall"), now=5)
+    assert m.board_rows(now=6) == [("B004", "Quầy 1", True), ("A012", "Quầy 3", False)]
+
+
 def test_a_call_missed_as_an_event_still_stands_out(office: OfficeConfig) -> None:
     m = model(office)
     later = json.loads(json.dumps(BOARD))

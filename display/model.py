@@ -125,7 +125,7 @@ class BoardModel:
             elif w.count == 0:
                 rows.append((name, "0", ""))  # nobody waits: the 0 says it all
             else:
-                rows.append((name, str(w.count), f"~{max(1, w.est_wait_min)} phút"))
+                rows.append((name, str(w.count), f"~{max(1, w.est_wait_min)}′"))  # minutes
         return rows
 
     @property

@@ -48,7 +48,7 @@ def test_the_first_board_is_shown_as_it_is(office: OfficeConfig) -> None:
     m = model(office)
     assert m.serving_rows(now=1) == [("B004", "Quầy 1", False), ("A012", "Quầy 3", False)]
     assert m.recent_rows(5) == [("A012", "Quầy 3"), ("B004", "Quầy 1")]
-    assert m.waiting_rows() == [("Nộp hồ sơ", "12", "~25 phút"),
+    assert m.waiting_rows() == [("Nộp hồ sơ", "12", "~25′"),
                                 ("Nhận kết quả", "0", ""),
                                 ("Phản ánh, kiến nghị", "–", "")]
 

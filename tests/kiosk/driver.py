@@ -238,6 +238,15 @@ def faults(k: Kiosk) -> None:
         # What the citizen reads names the trouble, never the printer's address.
         said = k.text("result", "status")
         assert "hết giấy" in said and "127.0.0.1" not in said and ":9" not in said, said
+
+        def heading_inside() -> bool:  # issue 14: it was pushed off the top
+            from kivy.core.window import Window
+
+            label = app.root.get_screen("result").ids.heading
+            top = label.to_window(label.x, label.top)[1]
+            return bool(label.texture_size[1] > 0 and top <= Window.height)
+
+        assert p.do(heading_inside), "the result heading is cut off"
         k.loop.run_out_after_raster, k.loop.mode = False, "online"
         p.wait_for(lambda: not app.banner, 10, "the banner to go")
         k.home()

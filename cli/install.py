@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import grp
-import hashlib
 import json
 import math
 import os
@@ -26,10 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from cli import units
-from motcua import config
+from motcua import config, tokens
 from motcua.errors import MotcuaError, run_main
 
 ROLES = ("server", "kiosk", "display", "counter")
@@ -48,9 +45,6 @@ GROUPS = {"server": (), "kiosk": ("video", "render", "input", "lp", "dialout"),
           "display": ("video", "render", "input", "audio")}
 BROKER_READS = {".", "ca", "server", "conf.d", "passwd", "acl", "ca/ca.crt", "ca/crl.pem",
                 "server/server.crt", "server/server.key"}
-# SHA-256 of the raw Ed25519 public key examples/keys/demo-portal.pub.pem: its private key
-# is published, so an office that trusts it accepts anybody's bookings.
-DEMO_KEY_SHA256 = "3433f952b0e6855ddc2aa8fda3b6fa2ec9544cdbf043f440dff99e755a52f956"
 
 
 class InstallError(MotcuaError):
@@ -138,16 +132,15 @@ def toml_dumps(data: dict[str, Any]) -> str:
 
 
 def _demo_key(office: config.OfficeConfig, office_file: Path) -> None:
-    for kid, key in office.booking.keys.items():
-        raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        if hashlib.sha256(raw).hexdigest() == DEMO_KEY_SHA256:
-            raise InstallError(
-                f"{office_file}: [booking.keys] {kid} là khóa mẫu (examples/keys) đã công bố "
-                "khóa bí mật: ai cũng ký được lịch hẹn. Dùng khóa công khai của cổng đặt lịch "
-                "(motcua booking keygen) rồi chạy lại.",
-                f"{office_file}: [booking.keys] {kid} is the demo key (examples/keys), whose "
-                "private key is published: anybody could sign bookings. List the booking "
-                "portal's own public key (motcua booking keygen) and run this again.")
+    if kids := tokens.demo_keys(office.booking.keys):  # its private key is published
+        kid = kids[0]
+        raise InstallError(
+            f"{office_file}: [booking.keys] {kid} là khóa mẫu (examples/keys) đã công bố "
+            "khóa bí mật: ai cũng ký được lịch hẹn. Dùng khóa công khai của cổng đặt lịch "
+            "(motcua booking keygen) rồi chạy lại.",
+            f"{office_file}: [booking.keys] {kid} is the demo key (examples/keys), whose "
+            "private key is published: anybody could sign bookings. List the booking "
+            "portal's own public key (motcua booking keygen) and run this again.")
 
 
 def _office_text(office_file: Path, broker: dict[str, str] | None, keys: dict[str, str]) -> str:

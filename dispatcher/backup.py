@@ -17,7 +17,14 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from dispatcher.store import SCHEMA_VERSION, AlreadyRunning, StoreError, backup_to, take_lock
+from dispatcher.store import (
+    SCHEMA_VERSION,
+    AlreadyRunning,
+    StoreError,
+    backup_to,
+    put_in_place,
+    take_lock,
+)
 from motcua.config import OfficeConfig
 
 log = logging.getLogger(__name__)
@@ -84,8 +91,9 @@ def backup(office: OfficeConfig, to: Path | None = None, now: datetime | None = 
                 folder.mkdir(parents=True, exist_ok=True, mode=0o750)
                 target = folder / name
                 if written:  # the same copy again, to the second place
-                    shutil.copyfile(written[0], target.with_name(name + ".partial"))
-                    os.replace(target.with_name(name + ".partial"), target)
+                    partial = target.with_name(name + ".partial")
+                    shutil.copyfile(written[0], partial)
+                    put_in_place(partial, target)
                 else:
                     backup_to(db, target)
                 _check(target, office.id, force=True)
@@ -145,10 +153,7 @@ def restore(office: OfficeConfig, copy: Path, force: bool = False,
                 Path(f"{target}{side}").unlink(missing_ok=True)
         partial = target.with_name(target.name + ".partial")
         shutil.copyfile(copy, partial)
-        with open(partial, "rb") as f:
-            os.fsync(f.fileno())
-        os.chmod(partial, 0o640)
-        os.replace(partial, target)
+        put_in_place(partial, target)
     finally:
         os.close(lock)
     log.info("restored %s from %s (%s tickets, last day %s)", target, copy,

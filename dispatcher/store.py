@@ -187,6 +187,12 @@ def backup_to(db: sqlite3.Connection, target: Path) -> None:
         copy.execute("PRAGMA journal_mode=DELETE")  # one file, nothing beside it
     finally:
         copy.close()
+    put_in_place(partial, target)
+
+
+def put_in_place(partial: Path, target: Path) -> None:
+    """A file written whole at `partial` becomes `target` at once: flushed to disk, the
+    database's mode (0640), then renamed over it."""
     with open(partial, "rb") as f:
         os.fsync(f.fileno())
     os.chmod(partial, 0o640)

@@ -130,16 +130,6 @@ class Desk:
     def connected(self) -> bool:
         return self.link.connected.is_set()
 
-    def office_day(self) -> date | None:
-        """The day the dispatcher is working on: the kiosk judges booking dates by it."""
-        with self._lock:
-            board = self.board
-        if board is None:
-            return None
-        try:
-            return date.fromisoformat(board.day)
-        except ValueError:
-            return None
 
     def office_name(self) -> str:
         with self._lock:

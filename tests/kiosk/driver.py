@@ -64,7 +64,7 @@ class Kiosk:
         self.report["screens"].append(path.name)
 
     def ready(self) -> None:
-        self.p.wait_for(lambda: self.app.desk.connected and self.app.desk.office_day(), 20,
+        self.p.wait_for(lambda: self.app.desk.connected and self.app.desk.board is not None, 20,
                         "the dispatcher's board")
         self.p.wait_screen("home")
 

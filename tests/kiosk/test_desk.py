@@ -51,8 +51,8 @@ def make_desk(office: OfficeConfig, url: str, **kw) -> tuple[Desk, Outcomes]:  #
     desk = Desk(office, url, "k1", open_printer(office.printer), on_outcome=outcomes,
                 **{"reply_timeout": 5.0, **kw})
     desk.start()
-    wait_until(lambda: desk.office_day() is not None, timeout=10,
-               what="the dispatcher's state/board (the office day)")
+    wait_until(lambda: desk.board is not None, timeout=10,
+               what="the dispatcher's state/board")
     return desk, outcomes
 
 
@@ -201,7 +201,7 @@ def test_state_that_is_not_the_contract_is_logged_and_ignored(office: OfficeConf
     for bad in (b"not json", b"[]", b'{"v": 99, "office": "demo"}', b'{"v": 1}'):
         desk._on_config("state/config", bad)
         desk._on_board("state/board", bad)
-        assert desk.config is config and desk.board is None and desk.office_day() is None
+        assert desk.config is config and desk.board is None
     assert sum("ignored state/" in r.message for r in caplog.records) == 8
     desk._on_config("state/config", protocol.encode(renamed))
     assert desk.office_name() == "Văn phòng mới"

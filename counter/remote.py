@@ -64,10 +64,6 @@ class Press:
         """The command's type on the wire: next, recall, ..., pause, resume."""
         return TYPE_OF[type(self.command)]
 
-    @property
-    def fields(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self.command).items() if v is not None}
-
 
 @dataclass
 class Heard:

@@ -73,6 +73,17 @@ def _check(copy: Path, office_id: str, force: bool = False) -> dict[str, object]
     return {"version": version, "tickets": tickets[0], "last_day": tickets[1]}
 
 
+def _copy_in_place(source: Path, target: Path) -> None:
+    """`source` copied to `target` whole or not at all (no half copy left behind)."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        shutil.copyfile(source, partial)
+        put_in_place(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 def backup(office: OfficeConfig, to: Path | None = None, now: datetime | None = None
            ) -> list[Path]:
     """A checked copy of the office's database in each backup folder; the paths written."""
@@ -91,9 +102,7 @@ def backup(office: OfficeConfig, to: Path | None = None, now: datetime | None = 
                 folder.mkdir(parents=True, exist_ok=True, mode=0o750)
                 target = folder / name
                 if written:  # the same copy again, to the second place
-                    partial = target.with_name(name + ".partial")
-                    shutil.copyfile(written[0], partial)
-                    put_in_place(partial, target)
+                    _copy_in_place(written[0], target)
                 else:
                     backup_to(db, target)
                 _check(target, office.id, force=True)
@@ -151,9 +160,7 @@ def restore(office: OfficeConfig, copy: Path, force: bool = False,
                         shutil.copyfile(f"{target}{side}", f"{kept}{side}")
             for side in ("", "-wal", "-shm"):
                 Path(f"{target}{side}").unlink(missing_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(copy, partial)
-        put_in_place(partial, target)
+        _copy_in_place(copy, target)
     finally:
         os.close(lock)
     log.info("restored %s from %s (%s tickets, last day %s)", target, copy,

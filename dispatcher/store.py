@@ -181,13 +181,17 @@ def backup_to(db: sqlite3.Connection, target: Path) -> None:
     dispatcher writes), written beside it first and renamed, so `target` is whole or absent."""
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    copy = sqlite3.connect(partial)
     try:
-        db.backup(copy)
-        copy.execute("PRAGMA journal_mode=DELETE")  # one file, nothing beside it
-    finally:
-        copy.close()
-    put_in_place(partial, target)
+        copy = sqlite3.connect(partial)
+        try:
+            db.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")  # one file, nothing beside it
+        finally:
+            copy.close()
+        put_in_place(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half copy left (a full disk, an I/O error)
+        raise
 
 
 def put_in_place(partial: Path, target: Path) -> None:

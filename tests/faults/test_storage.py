@@ -159,3 +159,32 @@ def test_dispatcher_on_a_read_only_database_says_so_and_exits(tmp_path: Path) ->
     assert run.returncode != 0
     assert "office.sqlite3" in run.stderr
     assert "Traceback" not in run.stderr  # a StoreError is a MotcuaError: said, not thrown
+
+
+def test_a_backup_to_a_full_disk_fails_plainly_and_leaves_nothing(disk: Path,
+                                                                  tmp_path: Path) -> None:
+    """Issue 15: a backup folder without room: a clear error, no half copy left in it, the
+    live database and the older copies as they were."""
+    import dataclasses
+
+    from dispatcher.backup import BackupError, backup
+
+    office = config.load(write_office(tmp_path))
+    office = dataclasses.replace(office, backups=dataclasses.replace(
+        office.backups, folder=disk / "backups"))
+    desk = LocalDispatcher(office, ManualClock(at("08:00")))
+    try:
+        desk.ok("kiosk", "k1", "walk_in", service="A")
+        first = backup(office)[0]  # a small day: fits
+        for i in range(400):  # then a day bigger than what is left on the disk
+            desk.ok("kiosk", "k1", "walk_in", service="AB"[i % 2], priority=bool(i % 3))
+        # and the disk nearly full
+        with open(disk / "filler", "wb") as f, contextlib.suppress(OSError):
+            f.write(b"\0" * (768 * 1024 - first.stat().st_size - 64 * 1024))
+        with pytest.raises(BackupError) as full:
+            backup(office)
+        assert "cannot back up to" in full.value.message_en and full.value.message
+        assert sorted(p.name for p in (disk / "backups").iterdir()) == [first.name]
+        assert rows(office.storage, "SELECT count(*) FROM tickets") == [(401,)]  # untouched
+    finally:
+        desk.close()

@@ -21,11 +21,13 @@ from motcua.facts import (
     BookingCancelled,
     BookingMoved,
     Called,
+    Checked,
     Closed,
     CounterSet,
     DayClosed,
     Fact,
     Issued,
+    Overdue,
     Transferred,
     apply,
 )
@@ -307,7 +309,8 @@ class Dispatcher:
             ticket = apply(self.hall, fact)
             self.store.record(self.hall, fact, ticket)
             touched.append(ticket)
-        quiet = Issued | BookingAdded | BookingCancelled | BookingMoved | DayClosed
+        quiet = (Issued | BookingAdded | BookingCancelled | BookingMoved | DayClosed | Overdue
+                 | Checked)
         if any(not isinstance(f, quiet) for f in facts):
             self.store.save_counters(self.hall)  # only facts about calls move counters
         return touched
@@ -345,6 +348,10 @@ class Dispatcher:
                     change = str(status)
                 case Transferred():
                     change = "transferred"
+                case Overdue():
+                    change = "overdue"
+                case Checked(verified=verified):
+                    change = "verified" if verified else "not_verified"
                 case BookingCancelled(booking=b) | BookingAdded(booking=b) | BookingMoved(
                         booking=b):
                     change = {BookingCancelled: "cancelled", BookingAdded: "booked",
@@ -368,6 +375,29 @@ class Dispatcher:
             out.append((change, topics.event_ticket(o.id), encode(event), ticket.number,
                         ticket.counter))
         return out
+
+    # -- the clock ----------------------------------------------------------------------
+    def tick(self) -> list[Outgoing]:
+        """What the clock alone changes, with no command: a new day, and waits passing the
+        target (`overdue`, once per ticket: it is stored with the ticket, so a restarted
+        dispatcher does not say it again). The service calls this every TICK_S."""
+        if self._lost:
+            return []
+        now = self.now()
+        out = self.roll_day(now)
+        facts = handlers.overdue(self.hall, self.office, now)
+        if not facts:
+            return out
+        day = self.hall.day
+        try:
+            with self.store.transaction():
+                _, events = self._record(facts, now)
+        except StorageUnavailable as exc:
+            log.error("overdue waits not recorded: %s", exc)
+            self.storage_problem = str(exc)
+            self._rebuild(day)
+            return out
+        return out + [Outgoing(t, body) for _, t, body, _, _ in events if t]
 
     # -- the day ------------------------------------------------------------------------
     def roll_day(self, now: datetime) -> list[Outgoing]:
@@ -464,6 +494,7 @@ class FairInbox:
 
 
 HEARTBEAT_S = 2.0  # presence republished this often: a second dispatcher sees we are alive
+TICK_S = 1.0  # the clock's own changes (overdue waits) are looked for this often
 
 
 class DispatcherService:
@@ -516,7 +547,7 @@ class DispatcherService:
 
     def _run(self) -> None:
         d = self.dispatcher
-        last_state, pending, beat = 0.0, False, time.monotonic()
+        last_state, pending, beat, ticked = 0.0, False, time.monotonic(), 0.0
         gap = STATE_MIN_GAP_S
         presence = self._presence()
         while not self._stop.is_set():
@@ -526,6 +557,11 @@ class DispatcherService:
                 if batch:
                     self._publish(d.handle_batch(batch))
                     pending = True
+                if time.monotonic() - ticked >= TICK_S:
+                    ticked = time.monotonic()
+                    if ticks := d.tick():
+                        self._publish(ticks)
+                        pending = True
                 since = time.monotonic() - last_state
                 force = self._republish.is_set()
                 if force or (pending and since >= gap) or since > STATE_REFRESH_S:

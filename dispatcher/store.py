@@ -23,11 +23,13 @@ from motcua.facts import (
     BookingCancelled,
     BookingMoved,
     Called,
+    Checked,
     Closed,
     CounterSet,
     DayClosed,
     Fact,
     Issued,
+    Overdue,
     Transferred,
     number_parts,
 )
@@ -164,7 +166,7 @@ def ticket_from_json(text: str) -> Ticket:
         log.warning("ticket %s: fields this release does not know, left out: %s",
                     raw.get("number"), ", ".join(sorted(set(raw) - set(b)))[:200])
     booking = b.pop("booking", None)
-    for k in ("issued_at", "entry_at", "called_at", "closed_at"):
+    for k in ("issued_at", "entry_at", "called_at", "closed_at", "overdue_at", "checked_at"):
         if k in b:
             b[k] = _dt(b[k])
     b["kind"], b["status"] = Kind(b["kind"]), Status(b["status"])
@@ -425,7 +427,8 @@ class Store:
             case DayClosed(at=at):
                 self.db.execute("INSERT OR REPLACE INTO days (day, closed_at) VALUES (?,?)",
                                 (hall.day.isoformat(), at.isoformat()))
-            case Issued() | Called() | Closed() | Transferred() | CounterSet():
+            case (Issued() | Called() | Closed() | Transferred() | CounterSet() | Overdue()
+                  | Checked()):
                 pass  # the ticket (above) or the counters (save_counters) hold them
             case _:
                 assert_never(fact)

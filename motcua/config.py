@@ -27,6 +27,7 @@ from pydantic_core.core_schema import ValidationInfo
 
 from motcua.errors import MotcuaError
 from motcua.model import Counter, Service
+from motcua.waits import TARGET_MIN
 
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9]{1,8}$")
@@ -128,6 +129,22 @@ class BackupConfig:
 
 
 @dataclass(frozen=True)
+class RefusalReason:
+    reason: str
+    guidance: str = ""  # suggested to the citizen; the officer can edit it
+
+
+# The counter offers these when an office lists none ([refusals] reasons); "Khác" (a reason
+# typed at the counter) always comes after them.
+DEFAULT_REFUSALS: tuple[RefusalReason, ...] = (
+    RefusalReason("Ngoài thẩm quyền giải quyết",
+                  "Liên hệ cơ quan có thẩm quyền giải quyết (UBND, Sở LĐ-TB&XH...)."),
+    RefusalReason("Hồ sơ chưa đầy đủ", "Bổ sung giấy tờ còn thiếu theo hướng dẫn rồi quay lại."),
+    RefusalReason("Sai đơn vị BHXH", "Đến cơ quan BHXH nơi đang tham gia hoặc quản lý hồ sơ."),
+)
+
+
+@dataclass(frozen=True)
 class OfficeConfig:
     path: Path
     id: str
@@ -147,6 +164,8 @@ class OfficeConfig:
     limits: Limits = Limits()
     keep_command_days: int = 30  # replies kept for retries and audits, then pruned
     backups: BackupConfig = BackupConfig()
+    wait_target_min: float = TARGET_MIN  # [waits] target_minutes: past it, a wait is overdue
+    refusals: tuple[RefusalReason, ...] = DEFAULT_REFUSALS
 
     def booking_counters(self, service: str) -> list[Counter]:
         return [c for c in self.counters.values() if c.bookings and service in c.services]
@@ -335,11 +354,15 @@ class BookingTable(_Table):
     keys: dict[str, PublicKey] = {}
 
 
+Check = Literal["chip_id", "fingerprint"]
+
+
 class ServiceTable(_Table):
     code: Code
     prefix: Prefix
     name: str
     name_en: str = ""
+    requires: Annotated[list[Check], AfterValidator(_once)] = []
 
 
 class CounterTable(_Table):
@@ -382,6 +405,30 @@ class DisplayTable(_Table):
     notices: list[str] = []
 
 
+class WaitsTable(_Table):
+    target_minutes: Annotated[float, _between(1, 240, " minutes")] = TARGET_MIN
+
+
+class RefusalRow(_Table):
+    reason: Annotated[str, _some("must not be empty"),
+                      _checked(lambda v: len(v) <= 500, lambda _: "is over 500 characters")]
+    guidance: Annotated[str, _checked(lambda v: len(v) <= 500,
+                                      lambda _: "is over 500 characters")] = ""
+
+
+def _reasons_once(rows: list[RefusalRow]) -> list[RefusalRow]:
+    _once([r.reason for r in rows])
+    if len(rows) > 8:  # picked with one digit at the counter, "Khác" the ninth
+        raise ValueError("at most 8 reasons (the counter picks them with keys 1-8)")
+    return rows
+
+
+class RefusalsTable(_Table):
+    reasons: Annotated[list[RefusalRow], _some("list at least one reason, or leave the key out"),
+                       AfterValidator(_reasons_once)] = [
+        RefusalRow(reason=r.reason, guidance=r.guidance) for r in DEFAULT_REFUSALS]
+
+
 class OfficeFile(_Table):
     """Every table an office file may hold; `[[services]]` and `[[counters]]` are arrays."""
     office: OfficeTable
@@ -395,6 +442,8 @@ class OfficeFile(_Table):
     kiosk: KioskTable = KioskTable()
     printer: PrinterTable = PrinterTable()
     display: DisplayTable = DisplayTable()
+    waits: WaitsTable = WaitsTable()
+    refusals: RefusalsTable = RefusalsTable()
 
 
 def table_model(f: FieldInfo) -> type[_Table]:
@@ -646,7 +695,8 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
 
     storage = beside(s.path or f"var/{o.id}.sqlite3")
     services = {sv.code: Service(sv.code, sv.name or sv.code, sv.name_en or sv.name or sv.code,
-                                 sv.prefix) for sv in p.rows["services"].values()}
+                                 sv.prefix, tuple(sv.requires))
+                for sv in p.rows["services"].values()}
     counters = {c.id: Counter(c.id, c.name or f"Quầy {c.id}", tuple(c.services), c.bookings)
                 for c in p.rows["counters"].values()}
     return OfficeConfig(
@@ -665,4 +715,6 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
         backups=BackupConfig(
             folder=beside(s.backup_dir) if s.backup_dir else storage.parent / "backups",
             copy_to=beside(s.backup_copy_dir) if s.backup_copy_dir else None,
-            keep=s.keep_backups))
+            keep=s.keep_backups),
+        wait_target_min=t["waits"].target_minutes,
+        refusals=tuple(RefusalReason(r.reason, r.guidance) for r in t["refusals"].reasons))

@@ -74,8 +74,27 @@ class DayClosed:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Overdue:
+    """A waiting ticket's wait passed the office's target, at `at` (no command needed)."""
+
+    number: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The officer checked the chip ID card / fingerprint of the ticket being served."""
+
+    number: str
+    counter: str
+    at: datetime
+    verified: bool
+    reason: str | None = None
+
+
 Fact = (Issued | Called | Closed | Transferred | CounterSet | BookingCancelled | BookingAdded
-        | BookingMoved | DayClosed)
+        | BookingMoved | DayClosed | Overdue | Checked)
 
 
 def number_parts(number: str) -> tuple[str, int]:
@@ -127,24 +146,41 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
         case CounterSet(counter=cid, status=status):
             hall.counters[cid].status = status
             return None
-        case BookingCancelled(booking=booking):
-            hall.cancelled.add(booking.id)
-            hall.bookings.pop(booking.id, None)
-            return None
-        case BookingAdded(booking=booking):
-            hall.bookings[booking.id] = booking
-            hall.booking_ids.add(booking.id)
-            return None
-        case BookingMoved(booking=booking, previous=previous):
-            hall.bookings[booking.id] = booking
-            if previous.start.date() == hall.day:
-                hall.moved_away[booking.id] = booking.start.date()
+        case BookingCancelled() | BookingAdded() | BookingMoved():
+            _booking(hall, fact)
             return None
         case DayClosed():
             hall.closed = True
             return None
+        case Overdue() | Checked():
+            return _mark(hall, fact)
         case _:  # a new fact type fails the type check here, not in production
             assert_never(fact)
+
+
+def _booking(hall: Hall, fact: BookingCancelled | BookingAdded | BookingMoved) -> None:
+    booking = fact.booking
+    match fact:
+        case BookingCancelled():
+            hall.cancelled.add(booking.id)
+            hall.bookings.pop(booking.id, None)
+        case BookingAdded():
+            hall.bookings[booking.id] = booking
+            hall.booking_ids.add(booking.id)
+        case BookingMoved(previous=previous):
+            hall.bookings[booking.id] = booking
+            if previous.start.date() == hall.day:
+                hall.moved_away[booking.id] = booking.start.date()
+
+
+def _mark(hall: Hall, fact: Overdue | Checked) -> Ticket:
+    """Facts that note something on a ticket without moving it."""
+    t = hall.tickets[fact.number]
+    if isinstance(fact, Overdue):
+        t.overdue_at = fact.at
+    else:
+        t.checked, t.check_reason, t.checked_at = fact.verified, fact.reason, fact.at
+    return t
 
 
 def _release(hall: Hall, t: Ticket) -> None:

@@ -11,9 +11,11 @@ from motcua.estimate import wait_minutes, waiting_counts
 from motcua.model import Arrival, Booking, Hall, Status, Ticket
 from motcua.policy import Ordering, ahead_of, order
 from motcua.protocol import messages as m
+from motcua.waits import wait_start
 
 QUEUE_LIMIT = 50
 NEXT_LIMIT = 5
+OVERDUE_LIMIT = 50  # listed in state/board and state/counter, the longest waits first
 
 
 def stamp(t: datetime, office: OfficeConfig) -> str:
@@ -41,6 +43,8 @@ def _queued(t: Ticket, tier: str) -> m.Queued:
     marks = {"priority": True} if t.priority else {}
     if t.arrival is Arrival.LATE:
         marks["late"] = True
+    if t.overdue_at is not None and t.called_at is None:
+        marks["overdue"] = True
     return m.Queued(ticket=t.number, tier=tier, **marks)
 
 
@@ -71,6 +75,15 @@ class Snapshot:
             optional["closed_at"] = stamp(t.closed_at, office)
         if t.reason:
             optional["reason"], optional["guidance"] = t.reason, t.guidance
+        service = office.services.get(t.service)
+        if service is not None and service.requires:
+            optional["requires"] = list(service.requires)
+        if t.checked is not None and t.checked_at is not None:
+            optional["check"] = m.CheckInfo(
+                verified=t.checked, at=stamp(t.checked_at, office), counter=t.counter or "",
+                **({"reason": t.check_reason} if t.check_reason else {}))
+        if t.overdue_at is not None:
+            optional["overdue_at"] = stamp(t.overdue_at, office)
         booking = None
         if t.booking is not None:
             booking = booking_info(t.booking, office,
@@ -82,6 +95,17 @@ class Snapshot:
                           if waiting else 0),
             booking=booking, counter=t.counter, called_at=maybe_stamp(t.called_at, office))
         return info.model_copy(update=optional) if optional else info
+
+    @cached_property
+    def overdue(self) -> list[tuple[Ticket, m.OverdueInfo]]:
+        """Waiting tickets past the target, never called, the longest wait first."""
+        late = sorted((t for t in self.hall.queue.values()
+                       if t.overdue_at is not None and t.called_at is None),
+                      key=lambda t: (wait_start(t), t.seq))
+        return [(t, m.OverdueInfo(
+            ticket=t.number, service=t.service, since=stamp(wait_start(t), self.office),
+            waited_min=max(0, int((self.now - wait_start(t)).total_seconds() // 60))))
+            for t in late[:OVERDUE_LIMIT]]
 
     def board(self) -> m.Board:
         office, hall = self.office, self.hall
@@ -96,7 +120,7 @@ class Snapshot:
                    for code in office.services}
         return m.Board(office=office.id, at=stamp(self.now, office), day=hall.day.isoformat(),
                        seq=hall.seq, closed=hall.closed, serving=serving, recent=recent,
-                       waiting=waiting)
+                       waiting=waiting, overdue=[info for _, info in self.overdue])
 
     def order(self) -> m.Order:
         queues: dict[str, list[m.Queued | m.More]] = {}
@@ -114,17 +138,21 @@ class Snapshot:
     def counter(self, cid: str) -> m.CounterState:
         c = self.hall.counters[cid]
         current = self.ticket(self.hall.tickets[c.current]) if c.current else None
+        services = self.office.counters[cid].services
         return m.CounterState(counter=cid, status=str(c.status), current=current,
                               since=maybe_stamp(c.since, self.office),
                               waiting=len(self.ordering.next_at[cid]),
-                              next=[t.number for t in self.ordering.next_at[cid][:NEXT_LIMIT]])
+                              next=[t.number for t in self.ordering.next_at[cid][:NEXT_LIMIT]],
+                              overdue=[info for t, info in self.overdue
+                                       if t.service in services])
 
 
 def office_info(office: OfficeConfig) -> m.OfficeInfo:
     return m.OfficeInfo(
         office=office.id, name=office.name, timezone=str(office.tz.key),
         hours=[(s.strftime("%H:%M"), e.strftime("%H:%M")) for s, e in office.hours],
-        services=[m.ServiceInfo(code=s.code, name=s.name, name_en=s.name_en, prefix=s.prefix)
+        services=[m.ServiceInfo(code=s.code, name=s.name, name_en=s.name_en, prefix=s.prefix,
+                                **({"requires": list(s.requires)} if s.requires else {}))
                   for s in office.services.values()],
         counters=[m.CounterInfo(id=c.id, name=c.name, services=list(c.services),
                                 bookings=c.bookings) for c in office.counters.values()],
@@ -134,4 +162,6 @@ def office_info(office: OfficeConfig) -> m.OfficeInfo:
         kiosk=m.KioskInfo(priority_button=office.kiosk.priority_button,
                           languages=list(office.kiosk.languages)),
         display=m.DisplayInfo(notices=list(office.display.notices)),
+        wait_target_min=office.wait_target_min,
+        refusals=[m.RefusalInfo(reason=r.reason, guidance=r.guidance) for r in office.refusals],
     )

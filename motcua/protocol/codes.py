@@ -28,6 +28,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_current_ticket": ("Quầy chưa gọi khách nào.", "This counter is serving nobody."),
     "counter_paused": ("Quầy đang tạm dừng. Bấm Tiếp tục trước.",
                        "This counter is paused. Resume first."),
+    "not_serving_ticket": ("Quầy không phục vụ số này; chỉ xác minh được số đang phục vụ.",
+                           "This counter is not serving that ticket; only the ticket being "
+                           "served can be checked."),
+    "check_not_required": ("Dịch vụ của số này không yêu cầu kiểm tra CCCD gắn chíp hay vân "
+                           "tay.", "This ticket's service requires no chip ID or fingerprint "
+                           "check."),
+    "already_checked": ("Số này đã được ghi kết quả xác minh; không ghi lại được.",
+                        "This ticket's check is already recorded; it cannot be changed."),
     # Admin commands for bookings (an extension of PROTOCOL.md version 1).
     "invalid_booking": ("Lịch hẹn không hợp lệ.", "This booking breaks a booking rule."),
     "slot_full": ("Khung giờ đã đủ người.", "This slot is full."),

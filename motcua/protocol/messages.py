@@ -85,6 +85,15 @@ class BookingInfo(Message):
     name: str | None = None  # in an admin reply only: the name the booking was made under
 
 
+class CheckInfo(Message):
+    """The chip ID / fingerprint check of a ticket, as the officer recorded it."""
+
+    verified: bool
+    at: Stamp
+    counter: str
+    reason: str | None = None  # why not verified
+
+
 class TicketInfo(Message):
     number: str
     service: str
@@ -102,6 +111,9 @@ class TicketInfo(Message):
     closed_at: Stamp | None = None
     reason: str | None = None
     guidance: str | None = None
+    requires: list[str] | None = None  # its service's checks: chip_id, fingerprint
+    check: CheckInfo | None = None  # the check's result, once recorded
+    overdue_at: Stamp | None = None  # when its wait passed the target
 
 
 class ErrorInfo(Message):
@@ -164,6 +176,15 @@ class Waiting(Message):
     est_wait_min: int = Field(ge=0)
 
 
+class OverdueInfo(Message):
+    """A waiting ticket past the target wait, never called yet."""
+
+    ticket: str
+    service: str
+    since: Stamp  # when its wait began to count
+    waited_min: int = Field(ge=0)
+
+
 class Board(Versioned):
     """state/board: what a display board shows."""
 
@@ -175,6 +196,7 @@ class Board(Versioned):
     serving: list[Serving]
     recent: list[RecentCall]
     waiting: dict[str, Waiting]
+    overdue: list[OverdueInfo] = []  # most overdue first; [] from a dispatcher without it
 
 
 class Queued(Message):
@@ -182,6 +204,7 @@ class Queued(Message):
     tier: str  # booking or general: the ordering's tier
     priority: bool | None = None  # true for a priority citizen (left out otherwise)
     late: bool | None = None  # true for a booking checked in after its grace
+    overdue: bool | None = None  # true when its wait passed the target
 
 
 class More(Message):
@@ -211,6 +234,7 @@ class CounterState(Versioned):
     since: Stamp | None
     waiting: int
     next: list[str]
+    overdue: list[OverdueInfo] = []  # of this counter's services, most overdue first
 
 
 class ServiceInfo(Message):
@@ -218,6 +242,12 @@ class ServiceInfo(Message):
     name: str
     name_en: str
     prefix: str
+    requires: list[str] | None = None  # chip_id, fingerprint: checked at the counter
+
+
+class RefusalInfo(Message):
+    reason: str
+    guidance: str
 
 
 class CounterInfo(Message):
@@ -254,6 +284,8 @@ class OfficeInfo(Versioned):
     booking: BookingRulesInfo
     kiosk: KioskInfo
     display: DisplayInfo
+    wait_target_min: float | None = None  # past it a waiting ticket is overdue
+    refusals: list[RefusalInfo] | None = None  # the reasons a counter offers
 
 
 # -- events -----------------------------------------------------------------------------

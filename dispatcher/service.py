@@ -46,6 +46,7 @@ STATE_MIN_GAP_S = 0.05  # under a burst, state goes out at most this often
 BATCH_MAX = 64  # commands waiting together share one commit (one fsync)
 LIMITED_REPLY_GAP_S = 1.0  # a device over its limit is told so at most this often
 STATE_SHARE = 5.0  # the gap between state updates: at least 5x the time one takes
+OVERDUE_PER_TICK = 200  # overdue waits recorded in one tick (~0.3 ms each, one commit)
 
 
 @dataclass(frozen=True)
@@ -371,7 +372,9 @@ class Dispatcher:
                 case _:
                     assert_never(fact)
             assert ticket is not None
-            event = m.TicketEvent(ticket=snap.ticket(ticket), change=change, at=at)
+            # Many waits at once (a tick after a restart): places from one ordering.
+            event = m.TicketEvent(ticket=snap.ticket(ticket, many=len(facts) > 16),
+                                  change=change, at=at)
             out.append((change, topics.event_ticket(o.id), encode(event), ticket.number,
                         ticket.counter))
         return out
@@ -385,7 +388,9 @@ class Dispatcher:
             return []
         now = self.now()
         out = self.roll_day(now)
-        facts = handlers.overdue(self.hall, self.office, now)
+        # The longest waits first, a few hundred a tick: after a long stop thousands may be
+        # due, and commands must not wait behind them (the rest go out a second later).
+        facts = handlers.overdue(self.hall, self.office, now)[:OVERDUE_PER_TICK]
         if not facts:
             return out
         day = self.hall.day

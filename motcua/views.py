@@ -62,10 +62,20 @@ class Snapshot:
     def counts(self) -> Tally[str]:
         return waiting_counts(self.hall)
 
-    def ticket(self, t: Ticket) -> m.TicketInfo:
+    @cached_property
+    def places(self) -> dict[str, int]:
+        """Each waiting ticket's place in its queue (what ahead_of counts), from the
+        ordering at once: for many tickets of one moment (a tick's overdue waits)."""
+        return {t.number: i for queue in self.ordering.queues.values()
+                for i, (t, _) in enumerate(queue)}
+
+    def ticket(self, t: Ticket, many: bool = False) -> m.TicketInfo:
         office = self.office
         waiting = t.status is Status.WAITING
-        ahead = ahead_of(self.hall, t, self.now, office.booking) if waiting else 0
+        ahead = 0
+        if waiting:
+            ahead = (self.places.get(t.number, 0) if many
+                     else ahead_of(self.hall, t, self.now, office.booking))
         optional: dict[str, object] = {}
         if t.transferred:
             optional["transferred"] = True

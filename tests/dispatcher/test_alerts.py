@@ -177,3 +177,26 @@ def test_verify_the_ticket_being_served_once(checked: LocalDispatcher) -> None:
     assert "requires" not in config_state["services"][1]
     assert [r["reason"] for r in config_state["refusals"]][0] == "Ngoài thẩm quyền giải quyết"
     desk.close()
+
+
+def test_many_waits_at_once_go_out_a_few_hundred_a_tick(desk: LocalDispatcher) -> None:
+    from dispatcher.service import OVERDUE_PER_TICK
+    from motcua.views import Snapshot
+
+    n = OVERDUE_PER_TICK + 30
+    for i in range(n):
+        desk.ok("kiosk", "k1", "walk_in", service="AB"[i % 2], priority=i % 7 == 0)
+    desk.clock.now = at("09:00")
+    first = tick(desk)
+    assert len(first) == OVERDUE_PER_TICK
+    # Their places come from one ordering; each is what the ticket alone would show.
+    snap = Snapshot(desk.d.hall, desk.office, desk.d.now())
+    for event in first[:40] + first[-40:]:
+        alone = snap.ticket(desk.d.hall.tickets[event["ticket"]["number"]])
+        assert event["ticket"]["ahead"] == alone.ahead, event["ticket"]["number"]
+        assert event["ticket"]["est_wait_min"] == alone.est_wait_min
+    second = tick(desk)
+    assert len(second) == 30 and tick(desk) == []
+    said = [e["ticket"]["number"] for e in first + second]
+    assert len(set(said)) == n
+    assert said[:3] == ["A001", "B001", "A002"]  # the longest waits first

@@ -384,7 +384,7 @@ class Dispatcher:
         """What the clock alone changes, with no command: a new day, and waits passing the
         target (`overdue`, once per ticket: it is stored with the ticket, so a restarted
         dispatcher does not say it again). The service calls this every TICK_S."""
-        if self._lost:
+        if self._lost or not self._storage_ok():
             return []
         now = self.now()
         out = self.roll_day(now)
@@ -397,11 +397,13 @@ class Dispatcher:
         try:
             with self.store.transaction():
                 _, events = self._record(facts, now)
-        except StorageUnavailable as exc:
-            log.error("overdue waits not recorded: %s", exc)
-            self.storage_problem = str(exc)
+        except Exception as exc:  # nothing of it kept: memory as the database has it
+            log.error("overdue waits not recorded (tried again next tick): %s", exc)
+            if isinstance(exc, StorageUnavailable):
+                self.storage_problem = str(exc)
             self._rebuild(day)
             return out
+        self.storage_problem = None  # it wrote: the storage works again
         return out + [Outgoing(t, body) for _, t, body, _, _ in events if t]
 
     # -- the day ------------------------------------------------------------------------

@@ -7,10 +7,13 @@ import csv
 import shutil
 from pathlib import Path
 
+import simulate as sim
 from motcua import config
+from motcua.waits import TARGET_MIN, counted_wait
 from reports import report
 from tests.conftest import at, write_office
 from tests.dispatcher.test_alerts import REQUIRES_A
+from tests.reports.replay import replay_in_process, seed_bookings
 from tests.reports.test_report import DayScript
 
 
@@ -65,3 +68,27 @@ def test_overdue_waits_and_checks_in_the_report(tmp_path: Path, artifacts: Path,
     shown.mkdir(exist_ok=True)
     shutil.copy(png, shown / "alerts-overdue_by_hour.png")
     day.d.store.close()
+
+
+def test_a_simulated_peak_day_with_ticks_calls_the_same_and_flags_every_long_wait(
+        office: config.OfficeConfig) -> None:
+    """The simulator models no ticks; the dispatcher's ticks change no call, and mark every
+    citizen whose wait (as the report counts it) reached the target before the call."""
+    o = sim.sim_office(office, 6, 2)
+    day = sim.START["peak"]
+    people = sim.citizens(o, sim.load_profile("peak"), day, 0, seed=11)
+    simulated = sim.DaySim(o, day, people, "motcua").run()
+    seed_bookings(o.storage, o, simulated, [p.booking for p in people if p.booking])
+    calls, dispatcher = replay_in_process(o, simulated.steps, tick=True)
+    dispatcher.store.close()
+    assert [(n, c) for n, c, _ in calls] == [(n, c) for n, c, _ in simulated.calls]
+    rows = report.load_rows(report.open_readonly(o.storage), day, day, o.tz)
+    flagged = {r.number for r in rows if r.overdue_at is not None}
+    long_waits = {r.number for r in rows if r.called is not None and counted_wait(
+        r.kind, r.arrival, r.issued, r.called, r.booking_start) >= TARGET_MIN}
+    assert len(long_waits) > 10 and long_waits <= flagged, (len(long_waits), len(flagged))
+    # The others flagged were never called (the day closed on them).
+    assert all(r.called is None for r in rows if r.number in flagged - long_waits)
+    for r in rows:
+        if r.overdue_at is not None and r.called is not None:
+            assert r.overdue_at <= r.called

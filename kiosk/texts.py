@@ -92,7 +92,7 @@ def prepare_lines(requires: list[str] | None, lang: str) -> list[str]:
 
 
 def check_names(requires: list[str], lang: str) -> str:
-    return nfc(checks.names(requires)[1 if lang == "en" else 0])
+    return nfc(checks.names(requires, prose=True)[1 if lang == "en" else 0])
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,12 @@ PREPARE: dict[str, tuple[str, str]] = {
 }
 
 
-def names(requires: Sequence[str]) -> tuple[str, str]:
-    """(Vietnamese, English) of a list of checks: "thẻ CCCD gắn chíp + vân tay"."""
+def names(requires: Sequence[str], prose: bool = False) -> tuple[str, str]:
+    """(Vietnamese, English) of a list of checks: "thẻ CCCD gắn chíp + vân tay" on a
+    terminal, "thẻ CCCD gắn chíp và vân tay" in a sentence (`prose`)."""
     found = [NAMES.get(c, (c, c)) for c in requires]
-    return " + ".join(vi for vi, _ in found), " + ".join(en for _, en in found)
+    vi, en = (" và ", " and ") if prose else (" + ", " + ")
+    return vi.join(v for v, _ in found), en.join(e for _, e in found)
 
 
 def prepare(requires: Sequence[str]) -> list[tuple[str, str]]:

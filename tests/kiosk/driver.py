@@ -305,7 +305,7 @@ def checks(k: Kiosk) -> None:
     k.walk_in("A")
     k.notice("prepare")
     assert k.text("notice", "title") == "Vui lòng chuẩn bị thẻ CCCD gắn chíp"
-    assert "thẻ CCCD gắn chíp + vân tay" in k.text("notice", "body")
+    assert "cần kiểm tra thẻ CCCD gắn chíp và vân tay tại quầy" in k.text("notice", "body")
     assert p.do(lambda: app.last.ticket.number) == "B001", "no number before it is read"
     k.shot("notice-prepare")
     p.tap(("notice", "home"))  # changed their mind: no number

@@ -28,6 +28,9 @@ from motcua.facts import (
     Fact,
     Issued,
     Overdue,
+    SignedIn,
+    SignedOut,
+    SignInFailed,
     Transferred,
     apply,
 )
@@ -345,14 +348,8 @@ class Dispatcher:
                     if recall:
                         continue
                     change = "called"
-                case Closed(status=status):
-                    change = str(status)
-                case Transferred():
-                    change = "transferred"
-                case Overdue():
-                    change = "overdue"
-                case Checked(verified=verified):
-                    change = "verified" if verified else "not_verified"
+                case Closed() | Transferred() | Overdue() | Checked():
+                    change = ticket_change(fact)
                 case BookingCancelled(booking=b) | BookingAdded(booking=b) | BookingMoved(
                         booking=b):
                     change = {BookingCancelled: "cancelled", BookingAdded: "booked",
@@ -365,6 +362,18 @@ class Dispatcher:
                     continue
                 case CounterSet(status=status, counter=cid):
                     out.append((f"counter_{status}", None, encode(m.Logged(at=at)), None, cid))
+                    continue
+                case SignedIn(counter=cid, officer=officer):
+                    out.append(("signed_in", None, encode(m.Logged(at=at, officer=officer)),
+                                None, cid))
+                    continue
+                case SignedOut(counter=cid, officer=officer, reason=reason):
+                    out.append(("signed_out", None, encode(m.Logged(
+                        at=at, officer=officer, reason=reason)), None, cid))
+                    continue
+                case SignInFailed(counter=cid, officer=officer):
+                    out.append(("sign_in_failed", None,
+                                encode(m.Logged(at=at, officer=officer)), None, cid))
                     continue
                 case DayClosed():
                     out.append(("day_closed", None, encode(m.Logged(at=at)), None, None))
@@ -447,6 +456,15 @@ class Dispatcher:
                 self._published[topic] = stable
                 out.append(Outgoing(topic, encode(body), retain=True))
         return out
+
+
+def ticket_change(fact: Closed | Transferred | Overdue | Checked) -> str:
+    """The `change` of event/ticket for a fact about one ticket that is not a call."""
+    if isinstance(fact, Closed):
+        return str(fact.status)
+    if isinstance(fact, Checked):
+        return "verified" if fact.verified else "not_verified"
+    return "transferred" if isinstance(fact, Transferred) else "overdue"
 
 
 class FairInbox:

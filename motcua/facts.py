@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import assert_never
 
 from motcua.model import Booking, CounterState, CounterStatus, Hall, Status, Ticket
+from motcua.officers import MAX_TRIES
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,28 @@ class Transferred:
 class CounterSet:
     counter: str
     status: CounterStatus
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    counter: str
+    officer: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SignedOut:
+    counter: str
+    officer: str
+    at: datetime
+    reason: str = "signed_out"  # or "moved" (signed in at another counter), "day_closed"
+
+
+@dataclass(frozen=True)
+class SignInFailed:
+    counter: str
+    officer: str  # the code given, known or not
     at: datetime
 
 
@@ -93,8 +116,9 @@ class Checked:
     reason: str | None = None
 
 
-Fact = (Issued | Called | Closed | Transferred | CounterSet | BookingCancelled | BookingAdded
-        | BookingMoved | DayClosed | Overdue | Checked)
+Fact = (Issued | Called | Closed | Transferred | CounterSet | SignedIn | SignedOut
+        | SignInFailed | BookingCancelled | BookingAdded | BookingMoved | DayClosed | Overdue
+        | Checked)
 
 
 def number_parts(number: str) -> tuple[str, int]:
@@ -120,7 +144,7 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
             counter = hall.counters[cid]
             if not recall:
                 t.status, t.counter, t.called_at, t.closed_at = Status.SERVING, cid, at, None
-                t.target_counter = None
+                t.target_counter, t.officer = None, counter.officer
                 counter.current, counter.since = number, at
                 hall.recent_calls.appendleft((number, cid, at))
                 hall.track(t)
@@ -146,8 +170,11 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
         case CounterSet(counter=cid, status=status):
             hall.counters[cid].status = status
             return None
+        case SignedIn() | SignedOut() | SignInFailed():
+            _sign(hall, fact)
+            return None
         case BookingCancelled() | BookingAdded() | BookingMoved():
-            _booking(hall, fact)
+            _book(hall, fact)
             return None
         case DayClosed():
             hall.closed = True
@@ -158,7 +185,7 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
             assert_never(fact)
 
 
-def _booking(hall: Hall, fact: BookingCancelled | BookingAdded | BookingMoved) -> None:
+def _book(hall: Hall, fact: BookingCancelled | BookingAdded | BookingMoved) -> None:
     booking = fact.booking
     match fact:
         case BookingCancelled():
@@ -181,6 +208,21 @@ def _mark(hall: Hall, fact: Overdue | Checked) -> Ticket:
     else:
         t.checked, t.check_reason, t.checked_at = fact.verified, fact.reason, fact.at
     return t
+
+
+def _sign(hall: Hall, fact: SignedIn | SignedOut | SignInFailed) -> None:
+    counter = hall.counters[fact.counter]
+    match fact:
+        case SignedIn(officer=officer):
+            counter.officer = officer
+        case SignedOut(officer=officer):
+            if counter.officer == officer:
+                counter.officer = None
+        case SignInFailed(officer=officer, at=at):
+            for key in (f"officer:{officer}", f"counter:{fact.counter}"):
+                tries = hall.failed_sign_ins.setdefault(key, [])
+                tries.append(at)
+                del tries[:-MAX_TRIES]  # only the last few can lock anything
 
 
 def _release(hall: Hall, t: Ticket) -> None:

@@ -96,6 +96,7 @@ class Ticket:
     checked: bool | None = None  # the identity check: True verified, False not, None not yet
     check_reason: str | None = None  # why it could not be verified
     checked_at: datetime | None = None
+    officer: str | None = None  # the officer who called it last (None: no sign-in here)
 
 
 @dataclass
@@ -104,6 +105,7 @@ class CounterState:
     status: CounterStatus = CounterStatus.OPEN
     current: str | None = None  # ticket number being served
     since: datetime | None = None
+    officer: str | None = None  # the officer signed in here, if the office has officers
 
     def idle(self) -> bool:
         return self.status is CounterStatus.OPEN and self.current is None
@@ -134,6 +136,8 @@ class Hall:
         default_factory=lambda: deque(maxlen=10)
     )
     service_minutes: dict[str, deque[float]] = field(default_factory=dict)
+    # Wrong PINs today, by "officer:<code>" and "counter:<id>": what locks a sign-in.
+    failed_sign_ins: dict[str, list[datetime]] = field(default_factory=dict)
 
     def waiting(self) -> list[Ticket]:
         return list(self.queue.values())

@@ -83,6 +83,17 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class SignIn:
+    officer: str
+    pin: str
+
+
+@dataclass(frozen=True)
+class SignOut:
+    pass
+
+
+@dataclass(frozen=True)
 class CloseDay:
     pass
 
@@ -109,7 +120,8 @@ class BookingMove:
 
 
 Command = (WalkIn | CheckIn | Next | Recall | Done | NoShow | Call | Transfer | Refuse | Pause
-           | Resume | CloseDay | BookingAdd | BookingCancel | BookingMove | Verify)
+           | Resume | SignIn | SignOut | CloseDay | BookingAdd | BookingCancel | BookingMove
+           | Verify)
 BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -159,6 +171,8 @@ PARSERS: dict[str, dict[str, Any]] = {
         "verify": lambda b: _verify(b),
         "pause": lambda b: Pause(),
         "resume": lambda b: Resume(),
+        "sign_in": lambda b: SignIn(_code(b, "officer", 32) or "", _pin(b)),
+        "sign_out": lambda b: SignOut(),
     },
     "admin": {
         "close_day": lambda b: CloseDay(),
@@ -201,6 +215,13 @@ def _booking_add(body: dict) -> BookingAdd:
                       id=_booking_id(b, "id") if b.get("id") is not None else None,
                       end=_time(b, "end") if b.get("end") is not None else None,
                       name=_text(b, "name", False, limit=100), made_on=made_on)
+
+
+def _pin(body: dict) -> str:
+    value = body.get("pin")
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4,8}", value):
+        raise Rejected("bad_request", "'pin' must be a string of 4 to 8 digits")
+    return value
 
 
 def _flag(body: dict, name: str) -> bool:
@@ -344,8 +365,9 @@ def parse(role: str, payload: bytes) -> Envelope:
 TYPE_OF: dict[type, str] = {
     WalkIn: "walk_in", CheckIn: "check_in", Next: "next", Recall: "recall", Done: "done",
     NoShow: "no_show", Call: "call", Transfer: "transfer", Refuse: "refuse", Pause: "pause",
-    Resume: "resume", CloseDay: "close_day", BookingAdd: "booking_add",
-    BookingCancel: "booking_cancel", BookingMove: "booking_move", Verify: "verify",
+    Resume: "resume", SignIn: "sign_in", SignOut: "sign_out", CloseDay: "close_day",
+    BookingAdd: "booking_add", BookingCancel: "booking_cancel", BookingMove: "booking_move",
+    Verify: "verify",
 }
 
 COMMANDS: dict[str, type] = {name: kind for kind, name in TYPE_OF.items()}  # the other way

@@ -114,6 +114,7 @@ class TicketInfo(Message):
     requires: list[str] | None = None  # its service's checks: chip_id, fingerprint
     check: CheckInfo | None = None  # the check's result, once recorded
     overdue_at: Stamp | None = None  # when its wait passed the target
+    officer: str | None = None  # who called it last (offices with officers)
 
 
 class ErrorInfo(Message):
@@ -121,6 +122,11 @@ class ErrorInfo(Message):
     message: str
     message_en: str
     detail: str | None = None
+
+
+class OfficerInfo(Message):
+    code: str
+    name: str
 
 
 # -- replies ----------------------------------------------------------------------------
@@ -136,6 +142,8 @@ class Reply(Versioned):
     free_slots: list[str] | None = None  # slot_full
     reason: str | None = None  # invalid_booking
     opens_at: Stamp | None = None  # office_closed: when it opens next
+    officer: OfficerInfo | None = None  # sign_in: who is now signed in
+    until: Stamp | None = None  # locked: when sign-in is possible again
 
     @property
     def code(self) -> str | None:
@@ -197,6 +205,7 @@ class Board(Versioned):
     recent: list[RecentCall]
     waiting: dict[str, Waiting]
     overdue: list[OverdueInfo] = []  # most overdue first; [] from a dispatcher without it
+    counters: dict[str, str] = {}  # counter id -> open, paused or closed
 
 
 class Queued(Message):
@@ -212,7 +221,7 @@ class More(Message):
 
 
 class CounterOrder(Message):
-    status: str  # open or paused
+    status: str  # open, paused, or closed (an office with officers: nobody signed in)
     current: str | None
     next: list[str]
 
@@ -229,12 +238,13 @@ class CounterState(Versioned):
     """state/counter/{d}: one counter, with its current ticket in full."""
 
     counter: str
-    status: str
+    status: str  # open, paused, or closed (an office with officers: nobody signed in)
     current: TicketInfo | None
     since: Stamp | None
     waiting: int
     next: list[str]
     overdue: list[OverdueInfo] = []  # of this counter's services, most overdue first
+    officer: OfficerInfo | None = None  # who is signed in (offices with officers)
 
 
 class ServiceInfo(Message):
@@ -314,6 +324,8 @@ class Logged(Versioned):
     closed): its time."""
 
     at: Stamp
+    officer: str | None = None  # signed_in, signed_out, sign_in_failed: the officer's code
+    reason: str | None = None  # signed_out: signed_out, moved or day_closed
 
 
 # -- presence ---------------------------------------------------------------------------

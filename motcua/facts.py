@@ -207,6 +207,7 @@ def _mark(hall: Hall, fact: Overdue | Checked) -> Ticket:
         t.overdue_at = fact.at
     else:
         t.checked, t.check_reason, t.checked_at = fact.verified, fact.reason, fact.at
+        t.check_counter = fact.counter
     return t
 
 

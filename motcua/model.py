@@ -96,6 +96,7 @@ class Ticket:
     checked: bool | None = None  # the identity check: True verified, False not, None not yet
     check_reason: str | None = None  # why it could not be verified
     checked_at: datetime | None = None
+    check_counter: str | None = None  # where it was checked (it may be transferred after)
     officer: str | None = None  # the officer who called it last (None: no sign-in here)
 
 

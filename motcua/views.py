@@ -90,7 +90,8 @@ class Snapshot:
             optional["requires"] = list(service.requires)
         if t.checked is not None and t.checked_at is not None:
             optional["check"] = m.CheckInfo(
-                verified=t.checked, at=stamp(t.checked_at, office), counter=t.counter or "",
+                verified=t.checked, at=stamp(t.checked_at, office),
+                counter=t.check_counter or t.counter or "",
                 **({"reason": t.check_reason} if t.check_reason else {}))
         if t.overdue_at is not None:
             optional["overdue_at"] = stamp(t.overdue_at, office)

@@ -172,6 +172,9 @@ def test_verify_the_ticket_being_served_once(checked: LocalDispatcher) -> None:
     desk.restart()  # kept in the ticket
     assert state(desk, "/state/counter/1")["current"]["check"]["reason"] == \
         "Thẻ không đọc được chíp"
+    moved = desk.ok("counter", "1", "transfer", counter="3")["ticket"]
+    assert moved["check"]["counter"] == "1"  # checked at counter 1, whoever calls it next
+    assert desk.ok("counter", "3", "next")["ticket"]["check"]["counter"] == "1"
     config_state = state(desk, "/state/config")
     assert config_state["services"][0]["requires"] == ["chip_id", "fingerprint"]
     assert "requires" not in config_state["services"][1]

@@ -21,6 +21,7 @@ from motcua import config
 from motcua.erlang import percentile
 from motcua.errors import MotcuaError, run_main
 from motcua.waits import ALL, GROUP_NAMES, TARGET_MIN, counted_wait, wait_group
+from reports import estimates
 
 SAVED_MINUTES = 15.0  # Binh Duong's pilot: each booking saves about 15 minutes of reception
 KIND_NAMES = {"walk_in": "vãng lai / walk-in", "booking": "lịch hẹn / booking"}
@@ -253,7 +254,11 @@ def text(r: Report, office_name: str) -> str:
         _table("Thời gian phục vụ theo quầy (phút) / service time by counter, minutes",
                r.tables["counters"]),
         _table("Từ chối tiếp nhận / refusals by reason", r.tables["refusals"]),
-        *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else [])])
+        *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else []),
+        *([_table("Thời gian chờ dự kiến in trên phiếu so với thực tế (phút) / printed wait "
+                  "estimate against the wait to the first call, minutes (bias +: printed "
+                  "longer; within_5: share within ±5 min)", r.tables["estimates"])]
+          if "estimates" in r.tables else [])])
 
 
 SUMMARY = list(_summary([]))
@@ -269,6 +274,7 @@ COLUMNS = {
     "days": ["day", "tickets", "bookings", "done", "no_show", "seen", "mean_wait", "over_15",
              "cancelled_at_close"],
     "summary": ["figure", "value"],
+    "estimates": estimates.COLUMNS,
 }
 
 
@@ -324,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = load_rows(db, args.date, last, office.tz)
         report = build(rows, cancelled_at_close(db, args.date, last), args.date, last,
                        args.saved_minutes, opening_hours(office))
+        printed = estimates.load(db, args.date, last, office.tz)
+        report.tables["estimates"] = estimates.table(printed)
     finally:
         db.close()
     print(text(report, office.name))
@@ -331,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         from reports.charts import draw_all  # matplotlib only when charts are asked for
 
         files = write_csv(report, args.out) + draw_all(report, args.out, office.name)
+        files.append(estimates.chart(printed, args.out / "estimates.png", office.name,
+                                     report.first.isoformat() if report.first == report.last
+                                     else f"{report.first} – {report.last}"))
         print(f"\nĐã ghi / written: {', '.join(str(f) for f in files)}")
     return 0
 

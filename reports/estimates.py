@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from motcua.waits import ALL
 
 WITHIN_MIN = 5.0  # "about right" for a citizen deciding whether to step out
-COLUMNS = ["day", "service", "n", "mae", "bias", "within_5", "not_called"]
+COLUMNS = ["day", "service", "n", "mae", "bias", "pct_within_5", "not_called"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _figures(group: list[Estimate]) -> dict[str, Any]:
     n = len(errs)
     return {"n": n, "mae": sum(map(abs, errs)) / n if n else None,
             "bias": sum(errs) / n if n else None,
-            "within_5": sum(abs(x) <= WITHIN_MIN for x in errs) / n if n else None,
+            "pct_within_5": 100 * sum(abs(x) <= WITHIN_MIN for x in errs) / n if n else None,
             "not_called": sum(e.called is None for e in group)}
 
 
@@ -122,7 +122,7 @@ def chart(estimates: list[Estimate], path: Path, office: str, span: str) -> Path
     high = max([1.0, *(f["mae"] or 0 for f in figures), *(f["bias"] or 0 for f in figures)])
     low = min([0.0, *(f["bias"] or 0 for f in figures)])
     bx.set_ylim(low * 1.15, high * 1.6)  # room for the legend above the bars
-    bx.set_xticks(x, [_t(f"{s}\n{f['within_5']:.0%} ±{WITHIN_MIN:g}′") if f["n"] else s
+    bx.set_xticks(x, [_t(f"{s}\n{f['pct_within_5']:.0f}% ±{WITHIN_MIN:g}′") if f["n"] else s
                       for s, f in zip(names, figures, strict=True)])
     bx.set_ylabel(_t("Phút / minutes"))
     bx.set_xlabel(_t("Dịch vụ, tỉ lệ lệch ≤ 5 phút / service, share within 5 min"))

@@ -257,7 +257,7 @@ def text(r: Report, office_name: str) -> str:
         *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else []),
         *([_table("Thời gian chờ dự kiến in trên phiếu so với thực tế (phút) / printed wait "
                   "estimate against the wait to the first call, minutes (bias +: printed "
-                  "longer; within_5: share within ±5 min)", r.tables["estimates"])]
+                  "longer; pct_within_5: % within ±5 min)", r.tables["estimates"])]
           if "estimates" in r.tables else [])])
 
 

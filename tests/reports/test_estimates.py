@@ -71,7 +71,7 @@ def _by_hand(printed: dict, called: dict, service: str | None) -> dict[str, str]
     return {"day": "2026-11-25", "service": service or "*", "n": str(len(errs)),
             "mae": str(round(sum(map(abs, errs)) / len(errs), 2)),
             "bias": str(round(sum(errs) / len(errs), 2)),
-            "within_5": str(round(sum(abs(e) <= 5 for e in errs) / len(errs), 2)),
+            "pct_within_5": str(round(100 * sum(abs(e) <= 5 for e in errs) / len(errs), 2)),
             "not_called": str(never)}
 
 

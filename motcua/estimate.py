@@ -120,12 +120,14 @@ class _Queues:
     def heads(self, office: OfficeConfig, cid: str, at: datetime
               ) -> tuple[list[Ticket], list[datetime], bool]:
         """(first of each queue counter `cid` may call from at `at`, the times booking
-        windows open later, whether a booking is due)."""
+        windows open later, whether the heads hold more than the general tier: a due
+        booking or a transfer to `cid`)."""
         heads: list[Ticket] = []
         later: list[datetime] = []
         due = False
         if q := self._trimmed(self.targeted[cid]):
             heads.append(q[0][2])
+            due = True
         for s in office.counters[cid].services:
             if q := self._trimmed(self.booked[s]):  # an early booking called as general
                 if q[0][3] <= at:
@@ -234,14 +236,17 @@ def _play(hall: Hall, office: OfficeConfig, now: datetime, targets: set[str],
     while free and len(found) < len(targets):
         at, _, cid = heapq.heappop(free)
         idle.discard(cid)
-        heads, later, due = qs.heads(office, cid, at)
-        first = calls_among(office, cid, heads, at, idle.__contains__, first_only=True)
+        heads, later, special = qs.heads(office, cid, at)
+        if special:
+            first = calls_among(office, cid, heads, at, idle.__contains__, first_only=True)
+        else:  # general heads only (the promoted are trimmed): calls_among's own min
+            first = [min(heads, key=general_key)] if heads else []
         if not first:
             # Nothing for this counter now. A due booking it may not take (the spill-over)
             # is for an idle booking counter looking at this same time: look again after it.
             # Otherwise wait for the next booking window, if any.
             idle.add(cid)
-            wake = at if due and free and free[0][0] <= at else min(later, default=None)
+            wake = at if special and free and free[0][0] <= at else min(later, default=None)
             if wake is not None:
                 heapq.heappush(free, (wake, pushed, cid))
                 pushed += 1

@@ -42,8 +42,8 @@ def speed(office: config.OfficeConfig) -> None:
     peak = sim.load_profile("peak")
     o = sim.sim_office(office, 6, 2)
     days = sim.working_days(o, sim.START["peak"], 10)
-    for name, est in (("core estimate only", None),
-                      ("with forward_estimate", sim.forward_estimate)):
+    for name, est in (("printed estimate only", None),
+                      ("and forward_estimate beside it", sim.forward_estimate)):
         t0 = time.perf_counter()
         run = sim.simulate(o, peak, days, 1, "motcua", est)
         dt = time.perf_counter() - t0

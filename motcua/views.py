@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cached_property
 
 from motcua.config import OfficeConfig
-from motcua.estimate import wait_minutes, waiting_counts
+from motcua.estimate import board_minutes, ticket_minutes, waiting_counts
 from motcua.model import Arrival, Booking, Hall, Status, Ticket
 from motcua.policy import Ordering, ahead_of, order
 from motcua.protocol import messages as m
@@ -69,6 +69,16 @@ class Snapshot:
         return {t.number: i for queue in self.ordering.queues.values()
                 for i, (t, _) in enumerate(queue)}
 
+    @cached_property
+    def _minutes(self) -> dict[str, int]:
+        return {}  # each waiting ticket's estimate, once: the reply and its event share it
+
+    def wait(self, t: Ticket, ahead: int) -> int:
+        if t.number not in self._minutes:
+            self._minutes[t.number] = ticket_minutes(self.hall, self.office, self.now, t, ahead,
+                                                     self.counts)
+        return self._minutes[t.number]
+
     def ticket(self, t: Ticket, many: bool = False) -> m.TicketInfo:
         office = self.office
         waiting = t.status is Status.WAITING
@@ -104,8 +114,7 @@ class Snapshot:
         info = m.TicketInfo(
             number=t.number, service=t.service, kind=str(t.kind), status=str(t.status),
             issued_at=stamp(t.issued_at, office), priority=t.priority, ahead=ahead,
-            est_wait_min=(wait_minutes(self.hall, office, t.service, ahead, self.counts)
-                          if waiting else 0),
+            est_wait_min=self.wait(t, ahead) if waiting else 0,
             booking=booking, counter=t.counter, called_at=maybe_stamp(t.called_at, office))
         return info.model_copy(update=optional) if optional else info
 
@@ -127,9 +136,8 @@ class Snapshot:
                    for cid, c in hall.counters.items() if c.current]
         recent = [m.RecentCall(ticket=n, counter=cid, counter_name=office.counters[cid].name,
                                at=stamp(at, office)) for n, cid, at in hall.recent_calls]
-        waiting = {code: m.Waiting(count=self.counts[code],
-                                   est_wait_min=wait_minutes(hall, office, code,
-                                                             self.counts[code], self.counts))
+        minutes = board_minutes(hall, office, self.now, self.counts)
+        waiting = {code: m.Waiting(count=self.counts[code], est_wait_min=minutes[code])
                    for code in office.services}
         return m.Board(office=office.id, at=stamp(self.now, office), day=hall.day.isoformat(),
                        seq=hall.seq, closed=hall.closed, serving=serving, recent=recent,

@@ -21,6 +21,7 @@ from motcua import config
 from motcua.erlang import percentile
 from motcua.errors import MotcuaError, run_main
 from motcua.waits import ALL, GROUP_NAMES, TARGET_MIN, counted_wait, wait_group
+from reports import estimates
 
 SAVED_MINUTES = 15.0  # Binh Duong's pilot: each booking saves about 15 minutes of reception
 KIND_NAMES = {"walk_in": "vãng lai / walk-in", "booking": "lịch hẹn / booking"}
@@ -321,7 +322,11 @@ def text(r: Report, office_name: str) -> str:
                "called or closed)", r.tables["overdue"]),
         _table("Kiểm tra CCCD gắn chíp / vân tay theo dịch vụ / chip ID and fingerprint "
                "checks by service", r.tables["checks"]),
-        *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else [])])
+        *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else []),
+        *([_table("Thời gian chờ dự kiến in trên phiếu so với thực tế (phút) / printed wait "
+                  "estimate against the wait to the first call, minutes (bias +: printed "
+                  "longer; pct_within_5: % within ±5 min)", r.tables["estimates"])]
+          if "estimates" in r.tables else [])])
 
 
 SUMMARY = list(_summary([]))
@@ -339,6 +344,7 @@ COLUMNS = {
     "days": ["day", "tickets", "bookings", "done", "no_show", "seen", "mean_wait", "over_15",
              "cancelled_at_close"],
     "summary": ["figure", "value"],
+    "estimates": estimates.COLUMNS,
 }
 
 
@@ -396,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
                        args.saved_minutes, opening_hours(office),
                        {code: s.requires for code, s in office.services.items()},
                        office.wait_target_min)
+        printed = estimates.load(db, args.date, last, office.tz)
+        report.tables["estimates"] = estimates.table(printed)
     finally:
         db.close()
     print(text(report, office.name))
@@ -403,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         from reports.charts import draw_all  # matplotlib only when charts are asked for
 
         files = write_csv(report, args.out) + draw_all(report, args.out, office.name)
+        files.append(estimates.chart(printed, args.out / "estimates.png", office.name,
+                                     report.first.isoformat() if report.first == report.last
+                                     else f"{report.first} – {report.last}"))
         print(f"\nĐã ghi / written: {', '.join(str(f) for f in files)}")
     return 0
 

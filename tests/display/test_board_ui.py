@@ -169,7 +169,8 @@ def test_a_burst_of_calls_is_announced_in_order(broker: DevBroker, office_file: 
                   REGION_VOICES["south"])
     expected = [voice.path_for(call_phrase(c["ticket"], c["counter"], c["counter_name"],
                                            "digits", "south")).name for c in calls]
-    said, kinds = [], [p["kind"] for p in plays]
+    said: list[list[str]] = []
+    kinds = [p["kind"] for p in plays]
     for p in plays:
         if p["kind"] == "chime":
             said.append([])

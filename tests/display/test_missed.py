@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Literal
 
 import pytest
 
@@ -20,7 +21,7 @@ def board(serving: list[tuple[str, str, str]], at: str = "08:30",
                      "since": f"{day}T{since}:00+07:00"} for t, c, since in serving]}).encode())
 
 
-def call(ticket: str, counter: str, at: str = "08:20", kind: str = "call",
+def call(ticket: str, counter: str, at: str = "08:20", kind: Literal["call", "recall"] = "call",
          day: str = "2026-11-25") -> CallEvent:
     return CallEvent(ticket=ticket, counter=counter, counter_name=f"Quầy {counter}",
                      kind=kind, at=f"{day}T{at}:00+07:00")

@@ -68,7 +68,10 @@ class Missed:
         now = _time(board.at)
         fresh = [s for s in missed
                  if now is None or (t := _time(s.since)) is None or now - t <= MAX_AGE]
-        fresh.sort(key=lambda s: s.since or "")
+        # stamps are to the second: within one, state/board's recent list (newest first)
+        # tells the order
+        place = {(r.ticket, r.counter): i for i, r in enumerate(board.recent)}
+        fresh.sort(key=lambda s: (s.since or "", -place.get((s.ticket, s.counter), 99)))
         say = fresh[-self.limit:]
         for s in missed:
             self.said.add(self._serving_key(board, s))

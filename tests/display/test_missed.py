@@ -13,10 +13,12 @@ from motcua.protocol import Board, CallEvent, read
 
 
 def board(serving: list[tuple[str, str, str]], at: str = "08:30",
-          day: str = "2026-11-25") -> Board:
+          day: str = "2026-11-25", recent: tuple[tuple[str, str], ...] = ()) -> Board:
     return read(Board, json.dumps({
         "v": 1, "office": "demo", "at": f"{day}T{at}:00+07:00", "day": day, "seq": 1,
-        "closed": False, "recent": [], "waiting": {},
+        "closed": False, "waiting": {},
+        "recent": [{"ticket": t, "counter": c, "counter_name": f"Quầy {c}",
+                    "at": f"{day}T{at}:00+07:00"} for t, c in recent],
         "serving": [{"counter": c, "counter_name": f"Quầy {c}", "ticket": t,
                      "since": f"{day}T{since}:00+07:00"} for t, c, since in serving]}).encode())
 
@@ -83,3 +85,12 @@ def test_a_call_heard_before_the_board_is_known_is_not_said_again() -> None:
     assert m.heard(call("B001", "2", "08:29"))
     m.reconnected()  # the retained board after a reconnect includes it
     assert m.board(board([("B001", "2", "08:29")])) == []
+
+
+def test_calls_in_the_same_second_keep_the_order_of_the_recent_list() -> None:
+    m = Missed(limit=2)
+    m.board(board([]))
+    m.reconnected()
+    served = [("A001", "1", "08:20"), ("A002", "2", "08:20"), ("A003", "3", "08:20")]
+    said = m.board(board(served, recent=(("A001", "1"), ("A003", "3"), ("A002", "2"))))
+    assert [c.ticket for c in said] == ["A003", "A001"]  # the two newest, oldest first

@@ -203,7 +203,8 @@ class BoardApp(App):
         else:
             self.model.connection = "lost" if self._ever_connected else "connecting"
         notices = self.model.notices
-        if notices and now - self._notice_at >= NOTICE_S:
+        shown_for = max(NOTICE_S, self.view.ids.notice.pass_s() if self.view else 0.0)
+        if notices and now - self._notice_at >= shown_for:  # a long one scrolls to its end
             self._notice_at = now
             self._notice_index = (self._notice_index + 1) % len(notices)
         self._show(now)

@@ -122,6 +122,8 @@ class BoardApp(App):
         elif (voice or chime) and o.sound == "kivy":
             from display.sound import KivySpeaker
             speaker = KivySpeaker()
+            if chime:
+                speaker.prepare(chime)
         return Announcer(speaker, voice, chime, d.volume, on_played=self._played,
                          saying=saying, second=second, on_audio=self._heard)
 

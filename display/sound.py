@@ -43,6 +43,11 @@ class KivySpeaker:
             old.unload()  # SDL keeps every decoded chunk otherwise: memory grows all day
         return sound
 
+    def prepare(self, wav: Path) -> None:
+        """Load a sound ahead (the chime), on the UI thread: the first call starts as fast
+        as the others."""
+        Clock.schedule_once(lambda _dt: self._load(wav))
+
     def play(self, wav: Path, volume: float, kind: str) -> float | None:
         started = threading.Event()
         length: list[float] = []

@@ -101,7 +101,7 @@ class NoticeLine(StencilView):
     view, and holds that for HOLD_S. The stencil keeps it inside the line."""
 
     HOLD_S = 2.0
-    FPS = 25  # smooth enough to read, and few frames for a software renderer
+    FPS = 20  # smooth enough to read; each frame redraws the whole board (software GL)
 
     text = StringProperty("")
     fill = NumericProperty(0.8)

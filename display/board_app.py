@@ -20,7 +20,7 @@ from display import theme
 from display.announcer import Announcement, Announcer, FileSpeaker, Saying, Speaker
 from display.feed import Feed, Inbox
 from display.model import BoardModel, clock_texts, initial_office
-from display.voice import REGION_VOICES, Voice, VoiceError, chime_file
+from display.voice import REGION_VOICES, chime_file, find_voice
 from display.widgets import KV, BoardView
 from motcua.config import OfficeConfig
 from motcua.protocol import CallEvent
@@ -49,25 +49,6 @@ class Options:
     cache: Path | None = None
     metrics: Path | None = None
     recent_rows: int = 6
-
-
-def find_voice(cache: Path | None, name: str, fallback: str) -> Voice | None:
-    """espeak-ng's voice `name`, or `fallback` when it has no such voice (said in the log,
-    in both languages); None without espeak-ng or any of the two."""
-    for variant in (name, fallback):
-        if not variant:
-            continue
-        voice = Voice.find(cache, variant)
-        if voice is None:
-            return None
-        try:
-            voice.check()
-            return voice
-        except VoiceError as exc:
-            log.error("%s / %s%s", exc.message, exc.message_en,
-                      f"; using {fallback!r} (dùng giọng {fallback!r})"
-                      if variant == name and fallback else "")
-    return None
 
 
 def rss_mb() -> float:

@@ -130,6 +130,25 @@ class Voice:
                 old.unlink()
 
 
+def find_voice(cache: Path | None, name: str, fallback: str) -> Voice | None:
+    """espeak-ng's voice `name`, or `fallback` when it has no such voice (said in the log,
+    in both languages); None without espeak-ng or any of the two."""
+    for variant in (name, fallback):
+        if not variant:
+            continue
+        voice = Voice.find(cache, variant)
+        if voice is None:
+            return None
+        try:
+            voice.check()
+            return voice
+        except VoiceError as exc:
+            log.error("%s / %s%s", exc.message, exc.message_en,
+                      f"; using {fallback!r} (dùng giọng {fallback!r})"
+                      if variant == name and fallback else "")
+    return None
+
+
 def levels(path: Path, sox: str = "sox") -> tuple[float, float]:
     """(RMS, peak) of a WAV in dBFS, from `sox FILE -n stats`."""
     done = subprocess.run([sox, str(path), "-n", "stats"], capture_output=True, text=True,

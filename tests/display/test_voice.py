@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import subprocess
 import wave
@@ -20,6 +21,7 @@ from display.voice import (
     VoiceError,
     chime_file,
     duration,
+    find_voice,
     level,
     levels,
     make_chime,
@@ -182,3 +184,24 @@ def test_levelling_a_silent_or_broken_file(tmp_path: Path) -> None:
     with pytest.raises(VoiceError) as err:
         level(broken, tmp_path / "out.wav")
     assert "sox không đo được" in err.value.message and "could not measure" in err.value.message_en
+
+
+@pytest.mark.process
+def test_an_unknown_voice_name_falls_back_to_the_regions(tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture
+                                                         ) -> None:
+    caplog.set_level(logging.ERROR, logger="display.voice")
+    voice = find_voice(tmp_path, "vi-vn-x-west", REGION_VOICES["south"])
+    assert voice is not None and voice.variant == "vi-vn-x-south"
+    said = caplog.text
+    assert "không có giọng 'vi-vn-x-west'" in said and "has no voice 'vi-vn-x-west'" in said
+    assert "using 'vi-vn-x-south'" in said
+    named = find_voice(tmp_path, "vi-vn-x-central", REGION_VOICES["north"])
+    assert named is not None and named.variant == "vi-vn-x-central"
+    assert find_voice(tmp_path, "", "vi") is not None
+    assert find_voice(tmp_path, "xx-none", "") is None  # no second language to fall to
+
+
+def test_no_espeak_no_voice_to_find(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_voice(tmp_path, "vi-vn-x-south", "vi") is None

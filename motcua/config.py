@@ -93,6 +93,11 @@ class DisplayConfig:
     rows: int = 6
     volume: float = 1.0
     notices: tuple[str, ...] = ()
+    region: str = "north"  # north | central | south: the voice and the number words
+    voice_name: str = ""  # an espeak-ng voice; "" is the region's (docs/display.md)
+    number_reading: str = "digits"  # digits ("a, không một hai") | whole ("a, mười hai")
+    repeat: int = 2  # each call said this many times, 1..3
+    second_language: str = ""  # "" | "en": said after the Vietnamese
 
 
 @dataclass(frozen=True)
@@ -413,12 +418,22 @@ class PrinterTable(_Table):
     profile: str = PrinterConfig.profile
 
 
+VOICE_NAME_RE = re.compile(r"^[A-Za-z0-9_()-]{1,40}(\+[A-Za-z0-9_-]{1,20})?$")
+
+
 class DisplayTable(_Table):
     voice: Literal["espeak-ng", "none"] = "espeak-ng"
     chime: bool = DisplayConfig.chime
     rows: Annotated[int, _at_least(1)] = DisplayConfig.rows
     volume: Annotated[float, _between(0, 1)] = DisplayConfig.volume
     notices: list[str] = []
+    region: Literal["north", "central", "south"] = "north"
+    voice_name: Annotated[str, _checked(lambda v: not v or VOICE_NAME_RE.fullmatch(v),
+                                        lambda v: f"{v!r} is not an espeak-ng voice name, "
+                                                  "e.g. \"vi-vn-x-south\"")] = ""
+    number_reading: Literal["digits", "whole"] = "digits"
+    repeat: Annotated[int, _between(1, 3, " times")] = DisplayConfig.repeat
+    second_language: Literal["", "en"] = ""
 
 
 class WaitsTable(_Table):

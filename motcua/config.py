@@ -95,6 +95,12 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True)
+class RatingConfig:
+    """[rating]: citizens rate a service that ended (motcua.ratings)."""
+    window_minutes: int = 5  # a rating is taken this long after the service, then refused
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     priority_button: bool = True
     languages: tuple[str, ...] = ("vi", "en")
@@ -116,7 +122,9 @@ class Limits:
     def rate(self, role: str) -> tuple[float, int]:
         """(commands per second, burst) for a role; (0, 0) when unlimited."""
         per_minute, burst = {"kiosk": (self.kiosk_per_minute, self.kiosk_burst),
-                             "counter": (self.counter_per_minute, self.counter_burst)
+                             "counter": (self.counter_per_minute, self.counter_burst),
+                             # a citizen's touchscreen: a counter's allowance is plenty
+                             "rating": (self.counter_per_minute, self.counter_burst),
                              }.get(role, (0, 0))
         return per_minute / 60.0, burst
 
@@ -150,6 +158,7 @@ class OfficeConfig:
     backups: BackupConfig = BackupConfig()
     # Who may sign in at a counter (code -> officer); none: counters work without sign-in.
     officers: dict[str, Officer] = field(default_factory=dict)
+    rating: RatingConfig = RatingConfig()
 
     def booking_counters(self, service: str) -> list[Counter]:
         return [c for c in self.counters.values() if c.bookings and service in c.services]
@@ -371,6 +380,7 @@ class DevicesTable(_Table):
     kiosks: Any = []
     displays: Any = []
     admins: Any = ["cli"]  # broker_config.accounts.DEFAULT_ADMINS
+    ratings: Any = []  # rating screens, each by the id of the counter it faces
 
 
 class KioskTable(_Table):
@@ -398,6 +408,11 @@ class DisplayTable(_Table):
     notices: list[str] = []
 
 
+class RatingTable(_Table):
+    window_minutes: Annotated[int, _between(1, 24 * 60)] = \
+        RatingConfig.window_minutes
+
+
 class OfficeFile(_Table):
     """Every table an office file may hold; `[[services]]` and `[[counters]]` are arrays."""
     office: OfficeTable
@@ -412,6 +427,7 @@ class OfficeFile(_Table):
     printer: PrinterTable = PrinterTable()
     display: DisplayTable = DisplayTable()
     officers: list[OfficerTable] = []
+    rating: RatingTable = RatingTable()
 
 
 def table_model(f: FieldInfo) -> type[_Table]:
@@ -696,4 +712,5 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
             copy_to=beside(s.backup_copy_dir) if s.backup_copy_dir else None,
             keep=s.keep_backups),
         officers={x.code: Officer(x.code, x.name, x.pin, tuple(x.roles))
-                  for x in p.rows["officers"].values()})
+                  for x in p.rows["officers"].values()},
+        rating=_as(RatingConfig, t["rating"]))

@@ -72,6 +72,17 @@ class SignInFailed:
 
 
 @dataclass(frozen=True)
+class Rated:
+    """A citizen rated a service that ended as done (motcua.ratings)."""
+    ticket: str
+    counter: str  # where it was served
+    officer: str | None  # who served it (offices with officers)
+    service: str
+    level: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class BookingCancelled:
     booking: Booking
     at: datetime
@@ -98,7 +109,7 @@ class DayClosed:
 
 
 Fact = (Issued | Called | Closed | Transferred | CounterSet | SignedIn | SignedOut
-        | SignInFailed | BookingCancelled | BookingAdded | BookingMoved | DayClosed)
+        | SignInFailed | Rated | BookingCancelled | BookingAdded | BookingMoved | DayClosed)
 
 
 def number_parts(number: str) -> tuple[str, int]:
@@ -152,6 +163,9 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
             return None
         case SignedIn() | SignedOut() | SignInFailed():
             _sign(hall, fact)
+            return None
+        case Rated(ticket=number, level=level):
+            hall.ratings[number] = level
             return None
         case BookingCancelled() | BookingAdded() | BookingMoved():
             _book(hall, fact)

@@ -22,6 +22,7 @@ from motcua.protocol.commands import (
     Next,
     NoShow,
     Pause,
+    Rate,
     Recall,
     Refuse,
     Resume,
@@ -77,8 +78,8 @@ __all__ = [
     "CloseDay", "Command", "CounterInfo", "CounterOrder", "CounterState", "DispatcherDetail",
     "DisplayInfo", "Done", "Envelope", "ErrorInfo", "KioskInfo", "Logged", "Message", "More",
     "Next", "NoShow", "OfficeInfo", "OfficerInfo", "Order", "Pause", "Presence", "Queued",
-    "Recall", "RecentCall", "Refuse", "Rejected", "Reply", "Resume", "ServiceInfo", "Serving",
-    "SignIn", "SignOut",
+    "Rate", "Recall", "RecentCall", "Refuse", "Rejected", "Reply", "Resume", "ServiceInfo",
+    "Serving", "SignIn", "SignOut",
     "TicketEvent", "TicketInfo", "Transfer", "Unreadable", "WalkIn", "Waiting", "encode",
     "error_reply", "ok_reply", "parse", "parse_body", "read", "read_id", "wire",
 ]

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from motcua import config
 from motcua.erlang import percentile
 from motcua.errors import MotcuaError, run_main
+from motcua.ratings import LEVELS
 from motcua.waits import ALL, GROUP_NAMES, TARGET_MIN, counted_wait, wait_group
+from reports import officers as people
 
 SAVED_MINUTES = 15.0  # Binh Duong's pilot: each booking saves about 15 minutes of reception
 KIND_NAMES = {"walk_in": "vãng lai / walk-in", "booking": "lịch hẹn / booking"}
@@ -50,6 +52,7 @@ class Row:
     booking_start: datetime | None
     arrival: str | None
     reason: str | None
+    officer: str | None = None  # who called it last (offices with officers)
 
     @property
     def group(self) -> str:
@@ -83,6 +86,7 @@ def load_rows(db: sqlite3.Connection, first: date, last: date, tz: ZoneInfo) -> 
             "SELECT day, ticket, at FROM events WHERE change='called' AND day BETWEEN ? AND ? "
             "ORDER BY n", span):
         called.setdefault((day, number), _t(at, tz))  # type: ignore[arg-type]
+    officer_of = people.load_officers(db, first, last)
     rows = []
     for (day, number, service, kind, status, issued, called_at, closed, counter, start, arrival,
          reason) in db.execute(
@@ -92,7 +96,8 @@ def load_rows(db: sqlite3.Connection, first: date, last: date, tz: ZoneInfo) -> 
         last_called = _t(called_at, tz)
         rows.append(Row(date.fromisoformat(day), number, service, kind, status, _t(issued, tz),
                         called.get((day, number), last_called), _t(closed, tz), last_called,
-                        counter, _t(start, tz), arrival, reason))
+                        counter, _t(start, tz), arrival, reason,
+                        officer_of.get((day, number))))
     return rows
 
 
@@ -136,9 +141,15 @@ def opening_hours(office: config.OfficeConfig) -> list[int]:
 
 
 def build(rows: list[Row], cancelled: dict[date, int], first: date, last: date,
-          saved_minutes: float = SAVED_MINUTES, hours_open: list[int] | None = None) -> Report:
+          saved_minutes: float = SAVED_MINUTES, hours_open: list[int] | None = None,
+          ratings: list[people.Rating] | None = None,
+          officer_names: dict[str, str] | None = None) -> Report:
     """Every figure of the report, as tables of plain rows (what the CSV files hold)."""
     r = Report(first, last, rows, cancelled)
+    ratings = ratings or []
+    r.tables["officers"] = people.by_officer(rows, ratings, officer_names or {})
+    r.tables["officer_refusals"] = people.officer_refusals(rows)
+    r.tables["ratings"] = people.shares(ratings, people.served_by_group(rows))
     by_sk: dict[tuple[str, str], Tally[str]] = defaultdict(Tally)
     for t in rows:
         by_sk[(t.service, t.kind)][t.status] += 1
@@ -202,7 +213,8 @@ def build(rows: list[Row], cancelled: dict[date, int], first: date, last: date,
         "bookings_checked_in": len(bookings),
         "booking_share": len(bookings) / len(rows) if rows else None,
         "bookings_served": served, "hours_saved": served * saved_minutes / 60,
-        "bookings_cancelled_at_close": sum(cancelled.values())}
+        "bookings_cancelled_at_close": sum(cancelled.values()),
+        **people.totals(ratings, rows)}
     return r
 
 
@@ -253,7 +265,34 @@ def text(r: Report, office_name: str) -> str:
         _table("Thời gian phục vụ theo quầy (phút) / service time by counter, minutes",
                r.tables["counters"]),
         _table("Từ chối tiếp nhận / refusals by reason", r.tables["refusals"]),
-        *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else [])])
+        *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else []),
+        *_people_text(r)])
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0%}"
+
+
+def _people_text(r: Report) -> list[str]:
+    """By officer and the ratings, in the text report (the CSV files hold every column)."""
+    t = r.totals
+    officers = [{"officer": o["officer"], "name": o["name"], "served": o["served"],
+                 "mean_service": o["mean_service"], "refused": o["refused"],
+                 "no_show": o["no_show"], "ratings": o["ratings"],
+                 "satisfied": _pct(o["satisfied_share"]), "score": o["mean_score"]}
+                for o in r.tables["officers"]]
+    shares = [{"by": people.GROUP_NAMES[x["group"]], "key": x["key"], "done": x["done"],
+               "ratings": x["ratings"],
+               **{lv.vi: _pct(x[f"{lv.code}_share"]) for lv in LEVELS},
+               "score": x["mean_score"]} for x in r.tables["ratings"] if x["ratings"]]
+    return [
+        _table("Theo cán bộ (phút phục vụ) / by officer (service minutes)", officers),
+        _table("Từ chối theo cán bộ / refusals by officer", r.tables["officer_refusals"]),
+        f"Đánh giá hài lòng / ratings: {t['ratings']} "
+        f"({_pct(t['rated_share'])} of services done); hài lòng trở lên / satisfied or "
+        f"better: {_pct(t['satisfied_share'])}",
+        _table("Tỷ lệ đánh giá / rating shares (điểm / score 4 = Rất hài lòng … "
+               "1 = Không hài lòng)", shares)]
 
 
 SUMMARY = list(_summary([]))
@@ -268,6 +307,9 @@ COLUMNS = {
     "refusals": ["reason", "count"],
     "days": ["day", "tickets", "bookings", "done", "no_show", "seen", "mean_wait", "over_15",
              "cancelled_at_close"],
+    "officers": people.OFFICER_COLUMNS,
+    "officer_refusals": people.REFUSAL_COLUMNS,
+    "ratings": people.RATING_COLUMNS,
     "summary": ["figure", "value"],
 }
 
@@ -323,14 +365,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rows = load_rows(db, args.date, last, office.tz)
         report = build(rows, cancelled_at_close(db, args.date, last), args.date, last,
-                       args.saved_minutes, opening_hours(office))
+                       args.saved_minutes, opening_hours(office),
+                       people.load_ratings(db, args.date, last),
+                       {code: o.name for code, o in office.officers.items()})
     finally:
         db.close()
     print(text(report, office.name))
     if args.out:
         from reports.charts import draw_all  # matplotlib only when charts are asked for
 
-        files = write_csv(report, args.out) + draw_all(report, args.out, office.name)
+        names = {code: o.name for code, o in office.officers.items()}
+        files = write_csv(report, args.out) + draw_all(report, args.out, office.name, names)
         print(f"\nĐã ghi / written: {', '.join(str(f) for f in files)}")
     return 0
 

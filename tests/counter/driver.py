@@ -101,14 +101,17 @@ def main() -> None:
         view: dict[str, Any] = {
             k: getattr(s, k) for k in ("title", "status", "paused", "banner", "number",
                                        "service", "kind", "served", "priority", "message",
-                                       "message_tone", "waiting_total", "busy")}
+                                       "message_tone", "waiting_total", "busy", "officer")}
         view.update(next_here=list(s.next_here), waiting=list(s.waiting),
                     enabled=dict(s.enabled), dialog=d.name if d else None,
                     dialog_error=d.error if d else "", keys_seen=len(app.key_log),
                     buttons={k[4:]: not w.disabled for k, w in s.ids.items()
-                             if k.startswith("btn_")})
+                             if k.startswith("btn_")},
+                    sign_out_shown=s.ids.sign_out_button.width > 0
+                    and not s.ids.sign_out_button.disabled)
         if d is not None:
-            for k in ("digits", "prefix", "preview", "hint", "selected", "custom", "number"):
+            for k in ("digits", "prefix", "preview", "hint", "selected", "custom", "number",
+                      "step", "dots", "code"):
                 if hasattr(d, k):
                     view[f"dialog_{k}"] = getattr(d, k)
             if "guidance" in d.ids:

@@ -63,6 +63,7 @@ def screen_state() -> dict[str, Any]:
         "banner": list(view.banner), "banner_kind": app.banner_kind(), "dim": view.dim,
         "placeholder": view.placeholder, "notice": view.notice,
         "serving": [[r.ticket, r.counter, r.fresh] for r in view.serving_rows if r.ticket],
+        "closed": [r.counter for r in view.serving_rows if r.closed and r.opacity > 0],
         "recent": [[r.ticket, r.counter] for r in view.recent_rows  # the ones drawn
                    if r.ticket and r.parent is not None and view.show_recent],
         "waiting": [[r.service, r.count, r.wait] for r in view.waiting_rows],

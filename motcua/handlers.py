@@ -245,16 +245,18 @@ def sign_out(hall: Hall, cmd: protocol.SignOut, ctx: Context) -> Decision:
 
 
 def last_served(hall: Hall, cid: str) -> Ticket | None:
-    """The ticket this counter called last (not recalled), whatever became of it."""
-    here = [t for t in hall.tickets.values() if t.counter == cid and t.called_at is not None]
-    return max(here, key=lambda t: (t.called_at, t.seq)) if here else None
+    """The ticket whose service ended last at this counter (done, no-show or refused): the
+    citizen who just left the counter, even when `next` has called someone already."""
+    ended = [t for t in hall.tickets.values() if t.counter == cid and t.closed_at is not None
+             and t.status in (Status.DONE, Status.NO_SHOW, Status.REFUSED)]
+    return max(ended, key=lambda t: (t.closed_at, t.seq)) if ended else None
 
 
 def rate(hall: Hall, cmd: protocol.Rate, ctx: Context) -> Decision:
     """A citizen rates a service that ended as done, once, within [rating] window_minutes.
-    The rating screen of a counter rates only the ticket that counter served last (what the
-    citizen in front of it just had); a relay for the ticket's holder (the web service)
-    rates the ticket it names, wherever it was served."""
+    The rating screen of a counter rates only the ticket whose service ended there last
+    (the citizen in front of it just had it); a relay for the ticket's holder (the web
+    service) rates the ticket it names, wherever it was served."""
     t = hall.tickets.get(cmd.ticket)
     if ctx.role == "rating":
         cid = _counter(hall, ctx)

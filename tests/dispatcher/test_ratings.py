@@ -72,6 +72,15 @@ def test_another_counters_ticket_and_an_older_one_are_refused(desk) -> None:  # 
     assert [r[0] for r in rows(desk)] == [second, at_two]
 
 
+def test_next_closes_one_and_calls_another_the_one_who_just_left_still_rates(desk) -> None:  # type: ignore[no-untyped-def]
+    first = desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]["number"]
+    second = desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]["number"]
+    desk.ok("counter", "1", "next")
+    assert desk.ok("counter", "1", "next")["ticket"]["number"] == second  # first: done
+    desk.ok("rating", "1", "rate", ticket=first, level="satisfied")
+    assert desk.error("rating", "1", "rate", ticket=second, level="neutral") == "not_rateable"
+
+
 def test_a_service_still_going_on_or_not_done_is_not_rated(desk) -> None:  # type: ignore[no-untyped-def]
     number = desk.ok("kiosk", "k1", "walk_in", service="A")["ticket"]["number"]
     desk.ok("counter", "3", "call", ticket=number)

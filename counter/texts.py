@@ -69,6 +69,7 @@ PAUSED_WHY = ("quầy đang tạm dừng — bấm / để tiếp tục nhận k
               "this counter is paused — press / to resume")
 NOBODY = ("Không còn ai chờ ở quầy này.", "Nobody is waiting for this counter.")
 CLOSED_WHY = ("quầy đang đóng — cán bộ đăng nhập trước", "the counter is closed — sign in first")
+DAY_OVER = ("ngày làm việc đã kết thúc", "the working day is over")
 
 
 def still_serving(number: str) -> tuple[str, str]:

@@ -22,6 +22,7 @@ from counter.signin import SignInDialog, SignOutDialog
 from counter.texts import (
     ACTIONS,
     CLOSED_WHY,
+    DAY_OVER,
     NO_REPLY_YET,
     NOBODY,
     NOT_NOW,
@@ -226,7 +227,9 @@ class CounterApp(App):
             label = ACTIONS[action]
             vi, en = NOT_NOW
             if self.state.closed and action != "sign_out":
-                vi, en = CLOSED_WHY
+                # closed: nobody signed in (offices with officers), else the day is over
+                vi, en = CLOSED_WHY if self.state.officer is None and self.office.officers \
+                    else DAY_OVER
             elif self.state.paused and action in ("next", "call"):
                 vi, en = PAUSED_WHY  # say why, and what to press
             self.say(f"{label.vi}: {vi}.", f"{label.en}: {en}.", "warn")

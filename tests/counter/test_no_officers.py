@@ -18,3 +18,10 @@ def test_no_officers_no_sign_in(hall: LiveOffice) -> None:
     t.wait(lambda v: v["next_here"] == ["A001"], "A001 waiting")
     t.key("KP_Enter")
     t.wait(lambda v: v["number"] == "A001", "serving A001 with nobody signed in")
+    # The day closed: the counter is closed too, and says why (not "sign in").
+    assert hall.device("admin", "cli").send("close_day")["ok"]
+    v = t.wait(lambda v: v["status"] == "ĐÓNG · closed" and v["number"] == "—", "day closed")
+    assert v["dialog"] is None and not v["enabled"]["next"]
+    t.key("KP_Enter")
+    v = t.wait(lambda v: "ngày làm việc đã kết thúc" in v["message"], "why not said")
+    assert "the working day is over" in v["message"] and "đăng nhập" not in v["message"]

@@ -18,8 +18,9 @@ from motcua.errors import MotcuaError
 
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 # The roles that hold an account; "dispatcher" is the office's one writer.
-ROLES = ("dispatcher", "admin", "counter", "kiosk", "display")
-DEVICE_LISTS = {"kiosks": "kiosk", "displays": "display", "admins": "admin"}
+ROLES = ("dispatcher", "admin", "counter", "kiosk", "display", "rating")
+DEVICE_LISTS = {"kiosks": "kiosk", "displays": "display", "admins": "admin",
+                "ratings": "rating"}
 DEFAULT_ADMINS = ("cli",)  # `motcua close-day --device cli`
 DISPATCHER_DEVICE = "main"  # dispatcher/run.py serve(device="main")
 
@@ -80,6 +81,12 @@ def office_devices(office_file: Path, counters: list[str]) -> list[Account]:
                 raise SetupError(
                     f"{office_file}: devices.{key}: {d!r} phải gồm 1-32 ký tự a-z, 0-9, -",
                     f"{office_file}: devices.{key}: {d!r} must be 1-32 of a-z, 0-9, -")
+            if role == "rating" and d not in counters:
+                raise SetupError(
+                    f"{office_file}: devices.ratings: {d!r} không phải mã quầy "
+                    f"(có: {', '.join(counters)})",
+                    f"{office_file}: devices.ratings: {d!r} is not a counter id "
+                    f"(known: {', '.join(counters)})")
             found.append(Account(role, d))
     seen: set[Account] = set()
     for a in found:
@@ -115,6 +122,12 @@ def grants(office: str, a: Account) -> list[tuple[str, str]]:
     if a.role == "counter":
         # The counter terminal shows calls as they are announced (counter/remote.py).
         return [*mine, ("read", state), ("read", topics.event_call(office))]
+    if a.role == "rating":
+        # Its counter's state (who serves, who is signed in) and the ticket events (a
+        # service ended: time to ask), nothing of the other counters' commands.
+        return [*mine, ("read", topics.state_config(office)),
+                ("read", topics.state_counter(office, a.device)),
+                ("read", topics.event_ticket(office))]
     # admin tools: their own commands, and everything an office manager may watch
     presence = _under(topics.presence(office, "admin", a.device), 3)
     return [*mine, ("read", state), ("read", events), ("read", presence)]

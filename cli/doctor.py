@@ -38,7 +38,7 @@ from motcua.mqtt import BrokerAddress, BrokerRefused, BrokerTLSError, Seen, peek
 from motcua.protocol import BadMessage, Board, DispatcherDetail, Presence, read
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
-ROLES = ("kiosk", "counter", "display", "admin", "dispatcher")
+ROLES = ("kiosk", "counter", "display", "admin", "dispatcher", "rating")
 
 # -- thresholds -------------------------------------------------------------------------
 CERT_WARN_DAYS = 30  # a certificate expiring sooner: renew it (re-run `motcua broker setup`)

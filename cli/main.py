@@ -278,6 +278,7 @@ COMMANDS: dict[str, Command] = {
     "kiosk": room("kiosk.app", "a kiosk: QR check-in and walk-in tickets (Kivy)"),
     "scan": room("kiosk.scan", "decode the QR codes in images: a field check for cameras"),
     "counter": room("counter.app", "a counter terminal for staff (Kivy)"),
+    "rating": room("rating.app", "a rating screen facing the citizen at one counter (Kivy)"),
     "display": room("display.app", "the wall display board, with chime and voice (Kivy)"),
     "report": room("reports.report", "daily statistics from the dispatcher's database"),
     "simulate": room("simulate", "simulate peak days; --plan: how many counters"),

@@ -32,11 +32,13 @@ MAIN_KEYS: dict[str, str] = {
     "8": "refuse",
     "9": "call",
     "4": "verify",
+    "0": "sign_out",  # offices with officers only; asks once
 }
 
 # Shown on the buttons: what to press, as printed on the keys.
 KEY_CAPS: dict[str, str] = {"enter": "Enter", "+": "+", "*": "*", "-": "−", "/": "/",
-                            "7": "7", "8": "8", "9": "9", "4": "4", ".": "Del", "esc": "Esc"}
+                            "7": "7", "8": "8", "9": "9", "4": "4", "0": "0", ".": "Del",
+                            "esc": "Esc"}
 
 DIALOG_KEYS: tuple[tuple[str, str, str], ...] = (
     ("0 … 9", "chọn mục / gõ số", "choose an item / type the number"),
@@ -76,7 +78,9 @@ def markdown() -> str:
                 "refuse": " (chọn lý do, hướng dẫn / reason and guidance)",
                 "call": " (gõ số / type the number)",
                 "verify": " (CCCD gắn chíp, vân tay: đã xác minh hay không, lý do / chip ID, "
-                          "fingerprint: verified or not, why)"}.get(action, "")
+                          "fingerprint: verified or not, why)",
+                "sign_out": " (hỏi lại một lần; chỉ khi có cán bộ / asks once; offices "
+                            "with officers)"}.get(action, "")
         rows.append(f"| `{KEY_CAPS[key]}` | {vi} | {en}{asks} |")
     dialog = [f"| `{k}` | {vi} | {en} |" for k, vi, en in DIALOG_KEYS]
     return "\n".join([

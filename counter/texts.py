@@ -35,6 +35,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("verify", "Xác minh", "Verify ID"),
     Action("pause", "Tạm dừng", "Pause"),
     Action("resume", "Tiếp tục", "Resume"),
+    Action("sign_in", "Đăng nhập", "Sign in"),
+    Action("sign_out", "Đăng xuất", "Sign out"),
 )}
 
 
@@ -76,6 +78,16 @@ NOT_NOW = ("không dùng được lúc này", "not available now")
 PAUSED_WHY = ("quầy đang tạm dừng — bấm / để tiếp tục nhận khách",
               "this counter is paused — press / to resume")
 NOBODY = ("Không còn ai chờ ở quầy này.", "Nobody is waiting for this counter.")
+CLOSED_WHY = ("quầy đang đóng — cán bộ đăng nhập trước", "the counter is closed — sign in first")
+DAY_OVER = ("ngày làm việc đã kết thúc", "the working day is over")
+
+
+def still_serving(number: str) -> tuple[str, str]:
+    """Why the officer cannot sign out yet, and what to press instead."""
+    return (f"Đăng xuất: đang phục vụ số {number} — bấm Xong (*), Chuyển (7) hoặc Từ chối (8) "
+            "trước.",
+            f"Sign out: {number} is being served — press Done (*), Transfer (7) or Refuse (8) "
+            "first.")
 
 
 def hhmm(stamp: str | None) -> str:
@@ -104,6 +116,13 @@ def error_text(reply: Reply) -> tuple[str, str]:
     en = nfc(error.message_en if error and error.message_en else en)
     if code == "unknown_ticket" and error and error.detail:
         vi, en = f"{vi} ({error.detail})", f"{en} ({error.detail})"
+    if code == "locked" and reply.retry_after:
+        minutes = max(1, -(-int(reply.retry_after) // 60))  # 61 s left reads "2 minutes"
+        until = f" ({hhmm(reply.until)})" if reply.until else ""
+        vi = f"{vi} Còn {minutes} phút{until}."
+        en = f"{en} {minutes} minute{'s' if minutes > 1 else ''} left{until}."
+    if code == "still_serving" and error and error.detail:
+        vi, en = still_serving(nfc(error.detail))
     return vi, en
 
 
@@ -128,5 +147,11 @@ def result_text(action: str, reply: Reply, fields: dict[str, Any]) -> tuple[str,
         "pause": ("Quầy đã tạm dừng nhận khách.", "Counter paused."),
         "resume": ("Quầy tiếp tục nhận khách.", "Counter open again."),
     }
+    if action == "sign_in" and reply.officer is not None:
+        name = nfc(reply.officer.name)
+        return (f"Xin chào {name}. Quầy mở, sẵn sàng nhận khách.",
+                f"Welcome, {name}. The counter is open.")
+    if action == "sign_out":
+        return "Đã đăng xuất. Quầy đóng.", "Signed out. The counter is closed."
     vi, en = texts.get(action, ("Đã thực hiện.", "Done."))
     return vi.format(n=number), en.format(n=number)

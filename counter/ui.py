@@ -25,14 +25,18 @@ from counter.dialogs import (
     VerifyDialog,
 )
 from counter.remote import SIMPLE, Press, Remote
+from counter.signin import SignInDialog, SignOutDialog
 from counter.texts import (
     ACTIONS,
+    CLOSED_WHY,
+    DAY_OVER,
     NO_REPLY_YET,
     NOBODY,
     NOT_NOW,
     PAUSED_WHY,
     error_text,
     result_text,
+    still_serving,
 )
 from counter.view import DeskState, enabled, screenful
 from motcua.config import OfficeConfig
@@ -41,10 +45,10 @@ from motcua.views import office_info
 
 HERE = Path(__file__).parent
 KV_FILES = ("widgets.kv", "main.kv", "confirm.kv", "transfer.kv", "refuse.kv", "call.kv",
-            "verify.kv")
+            "verify.kv", "signin.kv")
 DIALOGS: dict[str, type[Dialog]] = {"no_show": ConfirmDialog, "transfer": TransferDialog,
                                     "refuse": RefuseDialog, "call": CallDialog,
-                                    "verify": VerifyDialog}
+                                    "verify": VerifyDialog, "sign_out": SignOutDialog}
 REPEAT_S = 0.6  # a key down again this soon without a key up is the keyboard's auto-repeat
 
 
@@ -77,6 +81,8 @@ class DeskScreen(BoxLayout):
     message_tone = StringProperty("info")  # info | ok | warn | error
     enabled = DictProperty({})
     busy = BooleanProperty(False)
+    officers = BooleanProperty(False)  # the office signs officers in (counter/signin.py)
+    officer = StringProperty("")  # who is signed in here
 
     @staticmethod
     def can(enabled: dict[str, bool], action: str) -> bool:
@@ -96,12 +102,13 @@ class CounterApp(App):
         self._held: dict[str, float] = {}
         self._last_key: tuple[str, float] = ("", -1e9)
         self._last_tap: tuple[str, float] = ("", -1e9)
+        self._state_due = 0.0  # after a sign-in, until when a stale "nobody here" is ignored
 
     # -- life cycle ---------------------------------------------------------------------
     def build(self) -> DeskScreen:
         for kv in KV_FILES:
             Builder.load_file(str(HERE / kv))
-        self.screen = DeskScreen()
+        self.screen = DeskScreen(officers=bool(self.office.officers))
         self._redraw = Clock.create_trigger(self.refresh, 0)  # coalesces bursts of state
         self.remote = Remote(
             self.office, self.counter_id, self.broker_url, on_change=self._redraw,
@@ -140,6 +147,24 @@ class CounterApp(App):
         scr.overdue, scr.overdue_title = s.overdue, s.overdue_title
         scr.enabled = enabled(st)
         scr.busy = self.pending is not None
+        scr.officer = s.officer
+        self._sign_in_screen()
+
+    def _sign_in_screen(self) -> None:
+        """The sign-in dialog while nobody is signed in here (offices with officers); gone
+        once someone is, from this terminal or elsewhere."""
+        if self.pending is not None:
+            return
+        needed = self.state.needs_sign_in(bool(self.office.officers))
+        if needed and time.monotonic() < self._state_due:
+            return  # signed in a moment ago: this counter's new state is on its way
+        if needed and self.dialog is None:
+            self.open_dialog(SignInDialog(self))
+        else:
+            gone = (isinstance(self.dialog, SignOutDialog) and self.state.officer is None
+                    or isinstance(self.dialog, SignInDialog) and not needed)
+            if gone:
+                self.close_dialog(self.dialog)
 
     def say(self, vi: str, en: str, tone: str = "info") -> None:
         self.screen.message = f"{vi}\n{en}"
@@ -205,10 +230,20 @@ class CounterApp(App):
         if action == "pause_resume":
             action = "resume" if self.state.paused else "pause"
         key = "pause_resume" if action in ("pause", "resume") else action
+        if action == "sign_out" and not self.office.officers:
+            return  # an office without officers: the key does nothing
+        if action == "sign_out" and self.state.current is not None and enabled(
+                self.state).get(key, False):
+            self.say(*still_serving(self.state.current.number), tone="warn")
+            return
         if not enabled(self.state).get(key, False):
             label = ACTIONS[action]
             vi, en = NOT_NOW
-            if self.state.paused and action in ("next", "call"):
+            if self.state.closed and action != "sign_out":
+                # closed: nobody signed in (offices with officers), else the day is over
+                vi, en = CLOSED_WHY if self.state.officer is None and self.office.officers \
+                    else DAY_OVER
+            elif self.state.paused and action in ("next", "call"):
                 vi, en = PAUSED_WHY  # say why, and what to press
             self.say(f"{label.vi}: {vi}.", f"{label.en}: {en}.", "warn")
             return
@@ -238,6 +273,8 @@ class CounterApp(App):
         if self.pending is press:
             self.pending = None
         in_dialog = self.dialog is not None and self.dialog.name == press.origin
+        if reply.ok and press.action == "sign_in":
+            self._state_due = time.monotonic() + 3.0
         if reply.ok:
             vi, en = result_text(press.action, reply, press.note)
             nobody = (vi, en) == NOBODY

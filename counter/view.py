@@ -15,7 +15,15 @@ from counter.texts import (
     hhmm,
     nfc,
 )
-from motcua.protocol import CounterInfo, CounterState, OfficeInfo, Order, Queued, TicketInfo
+from motcua.protocol import (
+    CounterInfo,
+    CounterState,
+    OfficeInfo,
+    OfficerInfo,
+    Order,
+    Queued,
+    TicketInfo,
+)
 
 ACTIONS_NEEDING_TICKET = ("recall", "done", "no_show", "transfer", "refuse")
 
@@ -41,6 +49,20 @@ class DeskState:
     def paused(self) -> bool:
         return self.counter_state is not None and self.counter_state.status == "paused"
 
+    @property
+    def closed(self) -> bool:
+        """Nobody signed in (an office with officers), or the day was closed."""
+        return self.counter_state is not None and self.counter_state.status == "closed"
+
+    @property
+    def officer(self) -> OfficerInfo | None:
+        return self.counter_state.officer if self.counter_state else None
+
+    def needs_sign_in(self, office_has_officers: bool) -> bool:
+        """Whether the sign-in dialog belongs on screen: officers, and nobody here now."""
+        return (office_has_officers and self.connected and self.counter_state is not None
+                and self.officer is None)
+
     def counter_info(self, cid: str | None = None) -> CounterInfo:
         cid = cid or self.counter
         for c in self.config.counters:
@@ -60,13 +82,16 @@ def enabled(state: DeskState) -> dict[str, bool]:
     ready = state.connected and state.counter_state is not None and state.busy is None
     serving = ready and state.current is not None
     cur = state.current
+    working = ready and not state.closed  # a closed counter (nobody signed in) takes nothing
     return {
-        "next": ready and not state.paused,
-        "call": ready and not state.paused,
-        "pause_resume": ready,
+        "next": working and not state.paused,
+        "call": working and not state.paused,
+        "pause_resume": working,
         **{a: serving for a in ACTIONS_NEEDING_TICKET},
         # Once, for a ticket whose service asks for the chip ID card or the fingerprint.
         "verify": serving and cur is not None and bool(cur.requires) and cur.check is None,
+        # Offered whenever someone is signed in; while serving it says why not (ui.press).
+        "sign_out": ready and state.officer is not None,
     }
 
 
@@ -89,6 +114,7 @@ class Screenful:
     check_tone: str = ""  # "" none, "todo" still to check, "ok" verified, "bad" not verified
     overdue: list[str] = field(default_factory=list)  # "A012  23′": past the target wait
     overdue_title: str = ""
+    officer: str = ""  # "Nguyễn Thị Lan": who is signed in, in offices with officers
 
 
 def served_seconds(state: DeskState, now: datetime) -> float | None:
@@ -179,7 +205,9 @@ def screenful(state: DeskState, now: datetime) -> Screenful:
     name = nfc(state.config.name)
     s = Screenful(title=f"{nfc(me.name)} · {name}" if name else nfc(me.name))
     s.paused = state.paused
-    if state.paused:
+    if state.closed:
+        s.status_vi, s.status_en = "ĐÓNG", "closed"
+    elif state.paused:
         s.status_vi, s.status_en = "TẠM DỪNG", "paused"
     elif state.counter_state is not None:
         s.status_vi, s.status_en = "ĐANG NHẬN KHÁCH", "open"
@@ -189,6 +217,8 @@ def screenful(state: DeskState, now: datetime) -> Screenful:
         s.banner = "\n".join(DISPATCHER_DOWN)
     elif state.counter_state is None:
         s.banner = "\n".join(WAITING_STATE)
+    if state.officer is not None:
+        s.officer = nfc(state.officer.name)
     cur = state.current
     if cur:
         s.number = nfc(cur.number)

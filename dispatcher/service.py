@@ -28,6 +28,7 @@ from motcua.facts import (
     Fact,
     Issued,
     Overdue,
+    Rated,
     SignedIn,
     SignedOut,
     SignInFailed,
@@ -374,6 +375,10 @@ class Dispatcher:
                 case SignInFailed(counter=cid, officer=officer):
                     out.append(("sign_in_failed", None,
                                 encode(m.Logged(at=at, officer=officer)), None, cid))
+                    continue
+                case Rated(counter=cid, officer=officer, level=level, ticket=number):
+                    out.append(("rated", None, encode(m.Logged(at=at, officer=officer,
+                                                               level=level)), number, cid))
                     continue
                 case DayClosed():
                     out.append(("day_closed", None, encode(m.Logged(at=at)), None, None))

@@ -30,6 +30,7 @@ from motcua.facts import (
     Fact,
     Issued,
     Overdue,
+    Rated,
     SignedIn,
     SignedOut,
     SignInFailed,
@@ -90,6 +91,10 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (3, "officers: who is signed in at a counter, who called a ticket",
      ("ALTER TABLE counters ADD COLUMN officer TEXT",
       "ALTER TABLE tickets ADD COLUMN officer TEXT")),
+    (4, "ratings: how satisfied a citizen was with a service, one per ticket",
+     ("CREATE TABLE IF NOT EXISTS ratings (day TEXT NOT NULL, ticket TEXT NOT NULL, "
+      "counter TEXT NOT NULL, officer TEXT, service TEXT NOT NULL, level TEXT NOT NULL, "
+      "at TEXT NOT NULL, PRIMARY KEY (day, ticket))",)),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0] if MIGRATIONS else BASELINE
 # A ticket is kept twice, on purpose, in one statement from one Ticket: `body` (JSON, every
@@ -436,6 +441,12 @@ class Store:
             case DayClosed(at=at):
                 self.db.execute("INSERT OR REPLACE INTO days (day, closed_at) VALUES (?,?)",
                                 (hall.day.isoformat(), at.isoformat()))
+            case Rated(ticket=number, counter=cid, officer=officer, service=service,
+                       level=level, at=at):
+                self.db.execute("INSERT INTO ratings (day, ticket, counter, officer, service, "
+                                "level, at) VALUES (?,?,?,?,?,?,?)",
+                                (hall.day.isoformat(), number, cid, officer, service, level,
+                                 at.isoformat()))
             case (Issued() | Called() | Closed() | Transferred() | CounterSet() | SignedIn()
                   | SignedOut() | SignInFailed() | Overdue() | Checked()):
                 pass  # the ticket (above), the counters (save_counters) or the events hold them
@@ -480,6 +491,8 @@ class Store:
                 "ORDER BY n", (d,)):
             apply(hall, SignInFailed(counter, json.loads(body).get("officer", ""),
                                      datetime.fromisoformat(at)))
+        hall.ratings = dict(self.db.execute(
+            "SELECT ticket, level FROM ratings WHERE day=?", (d,)).fetchall())
         for bid, service, start, end, name in self.db.execute(
                 'SELECT id, service, start, "end", name FROM bookings '
                 "WHERE day >= ? AND status = 'booked'", (d,)):

@@ -11,6 +11,7 @@ from motcua.config import OfficeConfig
 from motcua.protocol import Board, CallEvent, OfficeInfo, RecentCall, Serving
 from motcua.views import office_info
 
+CLOSED_TEXT = "tạm đóng"  # a counter nobody is signed in to: "Quầy 2: tạm đóng"
 HIGHLIGHT_S = 8.0  # the newest call stands out this long: long enough to look up and read
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 MAX_RECENT = 10
@@ -68,6 +69,7 @@ class BoardModel:
         board = self.board or Board(office="", at=call.at, day="", seq=0, closed=False,
                                     serving=[], recent=[], waiting={})
         serving = [s for s in board.serving if s.counter != call.counter]
+        counters = {**board.counters, call.counter: "open"}  # it calls: someone is there
         serving.append(Serving(counter=call.counter, counter_name=call.counter_name,
                                ticket=call.ticket, since=call.at))
         recent = list(board.recent)
@@ -77,18 +79,34 @@ class BoardModel:
                                  counter_name=call.counter_name, at=call.at)]
             recent += [r for r in board.recent
                        if (r.ticket, r.counter) != (call.ticket, call.counter)]
-        self.board = board.model_copy(update={"serving": serving,
+        self.board = board.model_copy(update={"serving": serving, "counters": counters,
                                               "recent": recent[:MAX_RECENT]})
 
     def is_fresh(self, now: float) -> bool:
         return self.fresh is not None and now < self.fresh_until
+
+    def _serving(self) -> list[Serving]:
+        """Who is served where; never at a counter the dispatcher says is closed."""
+        if not self.board:
+            return []
+        return [s for s in self.board.serving if self.board.counters.get(s.counter) != "closed"]
+
+    def closed_rows(self) -> list[str]:
+        """"Quầy 2: tạm đóng" for each counter nobody is signed in to, by counter; none when
+        the whole day is closed (the banner says so)."""
+        if not self.board or self.board.closed:
+            return []
+        names = {c.id: c.name for c in self.office.counters}
+        closed = sorted((cid for cid, status in self.board.counters.items()
+                         if status == "closed"), key=_counter_key)
+        return [f"{shown(names.get(cid, f'Quầy {cid}'))}: {CLOSED_TEXT}" for cid in closed]
 
     def serving_rows(self, now: float) -> list[tuple[str, str, bool]]:
         """(ticket, counter name, highlighted) for the table, by counter; the newest calls
         win when more counters serve than the board has rows."""
         if not self.board:
             return []
-        serving = sorted(self.board.serving, key=lambda s: s.since or "",
+        serving = sorted(self._serving(), key=lambda s: s.since or "",
                          reverse=True)[:self.rows]
         serving.sort(key=lambda s: _counter_key(s.counter))
         fresh = self.fresh if self.is_fresh(now) else None
@@ -103,7 +121,7 @@ class BoardModel:
             return rows
         hero = next((i for i, r in enumerate(rows) if r[2]), None)
         if hero is None:
-            newest = max(self.board.serving, key=lambda s: s.since or "")
+            newest = max(self._serving(), key=lambda s: s.since or "")
             key = (shown(newest.ticket, TICKET_CHARS), shown(newest.counter_name))
             hero = next((i for i, r in enumerate(rows) if r[:2] == key), 0)
         return [rows[hero], *rows[:hero], *rows[hero + 1:]]

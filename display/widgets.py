@@ -170,16 +170,22 @@ class ServingRow(Widget):
     index = NumericProperty(0)
     hero = BooleanProperty(False)  # the newest call: its own size, not its column's
     stacked = BooleanProperty(False)  # the number above the counter, for narrow cells
+    closed = BooleanProperty(False)  # "Quầy 2: tạm đóng" across the row, no number
 
     def __init__(self, **kwargs: object):
         super().__init__(**kwargs)
-        for name in ("pos", "size", "stacked", "hero"):
+        for name in ("pos", "size", "stacked", "hero", "closed"):
             self.fbind(name, self.place)
         self.place()
 
     def place(self, *_: object) -> None:
         x, y, w, h = self.x, self.y, self.width, self.height
         ids = self.ids
+        if self.closed:
+            ids.ticket.pos, ids.ticket.size = (x, y), (0, 0)
+            ids.arrow.pos, ids.arrow.size = (x, y), (0, 0)
+            ids.counter.pos, ids.counter.size = (x + w * 0.04, y), (w * 0.92, h)
+            return
         if self.stacked:
             pad = h * 0.03
             top = 0.66 if self.hero else 0.78
@@ -293,6 +299,7 @@ class BoardView(FloatLayout):
     n_used = NumericProperty(0)  # serving rows in use now: what the layout is planned for
     show_recent = BooleanProperty(True)
     show_side = BooleanProperty(True)
+    hero_empty = BooleanProperty(False)  # nobody served, closed counters listed below
 
     def __init__(self, serving_rows: int, recent_rows: int, services: int, **kwargs: object):
         super().__init__(**kwargs)
@@ -313,6 +320,7 @@ class BoardView(FloatLayout):
         self.ids.body.fbind("size", self._arrange_event)
         self.ids.body.fbind("pos", self._arrange_event)
         self.fbind("n_used", self._arrange_event)
+        self.fbind("hero_empty", self._arrange_event)
         self._orient()
 
     def _orient(self, *_: object) -> None:
@@ -340,17 +348,24 @@ class BoardView(FloatLayout):
                 recent.remove_widget(rrow)
         x, y, w, h = p.side or (0, 0, 0, 0)
         side.pos, side.size = (bx + x, by + y), (w, h)
-        x, y, w, h = p.main
+        x, y, w, h = p.hero if self.hero_empty else p.main
         self.ids.placeholder.pos, self.ids.placeholder.size = (bx + x, by + y), (w, h)
 
     def show(self, model: BoardModel, now: float) -> None:
         """Copy what the model says into the widgets; only changed texts re-render."""
         self.office_name = model.title
         serving = model.board_rows(now)
-        self.n_used = min(len(serving), len(self.serving_rows))
+        closed = model.closed_rows()
+        # Closed counters after the served ones, never in the newest call's place: with
+        # nobody served, that place stays empty (and says "no calls yet").
+        rows = [(t, c, f, False) for t, c, f in serving] or ([("", "", False, False)]
+                                                            if closed else [])
+        rows += [("", text, False, True) for text in closed]
+        self.hero_empty = not serving and bool(closed)
+        self.n_used = min(len(rows), len(self.serving_rows))
         for i, row in enumerate(self.serving_rows):
-            ticket, counter, fresh = serving[i] if i < len(serving) else ("", "", False)
-            row.ticket, row.counter, row.fresh = ticket, counter, fresh
+            ticket, counter, fresh, shut = rows[i] if i < len(rows) else ("", "", False, False)
+            row.ticket, row.counter, row.fresh, row.closed = ticket, counter, fresh, shut
         if model.board is None:
             self.placeholder = "Đang tải… / Loading…"
         elif not serving:

@@ -101,6 +101,12 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True)
+class RatingConfig:
+    """[rating]: citizens rate a service that ended (motcua.ratings)."""
+    window_minutes: int = 5  # a rating is taken this long after the service, then refused
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     priority_button: bool = True
     languages: tuple[str, ...] = ("vi", "en")
@@ -122,7 +128,9 @@ class Limits:
     def rate(self, role: str) -> tuple[float, int]:
         """(commands per second, burst) for a role; (0, 0) when unlimited."""
         per_minute, burst = {"kiosk": (self.kiosk_per_minute, self.kiosk_burst),
-                             "counter": (self.counter_per_minute, self.counter_burst)
+                             "counter": (self.counter_per_minute, self.counter_burst),
+                             # a citizen's touchscreen: a counter's allowance is plenty
+                             "rating": (self.counter_per_minute, self.counter_burst),
                              }.get(role, (0, 0))
         return per_minute / 60.0, burst
 
@@ -174,6 +182,7 @@ class OfficeConfig:
     refusals: tuple[RefusalReason, ...] = DEFAULT_REFUSALS
     # Who may sign in at a counter (code -> officer); none: counters work without sign-in.
     officers: dict[str, Officer] = field(default_factory=dict)
+    rating: RatingConfig = RatingConfig()
 
     def booking_counters(self, service: str) -> list[Counter]:
         return [c for c in self.counters.values() if c.bookings and service in c.services]
@@ -399,6 +408,7 @@ class DevicesTable(_Table):
     kiosks: Any = []
     displays: Any = []
     admins: Any = ["cli"]  # broker_config.accounts.DEFAULT_ADMINS
+    ratings: Any = []  # rating screens, each by the id of the counter it faces
 
 
 class KioskTable(_Table):
@@ -460,6 +470,11 @@ class RefusalsTable(_Table):
         RefusalRow(reason=r.reason, guidance=r.guidance) for r in DEFAULT_REFUSALS]
 
 
+class RatingTable(_Table):
+    window_minutes: Annotated[int, _between(1, 24 * 60)] = \
+        RatingConfig.window_minutes
+
+
 class OfficeFile(_Table):
     """Every table an office file may hold; `[[services]]` and `[[counters]]` are arrays."""
     office: OfficeTable
@@ -476,6 +491,7 @@ class OfficeFile(_Table):
     waits: WaitsTable = WaitsTable()
     refusals: RefusalsTable = RefusalsTable()
     officers: list[OfficerTable] = []
+    rating: RatingTable = RatingTable()
 
 
 def table_model(f: FieldInfo) -> type[_Table]:
@@ -763,4 +779,5 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
         wait_target_min=t["waits"].target_minutes,
         refusals=tuple(RefusalReason(r.reason, r.guidance) for r in t["refusals"].reasons),
         officers={x.code: Officer(x.code, x.name, x.pin, tuple(x.roles))
-                  for x in p.rows["officers"].values()})
+                  for x in p.rows["officers"].values()},
+        rating=_as(RatingConfig, t["rating"]))

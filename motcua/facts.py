@@ -72,6 +72,17 @@ class SignInFailed:
 
 
 @dataclass(frozen=True)
+class Rated:
+    """A citizen rated a service that ended as done (motcua.ratings)."""
+    ticket: str
+    counter: str  # where it was served
+    officer: str | None  # who served it (offices with officers)
+    service: str
+    level: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class BookingCancelled:
     booking: Booking
     at: datetime
@@ -117,8 +128,8 @@ class Checked:
 
 
 Fact = (Issued | Called | Closed | Transferred | CounterSet | SignedIn | SignedOut
-        | SignInFailed | BookingCancelled | BookingAdded | BookingMoved | DayClosed | Overdue
-        | Checked)
+        | SignInFailed | Rated | BookingCancelled | BookingAdded | BookingMoved | DayClosed
+        | Overdue | Checked)
 
 
 def number_parts(number: str) -> tuple[str, int]:
@@ -172,6 +183,9 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
             return None
         case SignedIn() | SignedOut() | SignInFailed():
             _sign(hall, fact)
+            return None
+        case Rated(ticket=number, level=level):
+            hall.ratings[number] = level
             return None
         case BookingCancelled() | BookingAdded() | BookingMoved():
             _book(hall, fact)

@@ -28,6 +28,7 @@ from motcua.facts import (
     Fact,
     Issued,
     Overdue,
+    Rated,
     SignedIn,
     SignedOut,
     SignInFailed,
@@ -277,6 +278,36 @@ def sign_out(hall: Hall, cmd: protocol.SignOut, ctx: Context) -> Decision:
     return Decision([SignedOut(cid, here.officer, ctx.now)])
 
 
+def last_served(hall: Hall, cid: str) -> Ticket | None:
+    """The ticket whose service ended last at this counter (done, no-show or refused): the
+    citizen who just left the counter, even when `next` has called someone already."""
+    ended = [t for t in hall.tickets.values() if t.counter == cid and t.closed_at is not None
+             and t.status in (Status.DONE, Status.NO_SHOW, Status.REFUSED)]
+    return max(ended, key=lambda t: (t.closed_at, t.seq)) if ended else None
+
+
+def rate(hall: Hall, cmd: protocol.Rate, ctx: Context) -> Decision:
+    """A citizen rates a service that ended as done, once, within [rating] window_minutes.
+    The rating screen of a counter rates only the ticket whose service ended there last
+    (the citizen in front of it just had it); a relay for the ticket's holder (the web
+    service) rates the ticket it names, wherever it was served."""
+    t = hall.tickets.get(cmd.ticket)
+    if ctx.role == "rating":
+        cid = _counter(hall, ctx)
+        last = last_served(hall, cid)
+        if t is None or last is None or last.number != t.number:
+            raise Rejected("not_rateable", f"{cmd.ticket} is not the last ticket served at "
+                                           f"counter {cid}")
+    if t is None or t.status is not Status.DONE or t.closed_at is None or t.counter is None:
+        raise Rejected("not_rateable", f"{cmd.ticket} is not a service that ended as done")
+    if t.number in hall.ratings:
+        raise Rejected("already_rated", t.number)
+    if ctx.now - t.closed_at > timedelta(minutes=ctx.office.rating.window_minutes):
+        raise Rejected("rating_closed", f"{t.number} ended at {t.closed_at:%H:%M}")
+    return Decision([Rated(t.number, t.counter, t.officer, t.service, cmd.level, ctx.now)],
+                    t.number, True)
+
+
 def close_day(hall: Hall, cmd: protocol.CloseDay, ctx: Context) -> Decision:
     return Decision(end_of_day(hall, ctx.now), extra={"day": hall.day.isoformat()})
 
@@ -389,6 +420,7 @@ HANDLERS: dict[type, Callable[[Hall, Any, Context], Decision]] = {
     protocol.Resume: resume,
     protocol.SignIn: sign_in,
     protocol.SignOut: sign_out,
+    protocol.Rate: rate,
     protocol.CloseDay: close_day,
     protocol.BookingAdd: booking_add,
     protocol.BookingCancel: booking_cancel,

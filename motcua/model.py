@@ -139,6 +139,7 @@ class Hall:
     service_minutes: dict[str, deque[float]] = field(default_factory=dict)
     # Wrong PINs today, by "officer:<code>" and "counter:<id>": what locks a sign-in.
     failed_sign_ins: dict[str, list[datetime]] = field(default_factory=dict)
+    ratings: dict[str, str] = field(default_factory=dict)  # ticket number -> level, today
 
     def waiting(self) -> list[Ticket]:
         return list(self.queue.values())

@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # no screen on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from motcua.ratings import LEVELS  # noqa: E402
 from motcua.waits import TARGET_MIN  # noqa: E402
 
 if TYPE_CHECKING:
@@ -175,14 +176,53 @@ def overdue_by_hour(r: Report, path: Path, office: str, span: str) -> Path:
     return _save(fig, path)
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
+# Very satisfied .. not satisfied: green to red, told apart in grey print too.
+LEVEL_COLOURS = ("#2e7d32", "#8bc34a", "#bdbdbd", "#c62828")
+GROUP_TITLES = {"counter": "Quầy / counter", "officer": "Cán bộ / officer",
+                "service": "Dịch vụ / service", "day": "Ngày / day"}
+
+
+def rating_shares(r: Report, path: Path, office: str, span: str,
+                  names: dict[str, str] | None = None) -> Path:
+    """One bar per counter, officer, service (and day, over a range), split by level."""
+    rows = [x for x in r.tables["ratings"] if x["ratings"]
+            and (x["group"] != "day" or len(r.tables["days"]) > 1)]
+    labels = []
+    for x in rows:
+        key = (names or {}).get(x["key"], x["key"]) if x["group"] == "officer" else x["key"]
+        labels.append(_t(f"{GROUP_TITLES[x['group']].split(' / ')[0]} {key}  (n={x['ratings']})"))
+    fig, ax = plt.subplots(figsize=(10, max(3.6, 2.0 + 0.42 * len(rows))))
+    y = list(range(len(rows)))[::-1]
+    left = [0.0] * len(rows)
+    for level, colour in zip(LEVELS, LEVEL_COLOURS, strict=True):
+        share = [100 * (x[f"{level.code}_share"] or 0) for x in rows]
+        ax.barh(y, share, left=left, color=colour, height=0.62,
+                label=_t(f"{level.vi} / {level.en}"))
+        for yi, lo, sh in zip(y, left, share, strict=True):
+            if sh >= 8:
+                ax.text(lo + sh / 2, yi, f"{sh:.0f}%", ha="center", va="center", fontsize=9,
+                        color="white" if colour != "#bdbdbd" else "black")
+        left = [lo + sh for lo, sh in zip(left, share, strict=True)]
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(_t("% đánh giá / % of ratings"))
+    _no_data(ax, not rows)
+    _title(ax, "Mức độ hài lòng / How satisfied", office, span)
+    # At the foot of the figure, where no bar or title can cover it.
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=9,
+               frameon=False)
+    return _save(fig, path, bottom=0.5 / fig.get_figheight())
+
+
+def _save(fig: plt.Figure, path: Path, bottom: float = 0.0) -> Path:
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.savefig(path, facecolor="white")
     plt.close(fig)
     return path
 
 
-def draw_all(r: Report, out: Path, office: str) -> list[Path]:
+def draw_all(r: Report, out: Path, office: str,
+             officer_names: dict[str, str] | None = None) -> list[Path]:
     """Every chart of the report as PNG files in `out`."""
     out.mkdir(parents=True, exist_ok=True)
     span = r.first.isoformat() if r.first == r.last else f"{r.first} – {r.last}"
@@ -190,7 +230,8 @@ def draw_all(r: Report, out: Path, office: str) -> list[Path]:
     paths = [waits_by_hour(r, out / "waits_by_hour.png", office, span),
              wait_distribution(r, out / "wait_distribution.png", office, span),
              load_by_hour(r, out / "load_by_hour.png", office, span),
-             overdue_by_hour(r, out / "overdue_by_hour.png", office, span)]
+             overdue_by_hour(r, out / "overdue_by_hour.png", office, span),
+             rating_shares(r, out / "ratings.png", office, span, officer_names)]
     if len(r.tables["days"]) > 1:
         paths.append(by_day(r, out / "days.png", office, span))
     return paths

@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 from motcua import config
 from motcua.erlang import percentile
 from motcua.errors import MotcuaError, run_main
+from motcua.ratings import LEVELS
 from motcua.waits import ALL, GROUP_NAMES, TARGET_MIN, counted_wait, wait_group
 from reports import estimates
+from reports import officers as people
 
 SAVED_MINUTES = 15.0  # Binh Duong's pilot: each booking saves about 15 minutes of reception
 KIND_NAMES = {"walk_in": "vãng lai / walk-in", "booking": "lịch hẹn / booking"}
@@ -51,6 +53,7 @@ class Row:
     booking_start: datetime | None
     arrival: str | None
     reason: str | None
+    officer: str | None = None  # who called it last (offices with officers)
     overdue_at: datetime | None = None  # its wait passed the office's target (event/overdue)
     checked: bool | None = None  # the chip ID / fingerprint check: verified or not
 
@@ -104,6 +107,7 @@ def load_rows(db: sqlite3.Connection, first: date, last: date, tz: ZoneInfo) -> 
             overdue.setdefault((day, number), _t(json.loads(body)["at"], tz))
         else:
             checked.setdefault((day, number), change == "verified")
+    officer_of = people.load_officers(db, first, last)
     rows = []
     for (day, number, service, kind, status, issued, called_at, closed, counter, start, arrival,
          reason) in db.execute(
@@ -113,7 +117,8 @@ def load_rows(db: sqlite3.Connection, first: date, last: date, tz: ZoneInfo) -> 
         last_called = _t(called_at, tz)
         rows.append(Row(date.fromisoformat(day), number, service, kind, status, _t(issued, tz),
                         called.get((day, number), last_called), _t(closed, tz), last_called,
-                        counter, _t(start, tz), arrival, reason, overdue.get((day, number)),
+                        counter, _t(start, tz), arrival, reason,
+                        officer_of.get((day, number)), overdue.get((day, number)),
                         checked.get((day, number))))
     return rows
 
@@ -195,9 +200,15 @@ def checks_by_service(rows: list[Row], requires: dict[str, tuple[str, ...]]
 def build(rows: list[Row], cancelled: dict[date, int], first: date, last: date,
           saved_minutes: float = SAVED_MINUTES, hours_open: list[int] | None = None,
           requires: dict[str, tuple[str, ...]] | None = None,
-          target_min: float = TARGET_MIN) -> Report:
+          target_min: float = TARGET_MIN,
+          ratings: list[people.Rating] | None = None,
+          officer_names: dict[str, str] | None = None) -> Report:
     """Every figure of the report, as tables of plain rows (what the CSV files hold)."""
     r = Report(first, last, rows, cancelled, target_min=target_min)
+    ratings = ratings or []
+    r.tables["officers"] = people.by_officer(rows, ratings, officer_names or {})
+    r.tables["officer_refusals"] = people.officer_refusals(rows)
+    r.tables["ratings"] = people.shares(ratings, people.served_by_group(rows))
     by_sk: dict[tuple[str, str], Tally[str]] = defaultdict(Tally)
     for t in rows:
         by_sk[(t.service, t.kind)][t.status] += 1
@@ -266,7 +277,8 @@ def build(rows: list[Row], cancelled: dict[date, int], first: date, last: date,
         "bookings_cancelled_at_close": sum(cancelled.values()),
         "overdue": sum(t.overdue_at is not None for t in rows),
         "verified": sum(t.checked is True for t in rows),
-        "not_verified": sum(t.checked is False for t in rows)}
+        "not_verified": sum(t.checked is False for t in rows),
+        **people.totals(ratings, rows)}
     return r
 
 
@@ -326,7 +338,34 @@ def text(r: Report, office_name: str) -> str:
         *([_table("Thời gian chờ dự kiến in trên phiếu so với thực tế (phút) / printed wait "
                   "estimate against the wait to the first call, minutes (bias +: printed "
                   "longer; pct_within_5: % within ±5 min)", r.tables["estimates"])]
-          if "estimates" in r.tables else [])])
+          if "estimates" in r.tables else []),
+        *_people_text(r)])
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0%}"
+
+
+def _people_text(r: Report) -> list[str]:
+    """By officer and the ratings, in the text report (the CSV files hold every column)."""
+    t = r.totals
+    officers = [{"officer": o["officer"], "name": o["name"], "served": o["served"],
+                 "mean_service": o["mean_service"], "refused": o["refused"],
+                 "no_show": o["no_show"], "ratings": o["ratings"],
+                 "satisfied": _pct(o["satisfied_share"]), "score": o["mean_score"]}
+                for o in r.tables["officers"]]
+    shares = [{"by": people.GROUP_NAMES[x["group"]], "key": x["key"], "done": x["done"],
+               "ratings": x["ratings"],
+               **{lv.vi: _pct(x[f"{lv.code}_share"]) for lv in LEVELS},
+               "score": x["mean_score"]} for x in r.tables["ratings"] if x["ratings"]]
+    return [
+        _table("Theo cán bộ (phút phục vụ) / by officer (service minutes)", officers),
+        _table("Từ chối theo cán bộ / refusals by officer", r.tables["officer_refusals"]),
+        f"Đánh giá hài lòng / ratings: {t['ratings']} "
+        f"({_pct(t['rated_share'])} of services done); hài lòng trở lên / satisfied or "
+        f"better: {_pct(t['satisfied_share'])}",
+        _table("Tỷ lệ đánh giá / rating shares (điểm / score 4 = Rất hài lòng … "
+               "1 = Không hài lòng)", shares)]
 
 
 SUMMARY = list(_summary([]))
@@ -343,6 +382,9 @@ COLUMNS = {
     "checks": ["service", "requires", "called", "verified", "not_verified", "unmarked"],
     "days": ["day", "tickets", "bookings", "done", "no_show", "seen", "mean_wait", "over_15",
              "cancelled_at_close"],
+    "officers": people.OFFICER_COLUMNS,
+    "officer_refusals": people.REFUSAL_COLUMNS,
+    "ratings": people.RATING_COLUMNS,
     "summary": ["figure", "value"],
     "estimates": estimates.COLUMNS,
 }
@@ -401,7 +443,8 @@ def main(argv: list[str] | None = None) -> int:
         report = build(rows, cancelled_at_close(db, args.date, last), args.date, last,
                        args.saved_minutes, opening_hours(office),
                        {code: s.requires for code, s in office.services.items()},
-                       office.wait_target_min)
+                       office.wait_target_min, people.load_ratings(db, args.date, last),
+                       {code: o.name for code, o in office.officers.items()})
         printed = estimates.load(db, args.date, last, office.tz)
         report.tables["estimates"] = estimates.table(printed)
     finally:
@@ -410,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         from reports.charts import draw_all  # matplotlib only when charts are asked for
 
-        files = write_csv(report, args.out) + draw_all(report, args.out, office.name)
+        names = {code: o.name for code, o in office.officers.items()}
+        files = write_csv(report, args.out) + draw_all(report, args.out, office.name, names)
         files.append(estimates.chart(printed, args.out / "estimates.png", office.name,
                                      report.first.isoformat() if report.first == report.last
                                      else f"{report.first} – {report.last}"))

@@ -46,6 +46,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "trước khi đăng xuất.",
                       "This counter is serving a ticket. Finish or transfer it before "
                       "signing out."),
+    # Ratings (the counter's rating screen, or a relay for the ticket's holder).
+    "not_rateable": ("Không đánh giá được số này: chỉ đánh giá lượt vừa phục vụ xong tại "
+                     "quầy.",
+                     "This ticket cannot be rated: only a service just finished here can be."),
+    "already_rated": ("Số này đã được đánh giá. Xin cảm ơn ông/bà.",
+                      "This ticket has already been rated. Thank you."),
+    "rating_closed": ("Đã hết thời gian đánh giá cho số này.",
+                      "The time to rate this ticket is over."),
     # Admin commands for bookings (an extension of PROTOCOL.md version 1).
     "invalid_booking": ("Lịch hẹn không hợp lệ.", "This booking breaks a booking rule."),
     "slot_full": ("Khung giờ đã đủ người.", "This slot is full."),

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from motcua.protocol.codes import VERSION, Rejected
+from motcua.ratings import CODES
 
 MAX_COMMAND_BYTES = 16 * 1024
 CMD_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -94,6 +95,13 @@ class SignOut:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """A citizen's rating of a service that ended (motcua.ratings.LEVELS)."""
+    ticket: str
+    level: str
+
+
+@dataclass(frozen=True)
 class CloseDay:
     pass
 
@@ -120,8 +128,8 @@ class BookingMove:
 
 
 Command = (WalkIn | CheckIn | Next | Recall | Done | NoShow | Call | Transfer | Refuse | Pause
-           | Resume | SignIn | SignOut | CloseDay | BookingAdd | BookingCancel | BookingMove
-           | Verify)
+           | Resume | SignIn | SignOut | Rate | CloseDay | BookingAdd | BookingCancel
+           | BookingMove | Verify)
 BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -174,6 +182,10 @@ PARSERS: dict[str, dict[str, Any]] = {
         "sign_in": lambda b: SignIn(_code(b, "officer", 32) or "", _pin(b)),
         "sign_out": lambda b: SignOut(),
     },
+    # A touchscreen facing the citizen at one counter; its device id is that counter's id.
+    "rating": {
+        "rate": lambda b: _rate(b),
+    },
     "admin": {
         "close_day": lambda b: CloseDay(),
         "booking_add": lambda b: _booking_add(b),
@@ -222,6 +234,14 @@ def _pin(body: dict) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4,8}", value):
         raise Rejected("bad_request", "'pin' must be a string of 4 to 8 digits")
     return value
+
+
+def _rate(body: dict) -> Rate:
+    ticket = _code(body, "ticket", 12) or ""
+    level = body.get("level")
+    if not isinstance(level, str) or level not in CODES:
+        raise Rejected("bad_request", f"'level' must be one of {', '.join(CODES)}")
+    return Rate(ticket, level)
 
 
 def _flag(body: dict, name: str) -> bool:
@@ -365,7 +385,8 @@ def parse(role: str, payload: bytes) -> Envelope:
 TYPE_OF: dict[type, str] = {
     WalkIn: "walk_in", CheckIn: "check_in", Next: "next", Recall: "recall", Done: "done",
     NoShow: "no_show", Call: "call", Transfer: "transfer", Refuse: "refuse", Pause: "pause",
-    Resume: "resume", SignIn: "sign_in", SignOut: "sign_out", CloseDay: "close_day",
+    Resume: "resume", SignIn: "sign_in", SignOut: "sign_out", Rate: "rate",
+    CloseDay: "close_day",
     BookingAdd: "booking_add", BookingCancel: "booking_cancel", BookingMove: "booking_move",
     Verify: "verify",
 }

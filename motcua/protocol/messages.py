@@ -326,6 +326,7 @@ class Logged(Versioned):
     at: Stamp
     officer: str | None = None  # signed_in, signed_out, sign_in_failed: the officer's code
     reason: str | None = None  # signed_out: signed_out, moved or day_closed
+    level: str | None = None  # rated: the level given (motcua.ratings)
 
 
 # -- presence ---------------------------------------------------------------------------

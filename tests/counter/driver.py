@@ -102,16 +102,18 @@ def main() -> None:
             k: getattr(s, k) for k in ("title", "status", "paused", "banner", "number",
                                        "service", "kind", "served", "priority", "message",
                                        "message_tone", "waiting_total", "busy", "check",
-                                       "check_tone", "overdue_title")}
+                                       "check_tone", "overdue_title", "officer")}
         view.update(next_here=list(s.next_here), waiting=list(s.waiting),
                     overdue=list(s.overdue),
                     enabled=dict(s.enabled), dialog=d.name if d else None,
                     dialog_error=d.error if d else "", keys_seen=len(app.key_log),
                     buttons={k[4:]: not w.disabled for k, w in s.ids.items()
-                             if k.startswith("btn_")})
+                             if k.startswith("btn_")},
+                    sign_out_shown=s.ids.sign_out_button.width > 0
+                    and not s.ids.sign_out_button.disabled)
         if d is not None:
             for k in ("digits", "prefix", "preview", "hint", "selected", "custom", "number",
-                      "failed", "choices"):
+                      "failed", "choices", "step", "dots", "code"):
                 if hasattr(d, k):
                     value = getattr(d, k)
                     view[f"dialog_{k}"] = list(value) if k == "choices" else value

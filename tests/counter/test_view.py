@@ -21,7 +21,7 @@ from counter.view import (
     waiting_counts,
 )
 from motcua.config import OfficeConfig
-from motcua.protocol import CounterState, Order, RefusalInfo, Reply
+from motcua.protocol import CounterState, OfficerInfo, Order, RefusalInfo, Reply
 from motcua.views import office_info
 from tests.conftest import TZ
 
@@ -53,7 +53,7 @@ def test_every_keypad_key_has_a_name_and_every_button_a_key() -> None:
         assert keymap.key_name(code) == name
     assert set(keymap.MAIN_KEYS.values()) == {"next", "recall", "done", "no_show",
                                               "pause_resume", "transfer", "refuse", "call",
-                                              "verify"}
+                                              "verify", "sign_out"}
     assert keymap.key_for("pause") == keymap.key_for("resume") == "/"
     text = keymap.markdown()
     for label in ("Gọi tiếp", "Gọi lại", "Xong", "Vắng mặt", "Chuyển", "Từ chối", "Gọi số",
@@ -65,8 +65,10 @@ def test_what_applies_when(office: OfficeConfig) -> None:
     serving = ticket()
     assert enabled(state(office)) == {"next": True, "call": True, "pause_resume": True,
                                       "recall": False, "done": False, "no_show": False,
-                                      "transfer": False, "refuse": False, "verify": False}
-    assert all(v for k, v in enabled(state(office, current=serving)).items() if k != "verify")
+                                      "transfer": False, "refuse": False, "verify": False,
+                                      "sign_out": False}  # nobody signed in: no officers
+    assert all(v for k, v in enabled(state(office, current=serving)).items()
+               if k not in ("verify", "sign_out"))
     assert not enabled(state(office, current=serving))["verify"]  # its service asks no check
     checked = ticket(requires=["chip_id"])
     assert enabled(state(office, current=checked))["verify"]
@@ -79,6 +81,19 @@ def test_what_applies_when(office: OfficeConfig) -> None:
     assert not any(enabled(state(office, current=serving, connected=False)).values())
     assert not any(enabled(state(office, current=serving, busy="next")).values())
     assert not any(enabled(DeskState("1", office_info(office), connected=True)).values())
+
+
+def test_a_closed_counter_takes_nothing_but_a_sign_in(office: OfficeConfig) -> None:
+    closed = state(office, status="closed")
+    assert not any(enabled(closed).values()) and closed.needs_sign_in(True)
+    assert not closed.needs_sign_in(False)  # an office without officers never asks
+    s = screenful(closed, NOW)
+    assert (s.status_vi, s.status_en, s.officer) == ("ĐÓNG", "closed", "")
+    here = state(office, current=ticket())
+    here.counter_state = here.counter_state.model_copy(  # type: ignore[union-attr]
+        update={"officer": OfficerInfo(code="cb01", name="Nguyễn Thị Lan")})
+    assert enabled(here)["sign_out"] and not here.needs_sign_in(True)
+    assert screenful(here, NOW).officer == "Nguyễn Thị Lan"
 
 
 def test_a_late_booking_reads_plainly(office: OfficeConfig) -> None:

@@ -64,6 +64,7 @@ def screen_state() -> dict[str, Any]:
         "placeholder": view.placeholder, "notice": view.notice,
         "notice_line": notice_line(view),
         "serving": [[r.ticket, r.counter, r.fresh] for r in view.serving_rows if r.ticket],
+        "closed": [r.counter for r in view.serving_rows if r.closed and r.opacity > 0],
         "recent": [[r.ticket, r.counter] for r in view.recent_rows  # the ones drawn
                    if r.ticket and r.parent is not None and view.show_recent],
         "waiting": [[r.service, r.count, r.wait] for r in view.waiting_rows],

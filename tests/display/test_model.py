@@ -137,3 +137,22 @@ def test_text_from_the_wire_is_composed(office: OfficeConfig) -> None:
 def test_clock_texts_in_vietnamese() -> None:
     assert clock_texts(datetime(2026, 11, 25, 8, 42, tzinfo=TZ)) == ("08:42", "Thứ Tư, 25/11/2026")
     assert clock_texts(datetime(2026, 11, 29, 17, 5, tzinfo=TZ))[1] == "Chủ Nhật, 29/11/2026"
+
+
+def test_a_closed_counter_is_shown_closed_never_as_serving(office: OfficeConfig) -> None:
+    m = BoardModel(initial_office(office))
+    body = {**BOARD, "counters": {"1": "open", "2": "closed", "3": "closed"}}
+    m.apply_board(read(Board, payload(body)), 0.0)
+    # Quầy 3 has a ticket in `serving` (a stale board) but is closed: not shown serving it.
+    assert [r[:2] for r in m.serving_rows(0.0)] == [("B004", "Quầy 1")]
+    assert m.closed_rows() == ["Quầy 2: tạm đóng", "Quầy 3: tạm đóng"]
+    # A call from a counter is someone there: shown at once, before the next board.
+    m.apply_call(call("A013", "3"), 1.0)
+    assert m.closed_rows() == ["Quầy 2: tạm đóng"]
+    assert ("A013", "Quầy 3", True) in m.serving_rows(1.0)
+    # The day closed: the banner says so, not every counter.
+    m.apply_board(read(Board, payload({**body, "closed": True})), 2.0)
+    assert m.closed_rows() == []
+    # A board from before officers (no `counters`): nothing is closed.
+    m.apply_board(read(Board, payload(BOARD)), 3.0)
+    assert m.closed_rows() == [] and len(m.serving_rows(3.0)) == 2

@@ -18,7 +18,7 @@ from tests.conftest import ROOT, write_office
 from tests.install.support import broker_folder, bundle_for, office_file, scratch_root
 
 ROOMS = ("motcua", "dispatcher", "broker_config", "printer", "kiosk", "display", "counter",
-         "cli", "reports", "simulate")
+         "cli", "reports", "simulate", "rating")
 # Read at run time through Path(__file__): fonts, .kv files, the chime, broker templates.
 DATA = (".kv", ".ttf", ".wav", ".conf")
 NOT_RUNTIME = {"broker_config/README.md"}  # documentation, in the repository only

@@ -17,9 +17,10 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import FadeTransition, NoTransition, ScreenManager
 
 from kiosk import texts
-from kiosk.camera import FrameSource, Scanner
+from kiosk.camera import FrameSource
 from kiosk.desk import Action, Desk, Outcome
 from kiosk.qr import Decoder
+from kiosk.scanner import Scanner
 from kiosk.screens import (
     BusyScreen,
     HomeScreen,
@@ -176,7 +177,9 @@ class KioskApp(App):
             self.camera_ok = self.source.healthy
             if self.desk.connected:  # tell staff dashboards: the camera is out
                 self.desk.link.publish_presence()
-        if self.root.current != "home":
+        # The camera view is on the home screen only: elsewhere no preview is made.
+        self.scanner.preview_wanted = self.root.current == "home"
+        if not self.scanner.preview_wanted:
             return
         n, image = self.scanner.preview()
         if image is not None and n != self._preview_n:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from functools import cached_property
 
+from motcua import calendar
 from motcua.config import OfficeConfig
 from motcua.estimate import wait_minutes, waiting_counts
 from motcua.model import Arrival, Booking, Hall, Status, Ticket
@@ -94,9 +95,10 @@ class Snapshot:
                                    est_wait_min=wait_minutes(hall, office, code,
                                                              self.counts[code], self.counts))
                    for code in office.services}
-        return m.Board(office=office.id, at=stamp(self.now, office), day=hall.day.isoformat(),
-                       seq=hall.seq, closed=hall.closed, serving=serving, recent=recent,
-                       waiting=waiting)
+        board = m.Board(office=office.id, at=stamp(self.now, office), day=hall.day.isoformat(),
+                        seq=hall.seq, closed=hall.closed, serving=serving, recent=recent,
+                        waiting=waiting, open=False)
+        return board.model_copy(update=opening(office, hall.closed, self.now))
 
     def order(self) -> m.Order:
         queues: dict[str, list[m.Queued | m.More]] = {}
@@ -118,6 +120,21 @@ class Snapshot:
                               since=maybe_stamp(c.since, self.office),
                               waiting=len(self.ordering.next_at[cid]),
                               next=[t.number for t in self.ordering.next_at[cid][:NEXT_LIMIT]])
+
+
+def opening(office: OfficeConfig, closed: bool, now: datetime) -> dict[str, object]:
+    """The board's `open` and `opens_at`: whether tickets are issued now, else when next
+    (a closed day opens again on the next working day)."""
+    if not closed and calendar.is_open(office, now):
+        return {"open": True}
+    after = now
+    if closed:
+        after = datetime.combine(now.astimezone(office.tz).date() + timedelta(days=1),
+                                 time(0), office.tz)
+    try:
+        return {"open": False, "opens_at": stamp(calendar.next_opening(office, after), office)}
+    except ValueError:  # an office that never opens in the coming year
+        return {"open": False}
 
 
 def office_info(office: OfficeConfig) -> m.OfficeInfo:

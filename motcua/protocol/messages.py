@@ -175,6 +175,8 @@ class Board(Versioned):
     serving: list[Serving]
     recent: list[RecentCall]
     waiting: dict[str, Waiting]
+    open: bool | None = None  # tickets are issued now: within opening hours, day not closed
+    opens_at: Stamp | None = None  # when not open: the next opening
 
 
 class Queued(Message):

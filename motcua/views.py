@@ -6,7 +6,6 @@ from collections import Counter as Tally
 from datetime import datetime, time, timedelta
 from functools import cached_property
 
-from motcua import calendar
 from motcua.config import OfficeConfig
 from motcua.estimate import wait_minutes, waiting_counts
 from motcua.model import Arrival, Booking, Hall, Status, Ticket
@@ -125,6 +124,10 @@ class Snapshot:
 def opening(office: OfficeConfig, closed: bool, now: datetime) -> dict[str, object]:
     """The board's `open` and `opens_at`: whether tickets are issued now, else when next
     (a closed day opens again on the next working day)."""
+    # Here, not at the top: kiosks import this module for office_info and need no holiday
+    # tables (several MB) for that.
+    from motcua import calendar
+
     if not closed and calendar.is_open(office, now):
         return {"open": True}
     after = now

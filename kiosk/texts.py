@@ -9,6 +9,7 @@ from datetime import date, datetime
 from motcua.protocol import MESSAGES
 
 LANGS = ("vi", "en")
+NBSP = "\u00a0"
 WEEKDAYS = {"vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"),
             "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
                    "Sunday")}
@@ -220,7 +221,8 @@ def opens_line(opens: datetime | None, today: date | None, lang: str) -> str:
         when = f"{opens:%d/%m}" + (f"/{opens.year}" if today is None
                                     or opens.year != today.year else "")
         day = f"{'Chủ nhật' if opens.weekday() == 6 else 'thứ' + name[3:]} {when}"
-    return ui("stop.closed.opens", lang, time=f"{opens:%H:%M}", day=day)
+    # no break inside the day ("thứ Năm 26/11"): a narrow screen wraps before it, not in it
+    return ui("stop.closed.opens", lang, time=f"{opens:%H:%M}", day=day.replace(" ", NBSP))
 
 
 def opens_text(opens_at: str | None, lang: str) -> str:

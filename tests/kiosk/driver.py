@@ -314,7 +314,8 @@ def home_says(k: Kiosk, mode: str, shot: str, *words: str) -> str:
 
     def home_text() -> str:
         home = app.root.get_screen("home")
-        return " ".join(getattr(home, f"stop_{part}") for part in ("title", "big", "body", "todo"))
+        return " ".join(getattr(home, f"stop_{part}") for part in ("title", "big", "body", "todo")
+                        ).replace("\u00a0", " ")
 
     p.wait_for(lambda: app.root.get_screen("home").mode == mode
                and all(w in home_text() for w in words), 15, f"home says {mode}: {words}")
@@ -397,6 +398,13 @@ def service(k: Kiosk) -> None:
         admin.close()
     english = home_says(k, "closed", "home-closed-day", "Mở cửa lại lúc 07:30 thứ Năm 26/11")
     assert english == "The office is closed"
+    from kivy.core.window import Window
+
+    p.do(lambda: setattr(Window, "size", (720, 1280)))  # and on a portrait kiosk
+    p.wait_for(lambda: app.portrait, 5, "a portrait window")
+    home_says(k, "closed", "portrait-home-closed-day", "Mở cửa lại lúc 07:30 thứ Năm 26/11")
+    p.do(lambda: setattr(Window, "size", (1280, 800)))
+    p.wait_for(lambda: not app.portrait, 5, "a landscape window")
     k.dispatcher.stop()
 
     k.dispatcher = dispatcher_at(k, "2026-11-26T07:29:45+07:00")

@@ -70,7 +70,7 @@ def test_trouble_is_said_on_the_home_screen_before_anyone_acts(tmp_path, display
     shots = set(report["screens"])
     for name in ("home-ok", "home-no-broker", "home-no-dispatcher", "notice-unavailable",
                  "home-closed-lunch", "notice-closed-scan", "home-closed-day",
-                 "home-closed-morning", "home-open-again"):
+                 "home-closed-morning", "home-open-again", "portrait-home-closed-day"):
         assert f"service-{name}.png" in shots, name
     assert {"service-home-no-broker-en.png", "service-home-closed-day-en.png"} <= shots
     assert report["printed"] == 2  # A001 of each day, nothing while it could not issue

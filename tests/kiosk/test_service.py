@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dispatcher.run import serve
 from kiosk.desk import Desk, Service
+from kiosk.texts import opens_line
 from motcua import protocol, topics
 from motcua.clock import ShiftedClock
 from motcua.config import OfficeConfig, load
@@ -84,3 +85,21 @@ def test_a_dispatcher_that_cannot_record_or_never_came_is_unavailable(  # type: 
         says(desk, "unavailable", timeout=12)  # and then no heartbeat for 7 s
     finally:
         desk.stop()
+
+
+def test_the_next_opening_is_said_as_people_say_it() -> None:
+    today = date(2026, 12, 2)  # a Wednesday
+
+    def line(when: datetime, lang: str) -> str:
+        return opens_line(when, today, lang).replace("\u00a0", " ")
+
+    monday = datetime(2026, 12, 7, 7, 30, tzinfo=TZ)
+    assert line(monday, "vi") == "Mở cửa lại lúc 07:30 thứ Hai 07/12"
+    assert line(monday, "en") == "Opens again at 07:30 on Monday 7 December"
+    assert line(datetime(2026, 12, 2, 13, 0, tzinfo=TZ), "vi") == "Mở cửa lại lúc 13:00 hôm nay"
+    assert line(datetime(2026, 12, 6, 7, 30, tzinfo=TZ), "vi").endswith("Chủ nhật 06/12")
+    after_tet = datetime(2027, 2, 15, 7, 30, tzinfo=TZ)
+    assert line(after_tet, "vi") == "Mở cửa lại lúc 07:30 thứ Hai 15/02/2027"
+    assert line(after_tet, "en").endswith("on Monday 15 February 2027")
+    assert opens_line(None, today, "vi") == ""
+    assert "thứ\u00a0Hai\u00a007/12" in opens_line(monday, today, "vi")  # never broken apart

@@ -1,4 +1,4 @@
-"""Where frames come from (a camera, image files, a video file) and the thread that scans them."""
+"""Where frames come from: a camera, image files, a video file (kiosk.scanner reads them)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from kiosk.qr import Decoder, to_gray
 from motcua.errors import MotcuaError
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 BLANK_SIZE = (720, 1280)  # what an image or video source shows between pictures
-PREVIEW_WIDTH = 480
 
 
 class CameraError(MotcuaError):
@@ -29,13 +28,28 @@ class CameraError(MotcuaError):
 
 
 class FrameSource(ABC):
-    """One interface for every source: read() blocks until the next frame (BGR or grey)."""
+    """One interface for every source: read() blocks until the next frame (BGR or grey).
+
+    grab() then retrieve() is read() in two steps, as in OpenCV: grab() waits for the next
+    frame and takes it off the camera, retrieve() decodes it. A scanner that looks at only
+    some frames grabs every one (so the one it looks at is the newest) and pays for the
+    decoding of those it looks at alone.
+    """
 
     name = ""
     healthy = True  # False while a camera is unplugged: shown in the kiosk's presence
+    _grabbed: np.ndarray | None = None
 
     @abstractmethod
     def read(self) -> np.ndarray | None: ...
+
+    def grab(self) -> bool:
+        self._grabbed = self.read()
+        return self._grabbed is not None
+
+    def retrieve(self) -> np.ndarray | None:
+        frame, self._grabbed = self._grabbed, None
+        return frame
 
     def close(self) -> None:  # noqa: B027 - files hold nothing open
         pass
@@ -64,8 +78,10 @@ class CameraSource(FrameSource):
     screen and the kiosk's presence say the camera is not working.
     """
 
-    def __init__(self, index: int | str, width: int = 1280, height: int = 720):
+    def __init__(self, index: int | str, width: int = 1280, height: int = 720,
+                 capture: Callable[..., Any] = cv2.VideoCapture):
         self.index, self.size = index, (width, height)
+        self._capture = capture  # cv2.VideoCapture; tests give a file-playing stand-in
         self.name = f"camera {index}"
         self._cap: cv2.VideoCapture | None = None
         self._warned = False
@@ -74,7 +90,7 @@ class CameraSource(FrameSource):
         self._open()
 
     def _open(self) -> None:
-        cap = cv2.VideoCapture(self.index)
+        cap = self._capture(self.index)
         if not cap.isOpened():
             cap.release()
             self._cap, self.healthy = None, False
@@ -91,17 +107,32 @@ class CameraSource(FrameSource):
         self._cap, self.healthy = cap, True
 
     def read(self) -> np.ndarray | None:
+        return self.retrieve() if self.grab() else None
+
+    def grab(self) -> bool:
         if self._cap is None:
             time.sleep(1.0)
             self._open()
+            return False
+        if not self._cap.grab():
+            self._lost()
+            return False
+        return True
+
+    def retrieve(self) -> np.ndarray | None:
+        if self._cap is None:
             return None
-        ok, frame = self._cap.read()
+        ok, frame = self._cap.retrieve()
         if not ok:
-            log.warning("camera %s gave no frame; reopening", self.index)
-            self._cap.release()
-            self._cap, self.healthy = None, False
+            self._lost()
             return None
         return frame
+
+    def _lost(self) -> None:
+        log.warning("camera %s gave no frame; reopening", self.index)
+        if self._cap is not None:
+            self._cap.release()
+        self._cap, self.healthy = None, False
 
     def close(self) -> None:
         if self._cap is not None:
@@ -137,6 +168,7 @@ class ImageSource(Paced):
         self.name = f"images {folder}" if folder else "images"
         self.hold, self.gap = hold, gap
         self._played: set[Path] = set()
+        self._failed: dict[Path, int] = {}
         self._lock = threading.Lock()
         self._current = blank_frame()
         self._until = 0.0  # monotonic time the current picture stops being shown
@@ -177,11 +209,17 @@ class ImageSource(Paced):
                 return self._current
         path = self._next_file()
         if path is not None:
-            self._played.add(path)
             try:
                 self.show(path)
             except CameraError as exc:
-                log.warning("%s", exc)
+                # A file still being written reads as broken: tried again on the next
+                # frames, and given up (said once) after a second.
+                tries = self._failed[path] = self._failed.get(path, 0) + 1
+                if tries * max(self.period, 0.01) >= 1.0:
+                    log.warning("%s", exc)
+                    self._played.add(path)
+            else:
+                self._played.add(path)
         with self._lock:
             return self._current
 
@@ -200,113 +238,24 @@ class VideoSource(Paced):
         self._ended = False
 
     def read(self) -> np.ndarray | None:
+        return self.retrieve() if self.grab() else None
+
+    def grab(self) -> bool:
         self._pace()
         if self._ended:
-            return blank_frame()
-        ok, frame = self._cap.read()
-        if not ok:
+            return True
+        if not self._cap.grab():
             if self.loop:
                 self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                ok, frame = self._cap.read()
-            if not ok:
+            if not (self.loop and self._cap.grab()):
                 self._ended = True
-                return blank_frame()
-        return frame
+        return True
+
+    def retrieve(self) -> np.ndarray | None:
+        if self._ended:
+            return blank_frame()
+        ok, frame = self._cap.retrieve()
+        return frame if ok else blank_frame()
 
     def close(self) -> None:
         self._cap.release()
-
-
-class RepeatFilter:
-    """The same code seen again within `window` seconds of its last sighting is one scan:
-    a code held in front of the camera is read once, however long it stays there."""
-
-    def __init__(self, window: float = 5.0):
-        self.window = window
-        self._last: dict[str, float] = {}
-
-    def is_new(self, text: str, now: float) -> bool:
-        last = self._last.get(text)
-        self._last[text] = now
-        if len(self._last) > 256:  # forget codes long gone
-            self._last = {t: s for t, s in self._last.items() if now - s < self.window}
-        return last is None or now - last >= self.window
-
-
-class Scanner:
-    """Reads frames on its own thread, decodes them in grey and reports new codes.
-
-    on_code(text) and on_unreadable() run on this thread: the app hands them to its UI.
-    """
-
-    def __init__(self, source: FrameSource, decoder: Decoder,
-                 on_code: Callable[[str], None], on_unreadable: Callable[[], None] | None = None,
-                 repeat_window: float = 5.0, unreadable_every: float = 3.0):
-        self.source, self.decoder = source, decoder
-        self.unreadable_every = unreadable_every
-        self.on_code, self.on_unreadable = on_code, on_unreadable
-        self.repeats = RepeatFilter(repeat_window)
-        self.frames = 0
-        self.decode_ms = 0.0  # of the last frame
-        self._preview: np.ndarray | None = None
-        self._preview_n = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scanner", daemon=True)
-        self._unreadable_since: float | None = None
-
-    def start(self) -> Scanner:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=3)
-        self.source.close()
-
-    def preview(self) -> tuple[int, np.ndarray | None]:
-        """(frame number, a small grey copy of the latest frame) for the camera view."""
-        return self._preview_n, self._preview
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                frame = self.source.read()
-            except Exception:  # a broken source must not end scanning for the day
-                log.exception("frame source %s failed", self.source.name)
-                time.sleep(1.0)
-                continue
-            if frame is None:
-                continue
-            self.scan(frame)
-
-    def scan(self, frame: np.ndarray) -> None:
-        gray = to_gray(frame)
-        t0 = time.perf_counter()
-        try:
-            seen = self.decoder.decode(gray)
-        except Exception:
-            log.exception("decoder %s failed on a frame", self.decoder.name)
-            seen = []
-        now = time.monotonic()
-        self.decode_ms = (time.perf_counter() - t0) * 1000
-        self.frames += 1
-        h, w = gray.shape
-        self._preview = cv2.resize(gray, (PREVIEW_WIDTH, max(1, h * PREVIEW_WIDTH // w)),
-                                   interpolation=cv2.INTER_AREA)
-        self._preview_n += 1
-        texts = [s.text for s in seen if s.text]
-        for text in texts:
-            if self.repeats.is_new(text, now):
-                self.on_code(text)
-        if seen and not texts:
-            # A code in view that will not read: say so once it has lasted half a second,
-            # not on every frame of a hand moving it into place.
-            if self._unreadable_since is None:
-                self._unreadable_since = now
-            elif now - self._unreadable_since >= 0.5 and self.on_unreadable:
-                # then not again for a while: the citizen is adjusting the code
-                self._unreadable_since = now + self.unreadable_every - 0.5
-                self.on_unreadable()
-        else:
-            self._unreadable_since = None

@@ -16,11 +16,36 @@ from motcua import protocol, topics
 from motcua.clock import Clock, SystemClock
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, NoReply, Requester, new_command_id
-from motcua.protocol import BadMessage, Board, CheckIn, OfficeInfo, ServiceInfo, TicketInfo, WalkIn
+from motcua.protocol import (
+    BadMessage,
+    Board,
+    CheckIn,
+    OfficeInfo,
+    Presence,
+    ServiceInfo,
+    TicketInfo,
+    WalkIn,
+)
 from motcua.views import office_info
 from printer import OFFLINE, OK, PAPER_LOW, PrintError, TicketPrinter, render_ticket, ticket_name
 
 log = logging.getLogger(__name__)
+
+STALE_S = 7.0  # no heartbeat from the dispatcher (every 2 s) this long: it is not there
+GRACE_S = 3.0  # after the kiosk starts or reconnects: how long it may say "connecting"
+WATCH_EVERY_S = 0.5
+
+
+@dataclass(frozen=True)
+class Service:
+    """Whether tickets can be issued now, as the home screen and the presence say it.
+
+    state: ok, connecting, closed (outside opening hours, by the dispatcher) or unavailable
+    (no broker, no live dispatcher, or one that cannot record)."""
+
+    state: str
+    opens_at: datetime | None = None  # closed: the next opening, in the office's time zone
+    day: date | None = None  # closed: the dispatcher's day, to say "today"
 
 
 @dataclass
@@ -79,14 +104,22 @@ class Desk:
         self._jobs: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._busy = threading.Event()
         self._stop = threading.Event()
+        # topic -> (online, can record, monotonic time heard) of each dispatcher presence
+        self._dispatchers: dict[str, tuple[bool, bool, float]] = {}
+        self._linked_at = time.monotonic()  # the kiosk's start, then each (re)connect
+        self._ever_connected = False
+        self.service = Service("connecting")
         self.link = Link.for_office(office, broker_url, "kiosk", kiosk_id,
                          presence_detail=self._presence, clock=self.clock,
-                         on_connect=self.on_change)
+                         on_connect=self._on_connect)
         self.requester = Requester(self.link, retry_every=1.0)
         self.link.subscribe(topics.state_config(office.id), self._on_config)
         self.link.subscribe(topics.state_board(office.id), self._on_board)
+        self.link.subscribe(topics.presence(office.id, "dispatcher", "+"), self._on_dispatcher)
         self._threads = [threading.Thread(target=self._work, name="desk", daemon=True),
                          threading.Thread(target=self._watch_printer, name="printer-health",
+                                          daemon=True),
+                         threading.Thread(target=self._watch_service, name="service",
                                           daemon=True)]
 
     # -- life cycle ---------------------------------------------------------------------
@@ -124,11 +157,71 @@ class Desk:
             return
         with self._lock:
             self.board = board
+        self._update_service()
+        self.on_change()
+
+    def _on_dispatcher(self, topic: str, payload: bytes) -> None:
+        if not payload:  # a cleared retained presence: that dispatcher is gone
+            with self._lock:
+                self._dispatchers.pop(topic, None)
+            return self._update_service()
+        try:
+            presence = protocol.read(Presence, payload)
+        except BadMessage as exc:
+            log.warning("ignored the dispatcher's presence: %s", exc)
+            return
+        records = (presence.detail or {}).get("storage") != "unavailable"
+        with self._lock:
+            self._dispatchers[topic] = (presence.status == "online", records, time.monotonic())
+        self._update_service()
+
+    def _on_connect(self) -> None:
+        with self._lock:
+            self._linked_at, self._ever_connected = time.monotonic(), True
         self.on_change()
 
     @property
     def connected(self) -> bool:
         return self.link.connected.is_set()
+
+    # -- can tickets be issued now? -------------------------------------------------------
+    def _judge_service(self, now: float) -> Service:
+        with self._lock:
+            linked_at, ever, board = self._linked_at, self._ever_connected, self.board
+            heard = list(self._dispatchers.values())
+        waited = now - linked_at
+        if not self.connected:  # a broker that went away: at once; at start, after a grace
+            return Service("connecting" if not ever and waited < GRACE_S else "unavailable")
+        live = [records for online, records, at in heard if online and now - at < STALE_S]
+        if not live:
+            fresh = any(at >= linked_at for _, _, at in heard)
+            return Service("connecting" if waited < GRACE_S and not fresh else "unavailable")
+        if not all(live):
+            return Service("unavailable")
+        if board is not None and (board.closed or board.open is False):
+            opens = datetime.fromisoformat(board.opens_at).astimezone(self.office.tz) \
+                if board.opens_at else None
+            try:
+                day = date.fromisoformat(board.day)
+            except ValueError:
+                day = None
+            return Service("closed", opens, day)
+        return Service("ok")
+
+    def _update_service(self) -> None:
+        service = self._judge_service(time.monotonic())
+        with self._lock:
+            changed, self.service = service != self.service, service
+        if changed:
+            log.info("tickets: %s", service.state)
+            if self.connected:
+                self.link.publish_presence()
+            self.on_change()
+
+    def _watch_service(self) -> None:
+        """Heartbeats that stop and a broker that goes away send nothing: looked for."""
+        while not self._stop.wait(WATCH_EVERY_S):
+            self._update_service()
 
 
     def office_name(self) -> str:
@@ -154,7 +247,8 @@ class Desk:
 
     # -- printer health -----------------------------------------------------------------
     def _presence(self) -> dict[str, Any]:
-        return {"printer": self.printer_state, **self.presence_extra()}
+        return {"printer": self.printer_state, "tickets": self.service.state,
+                **self.presence_extra()}
 
     def _check_printer(self) -> str:
         if self.printer.kind == "none":

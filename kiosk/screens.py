@@ -96,6 +96,12 @@ class TimedScreen(Screen):
 class HomeScreen(Screen):
     help_on = BooleanProperty(False)
     unreadable = BooleanProperty(False)
+    # ok, or why no ticket can be issued (closed, unavailable): then a message, no choices
+    mode = StringProperty("ok")
+    stop_title = StringProperty("")
+    stop_big = StringProperty("")
+    stop_body = StringProperty("")
+    stop_todo = StringProperty("")
     _help_off = None
     _unreadable_off = None
 

@@ -10,6 +10,7 @@ from motcua import checks
 from motcua.protocol import MESSAGES
 
 LANGS = ("vi", "en")
+NBSP = "\u00a0"
 WEEKDAYS = {"vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"),
             "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
                    "Sunday")}
@@ -82,6 +83,22 @@ UI: dict[str, tuple[str, str]] = {
                      "The service “{service}” checks your {checks} at the counter."),
     "prepare.todo": ("Chuẩn bị sẵn trước khi được gọi để không phải chờ lại.",
                      "Have it ready before you are called, so you need not wait again."),
+    # The home screen when no ticket can be issued, said before anyone touches it.
+    "stop.unavailable.title": ("Tạm thời chưa lấy được số thứ tự",
+                               "Numbers cannot be issued right now"),
+    "stop.unavailable.body": ("Hệ thống cấp số đang tạm gián đoạn. Máy sẽ tự hoạt động lại "
+                              "ngay khi hệ thống sẵn sàng.",
+                              "The numbering system is interrupted for the moment. This kiosk "
+                              "will work again by itself as soon as it is back."),
+    "stop.unavailable.todo": ("Vui lòng hỏi cán bộ tại quầy để được hướng dẫn.",
+                              "Please ask at a counter for help."),
+    "stop.closed.title": ("Ngoài giờ làm việc", "The office is closed"),
+    "stop.closed.opens": ("Mở cửa lại lúc {time} {day}", "Opens again at {time} {day}"),
+    "stop.closed.today": ("hôm nay", "today"),
+    "stop.closed.body": ("Hiện không cấp số thứ tự. Giờ làm việc: {hours}.",
+                         "No numbers are issued now. Opening hours: {hours}."),
+    "stop.closed.todo": ("Vui lòng quay lại trong giờ làm việc.",
+                         "Please come back during opening hours."),
 }
 
 
@@ -168,6 +185,11 @@ NOTICES: dict[str, Notice] = {
          "The system has a problem and could not record your request. No number was "
          "issued."),
         ("Vui lòng hỏi cán bộ tại quầy.", "Please ask at a counter.")),
+    "unavailable": Notice(  # the kiosk's own: no live dispatcher, nothing was sent
+        ("Tạm thời chưa lấy được số thứ tự", "Numbers cannot be issued right now"),
+        ("Hệ thống cấp số đang tạm gián đoạn. Chưa có số nào được cấp.",
+         "The numbering system is interrupted for the moment. No number was issued."),
+        ("Vui lòng hỏi cán bộ tại quầy để được hướng dẫn.", "Please ask at a counter for help.")),
     "unknown_service": Notice(
         ("Dịch vụ không có tại đây", "This service is not offered here"),
         ("Đơn vị này không nhận dịch vụ của lịch hẹn.",
@@ -199,6 +221,24 @@ def notice(code: str, lang: str, **fields: str) -> tuple[str, str, str]:
     defaults = {"day": "", "number": "", "opens": "", "hours": ""}
     values = {**defaults, **fields}
     return tuple(nfc(part[i].format(**values)) for part in (n.title, n.body, n.todo))  # type: ignore[return-value]
+
+
+def opens_line(opens: datetime | None, today: date | None, lang: str) -> str:
+    """"Mở cửa lại lúc 07:30 thứ Hai 07/12" / "Opens again at 07:30 on Monday 7 December"."""
+    if opens is None:
+        return ""
+    if opens.date() == today:
+        day = ui("stop.closed.today", lang)
+    elif lang == "en":
+        day = f"on {WEEKDAYS['en'][opens.weekday()]} {opens.day} {MONTHS_EN[opens.month - 1]}"
+        day += f" {opens.year}" if today is None or opens.year != today.year else ""
+    else:
+        name = WEEKDAYS["vi"][opens.weekday()]
+        when = f"{opens:%d/%m}" + (f"/{opens.year}" if today is None
+                                    or opens.year != today.year else "")
+        day = f"{'Chủ nhật' if opens.weekday() == 6 else 'thứ' + name[3:]} {when}"
+    # no break inside the day ("thứ Năm 26/11"): a narrow screen wraps before it, not in it
+    return ui("stop.closed.opens", lang, time=f"{opens:%H:%M}", day=day.replace(" ", NBSP))
 
 
 def opens_text(opens_at: str | None, lang: str) -> str:

@@ -17,9 +17,10 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import FadeTransition, NoTransition, ScreenManager
 
 from kiosk import texts
-from kiosk.camera import FrameSource, Scanner
-from kiosk.desk import Action, Desk, Outcome
+from kiosk.camera import FrameSource
+from kiosk.desk import Action, Desk, Outcome, Service
 from kiosk.qr import Decoder
+from kiosk.scanner import Scanner
 from kiosk.screens import (
     BusyScreen,
     HomeScreen,
@@ -145,7 +146,11 @@ class KioskApp(App):
         name = desk.office_name()
         if name:
             self.office_name = texts.nfc(name)
-        if not desk.connected:
+        service = desk.service
+        self._show_service(service)
+        if service.state in ("closed", "unavailable"):
+            self.banner = ""  # the home screen says it all, in place of the choices
+        elif service.state == "connecting":
             self.banner = self.tr("offline", self.lang)
         elif desk.printer.kind != "none" and not desk.can_print():
             state = self.tr(f"printer.{desk.printer_state}", self.lang)
@@ -155,6 +160,35 @@ class KioskApp(App):
         else:
             self.banner = ""
         self._fill_services()
+
+    def _show_service(self, service: Service) -> None:
+        home: HomeScreen = self.root.get_screen("home")
+        lang = self.lang
+        if service.state not in ("closed", "unavailable"):
+            home.mode = "ok"
+            return
+        if service.state == "unavailable":
+            home.stop_big = ""
+            home.stop_body = self.tr("stop.unavailable.body", lang)
+        else:
+            hours = ", ".join(f"{a}–{b}" for a, b in self.desk.hours())
+            home.stop_big = texts.opens_line(service.opens_at, service.day, lang)
+            home.stop_body = self.tr("stop.closed.body", lang, hours=hours)
+        home.stop_title = self.tr(f"stop.{service.state}.title", lang)
+        home.stop_todo = self.tr(f"stop.{service.state}.todo", lang)
+        home.mode = service.state
+
+    def _refused(self) -> bool:
+        """No ticket can be issued now: said plainly instead of asking the dispatcher."""
+        service = self.desk.service
+        if service.state == "unavailable":
+            self.notice("unavailable")
+        elif service.state == "closed":
+            opens = service.opens_at.isoformat() if service.opens_at else None
+            self.notice("office_closed", Outcome(None, code="office_closed", opens_at=opens))
+        else:
+            return False
+        return True
 
     def _fill_services(self) -> None:
         screen: ServicesScreen = self.root.get_screen("services")
@@ -179,7 +213,10 @@ class KioskApp(App):
             self.camera_ok = self.source.healthy
             if self.desk.connected:  # tell staff dashboards: the camera is out
                 self.desk.link.publish_presence()
-        if self.root.current != "home":
+        # The camera view is on the home screen only: elsewhere no preview is made.
+        self.scanner.preview_wanted = (self.root.current == "home"
+                                       and self.root.get_screen("home").mode == "ok")
+        if not self.scanner.preview_wanted:
             return
         n, image = self.scanner.preview()
         if image is not None and n != self._preview_n:
@@ -250,7 +287,7 @@ class KioskApp(App):
 
     def act(self, action: Action) -> bool:
         """Send one citizen action; a second tap while one is under way does nothing."""
-        if self.pending is not None or not self.desk.submit(action):
+        if self.pending is not None or self._refused() or not self.desk.submit(action):
             return False
         self.pending = action
         self._busy_events = [Clock.schedule_once(self._show_busy, self.options.busy_after),
@@ -344,12 +381,12 @@ class KioskApp(App):
             screen.big = fields.get("number", "")
         elif code == "wrong_date" and outcome is not None and outcome.booking_date:
             screen.big = f"{outcome.booking_date:%d/%m/%Y}"
-        screen.severe = code in ("no_reply", "invalid_token", "booking_cancelled")
+        screen.severe = code in ("no_reply", "invalid_token", "booking_cancelled", "unavailable")
         if code == "already_checked_in" and outcome is not None and outcome.ticket is not None:
             screen.action, screen.action_text = "reprint", self.tr("reprint", lang)
         elif code == "no_reply":
             screen.action, screen.action_text = "retry", self.tr("retry", lang)
-        elif code in ("office_closed", "unknown_service"):
+        elif code in ("office_closed", "unknown_service", "unavailable"):
             screen.action, screen.action_text = "", ""
         else:
             screen.action, screen.action_text = "walkin", self.tr("walkin.instead", lang)

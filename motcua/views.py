@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter as Tally
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from functools import cached_property
 
 from motcua.config import OfficeConfig
@@ -139,11 +139,12 @@ class Snapshot:
         minutes = board_minutes(hall, office, self.now, self.counts)
         waiting = {code: m.Waiting(count=self.counts[code], est_wait_min=minutes[code])
                    for code in office.services}
-        return m.Board(office=office.id, at=stamp(self.now, office), day=hall.day.isoformat(),
-                       seq=hall.seq, closed=hall.closed, serving=serving, recent=recent,
-                       waiting=waiting,
-                       counters={cid: self.status(cid) for cid in hall.counters},
-                       overdue=[info for _, info in self.overdue])
+        board = m.Board(office=office.id, at=stamp(self.now, office), day=hall.day.isoformat(),
+                        seq=hall.seq, closed=hall.closed, serving=serving, recent=recent,
+                        waiting=waiting, open=False,
+                        counters={cid: self.status(cid) for cid in hall.counters},
+                        overdue=[info for _, info in self.overdue])
+        return board.model_copy(update=opening(office, hall.closed, self.now))
 
     def status(self, cid: str) -> str:
         """open or paused; closed when the office signs officers in and nobody is here."""
@@ -178,6 +179,25 @@ class Snapshot:
                               if officer else None,
                               overdue=[info for t, info in self.overdue
                                        if t.service in services])
+
+
+def opening(office: OfficeConfig, closed: bool, now: datetime) -> dict[str, object]:
+    """The board's `open` and `opens_at`: whether tickets are issued now, else when next
+    (a closed day opens again on the next working day)."""
+    # Here, not at the top: kiosks import this module for office_info and need no holiday
+    # tables (several MB) for that.
+    from motcua import calendar
+
+    if not closed and calendar.is_open(office, now):
+        return {"open": True}
+    after = now
+    if closed:
+        after = datetime.combine(now.astimezone(office.tz).date() + timedelta(days=1),
+                                 time(0), office.tz)
+    try:
+        return {"open": False, "opens_at": stamp(calendar.next_opening(office, after), office)}
+    except ValueError:  # an office that never opens in the coming year
+        return {"open": False}
 
 
 def office_info(office: OfficeConfig) -> m.OfficeInfo:

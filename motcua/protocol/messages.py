@@ -206,6 +206,8 @@ class Board(Versioned):
     waiting: dict[str, Waiting]
     overdue: list[OverdueInfo] = []  # most overdue first; [] from a dispatcher without it
     counters: dict[str, str] = {}  # counter id -> open, paused or closed
+    open: bool | None = None  # tickets are issued now: within opening hours, day not closed
+    opens_at: Stamp | None = None  # when not open: the next opening
 
 
 class Queued(Message):

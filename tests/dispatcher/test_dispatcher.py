@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,36 @@ def test_office_closed(desk: LocalDispatcher, make_token) -> None:  # type: igno
     desk.ok("kiosk", "k1", "walk_in", service="A")
     desk.ok("admin", "cli", "close_day")
     assert desk.error("kiosk", "k1", "walk_in", service="A") == "office_closed"
+
+
+def test_the_board_says_whether_tickets_are_issued_and_when_next(office) -> None:  # type: ignore[no-untyped-def]
+    desk = LocalDispatcher(office, ManualClock(at("07:00")))
+
+    def board() -> dict:
+        return next(json.loads(o.payload) for o in desk.d.state(force=True)
+                    if o.topic.endswith("/state/board"))
+
+    try:
+        _board_opening(desk, board)
+    finally:
+        desk.close()
+
+
+def _board_opening(desk: LocalDispatcher, board: Callable[[], dict]) -> None:
+    assert board()["open"] is False and board()["opens_at"] == "2026-11-25T07:30:00+07:00"
+    desk.clock.now = at("09:00")
+    assert board()["open"] is True and "opens_at" not in board()
+    desk.clock.now = at("11:45")  # lunch: the board goes out again, once
+    changed = [json.loads(o.payload) for o in desk.d.state() if o.topic.endswith("/board")]
+    assert [b["opens_at"] for b in changed] == ["2026-11-25T13:00:00+07:00"]
+    assert not [o for o in desk.d.state() if o.topic.endswith("/board")]
+    desk.clock.now = at("13:05")
+    desk.ok("admin", "cli", "close_day")  # in opening hours, but the day is over
+    closed = board()
+    assert closed["closed"] and not closed["open"]
+    assert closed["opens_at"] == "2026-11-26T07:30:00+07:00"
+    desk.clock.now = at("17:00").replace(day=27)  # a Friday evening: Monday next
+    assert board()["opens_at"] == "2026-11-30T07:30:00+07:00"
 
 
 def test_counter_errors(desk: LocalDispatcher) -> None:

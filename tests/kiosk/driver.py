@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 from datetime import datetime, timedelta
@@ -20,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from broker_config.dev import DevBroker
 from kiosk.app import Setup, make_app
 from kiosk.camera import ImageSource
 from kiosk.qr import make_decoder
@@ -56,6 +59,7 @@ class Kiosk:
                  dispatcher: DispatcherProcess, broker: str, shots: Path, scenario: str):
         self.p, self.app, self.source, self.loop = pilot, app, source, loop
         self.dispatcher, self.broker = dispatcher, broker
+        self.broker_proc: DevBroker | None = None  # the scenario's own broker, to stop
         self.shots, self.scenario = shots, scenario
         self.report: dict[str, Any] = {"screens": [], "tickets": []}
 
@@ -253,21 +257,29 @@ def faults(k: Kiosk) -> None:
     finally:
         watch.close()
 
+    # A dispatcher that hangs (stopped, not ended: its presence stays online, unrenewed):
+    # a citizen who touches before the kiosk notices gets "no reply", then "try again".
     presence = Watcher(k.broker, "motcua/demo/presence/dispatcher/#")
-    k.dispatcher.stop()
-    k.walk_in("B")
-    p.wait_for(lambda: app.root.current == "busy" and app.root.get_screen("busy").slow, 10,
-               "the slow notice")
-    k.shot("busy-slow")
-    k.notice("no_reply")
-    k.shot("notice-no-reply")
-    first_id = p.do(lambda: app.last.action.id)
-    presence.clear()
-    k.dispatcher.start()
+    assert k.dispatcher.proc is not None
+    os.kill(k.dispatcher.proc.pid, signal.SIGSTOP)
+    try:
+        k.walk_in("B")
+        p.wait_for(lambda: app.root.current == "busy" and app.root.get_screen("busy").slow,
+                   10, "the slow notice")
+        k.shot("busy-slow")
+        k.notice("no_reply")
+        k.shot("notice-no-reply")
+        first_id = p.do(lambda: app.last.action.id)
+        # no heartbeat for a while: the kiosk now says so by itself
+        p.wait_for(lambda: app.desk.service.state == "unavailable", 15, "the silence noticed")
+        presence.clear()
+    finally:
+        os.kill(k.dispatcher.proc.pid, signal.SIGCONT)
     try:
         presence.wait_for("/presence/dispatcher/main", lambda m: m["status"] == "online", 30)
     finally:
         presence.close()
+    p.wait_for(lambda: app.desk.service.state == "ok", 10, "the dispatcher back")
     p.tap(("notice", "action"))  # try again: the same command id
     retried = k.result()
     assert retried.action.id == first_id and retried.ticket.number == "B001", retried
@@ -276,12 +288,16 @@ def faults(k: Kiosk) -> None:
     assert k.result().ticket.number == "B002", "a retry made a second ticket"
     k.home()
 
+    # The day closed while a citizen chooses: their touch is refused plainly, locally.
+    p.tap(("home", "walkin"))
+    p.wait_screen("services")
     admin = Device(k.broker, "admin", "tests")
     try:
         assert admin.send("close_day")["ok"]
     finally:
         admin.close()
-    k.walk_in("A")
+    p.wait_for(lambda: app.desk.service.state == "closed", 15, "the day closed")
+    p.tap(lambda: app.root.get_screen("services").buttons()[0])
     k.notice("office_closed")
     k.shot("notice-office-closed")
     k.home()
@@ -345,17 +361,137 @@ def checks(k: Kiosk) -> None:
     k.report["tickets"] = ["B001", "A001", "A002", "H001"]
 
 
-SCENARIOS = {"flows": flows, "faults": faults, "checks": checks}
+
+TECHNICAL = ("127.0.0.1", "mqtt", "broker", "dispatcher", "presence", "heartbeat", "server",
+             "máy chủ", "kết nối", "connect", "error", "lỗi")
+
+
+def home_says(k: Kiosk, mode: str, shot: str, *words: str) -> str:
+    """Wait for the home screen to say `mode`; check its words and that the choices are out
+    of reach; a screenshot in both languages."""
+    app, p = k.app, k.p
+
+    def home_text() -> str:
+        home = app.root.get_screen("home")
+        return " ".join(getattr(home, f"stop_{part}") for part in ("title", "big", "body", "todo")
+                        ).replace("\u00a0", " ")
+
+    p.wait_for(lambda: app.root.get_screen("home").mode == mode
+               and all(w in home_text() for w in words), 15, f"home says {mode}: {words}")
+    p.wait_screen("home")
+    said = p.do(home_text)
+    assert not [w for w in TECHNICAL if w in said.lower()], said
+    assert p.do(lambda: app.banner) == "", "a banner beside the message"
+    try:
+        p.tap(("home", "walkin"))
+    except AssertionError as e:  # disabled: nothing to touch
+        assert "not there to touch" in str(e)
+    else:
+        raise AssertionError("the take-a-number tile could still be touched")
+    k.shot(shot)
+    p.tap(("home", "lang"))
+    p.wait_for(lambda: app.lang == "en")
+    english = p.do(lambda: app.root.get_screen("home").stop_title)
+    k.shot(f"{shot}-en")
+    p.tap(("home", "lang"))
+    p.wait_for(lambda: app.lang == "vi")
+    return english
+
+
+def dispatcher_at(k: Kiosk, start_at: str) -> DispatcherProcess:
+    """The office's dispatcher started again, its clock at `start_at`."""
+    args = k.dispatcher.args
+    office_file = Path(args[args.index("--config") + 1])
+    return DispatcherProcess(office_file, k.broker, k.dispatcher.log, start_at=start_at).start()
+
+
+def service(k: Kiosk) -> None:
+    """Trouble said before anyone acts: the broker stopped and started, the dispatcher
+    stopped, started outside opening hours, its day closed; each clears by itself."""
+    app, p = k.app, k.p
+    assert k.broker_proc is not None
+    k.ready()
+    p.wait_for(lambda: app.desk.service.state == "ok", 10, "tickets ok")
+    watch = Watcher(k.broker, "motcua/demo/presence/kiosk/#")
+    try:
+        watch.wait_for("/presence/kiosk/k1", lambda m: m["detail"].get("tickets") == "ok")
+    finally:
+        watch.close()
+    k.shot("home-ok")
+
+    k.broker_proc.stop()
+    english = home_says(k, "unavailable", "home-no-broker", "Tạm thời chưa lấy được số",
+                        "hỏi cán bộ tại quầy")
+    assert english == "Numbers cannot be issued right now"
+    k.broker_proc.start()
+    p.wait_for(lambda: app.root.get_screen("home").mode == "ok", 30, "home clear again")
+    k.walk_in("A")
+    assert k.result().ticket.number == "A001"
+    k.home()
+
+    k.dispatcher.stop()  # its last word: offline
+    home_says(k, "unavailable", "home-no-dispatcher", "hỏi cán bộ tại quầy")
+    # A citizen already choosing a service when it goes is told plainly, nothing is sent.
+    k.dispatcher.start()
+    p.wait_for(lambda: app.root.get_screen("home").mode == "ok", 30, "home clear again")
+    p.tap(("home", "walkin"))
+    p.wait_screen("services")
+    k.dispatcher.stop()
+    p.wait_for(lambda: app.desk.service.state == "unavailable", 15, "the dispatcher gone")
+    p.tap(lambda: app.root.get_screen("services").buttons()[0])
+    k.notice("unavailable")
+    k.shot("notice-unavailable")
+    k.home()
+
+    k.dispatcher = dispatcher_at(k, "2026-11-25T11:45:00+07:00")
+    home_says(k, "closed", "home-closed-lunch", "Ngoài giờ làm việc",
+              "Mở cửa lại lúc 13:00 hôm nay", "07:30–11:30, 13:00–16:30")
+    k.show(token("BK-2026-000555", "13:00"))  # a code held up: refused plainly
+    k.notice("office_closed")
+    k.shot("notice-closed-scan")
+    k.home()
+    admin = Device(k.broker, "admin", "tests")
+    try:
+        assert admin.send("close_day")["ok"]
+    finally:
+        admin.close()
+    english = home_says(k, "closed", "home-closed-day", "Mở cửa lại lúc 07:30 thứ Năm 26/11")
+    assert english == "The office is closed"
+    from kivy.core.window import Window
+
+    p.do(lambda: setattr(Window, "size", (720, 1280)))  # and on a portrait kiosk
+    p.wait_for(lambda: app.portrait, 5, "a portrait window")
+    home_says(k, "closed", "portrait-home-closed-day", "Mở cửa lại lúc 07:30 thứ Năm 26/11")
+    p.do(lambda: setattr(Window, "size", (1280, 800)))
+    p.wait_for(lambda: not app.portrait, 5, "a landscape window")
+    k.dispatcher.stop()
+
+    k.dispatcher = dispatcher_at(k, "2026-11-26T07:29:45+07:00")
+    home_says(k, "closed", "home-closed-morning", "Mở cửa lại lúc 07:30 hôm nay")
+    # opening time comes: the board says so and the home screen clears by itself
+    p.wait_for(lambda: app.root.get_screen("home").mode == "ok", 40, "open by itself")
+    k.shot("home-open-again")
+    k.walk_in("A")
+    assert k.result().ticket.number == "A001"  # the new day's first
+    k.home()
+
+
+SCENARIOS = {"flows": flows, "faults": faults, "checks": checks, "service": service}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--broker", required=True)
+    parser.add_argument("--broker", help="a broker URL (the service scenario starts its own)")
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--artifacts", type=Path, required=True)
     parser.add_argument("--scenario", choices=SCENARIOS, required=True)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    own = DevBroker(args.work / "broker").start() if args.scenario == "service" else None
+    if own is not None:  # a broker of its own, to stop and start
+        args.broker = own.url
+    elif not args.broker:
+        parser.error(f"--broker is needed for the {args.scenario} scenario")
     loop = LoopbackPrinter()
     requires = ({'prefix = "A"\n': 'prefix = "A"\nrequires = ["chip_id", "fingerprint"]\n'}
                 if args.scenario == "checks" else {})
@@ -383,10 +519,13 @@ def main() -> int:
     pilot = Pilot(app)
     kiosk = Kiosk(pilot, app, source, loop, dispatcher, args.broker, args.artifacts,
                   args.scenario)
+    kiosk.broker_proc = own
     try:
         pilot.run(lambda _: SCENARIOS[args.scenario](kiosk))
     finally:
-        dispatcher.stop()
+        kiosk.dispatcher.stop()
+        if own is not None:
+            own.stop()
         for i, record in enumerate(c for c in loop.connections if b"\x1dv0" in c):
             decode_raster(bytes(record)).save(args.work / f"printed-{i:02d}.png")
         loop.close()

@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.camera import CameraError, ImageSource, RepeatFilter, Scanner, VideoSource
+from kiosk.camera import CameraError, ImageSource, VideoSource
 from kiosk.qr import make_decoder
+from kiosk.scanner import RepeatFilter, Scanner
 from tests.kiosk.frames import qr_frame, save
 from tests.waiting import wait_until
 
@@ -87,6 +88,22 @@ def test_a_folder_of_images_is_played_in_order_and_new_files_come_next(tmp_path:
         wait(lambda: codes.seen == ["one", "two"], "codes one, two")
         save(qr_frame("three"), tmp_path / "03.png")
         wait(lambda: codes.seen == ["one", "two", "three"], "codes one, two, three")
+    finally:
+        scanner.stop()
+
+
+def test_an_image_caught_half_written_is_read_once_it_is_whole(tmp_path: Path) -> None:
+    whole = save(qr_frame("written slowly"), tmp_path / "draft.png").read_bytes()
+    (tmp_path / "draft.png").unlink()
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    (folder / "01.png").write_bytes(whole[: len(whole) // 3])  # the copy is still going on
+    source, codes = ImageSource(folder, fps=30), Codes()
+    scanner = Scanner(source, make_decoder(), codes.code).start()
+    try:
+        wait(lambda: scanner.frames >= 5, "frames with the half-written file there")
+        (folder / "01.png").write_bytes(whole)
+        wait(lambda: codes.seen == ["written slowly"], "the code read once the file is whole")
     finally:
         scanner.stop()
 

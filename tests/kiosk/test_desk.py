@@ -157,8 +157,9 @@ def test_presence_tells_the_printer_state(hall, broker) -> None:  # type: ignore
     none = dataclasses.replace(hall, printer=dataclasses.replace(hall.printer, kind="none"))
     desk, _ = make_desk(none, broker.url, presence_extra=lambda: {"decoder": "zxing"})
     try:
-        m = watch.wait_for("/presence/kiosk/k1", lambda m: m["status"] == "online")
-        assert m["detail"] == {"printer": "offline", "decoder": "zxing"}
+        m = watch.wait_for("/presence/kiosk/k1", lambda m: m["status"] == "online"
+                           and m["detail"]["tickets"] == "ok")
+        assert m["detail"] == {"printer": "offline", "tickets": "ok", "decoder": "zxing"}
         shown = desk.run(Action(WalkIn("C")))
         assert shown.ok and shown.printed is False and shown.print_error is None
     finally:

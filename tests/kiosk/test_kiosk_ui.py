@@ -24,13 +24,14 @@ def display() -> Iterator[str]:
         yield d
 
 
-def run_scenario(name: str, broker_url: str, work: Path, display: str,
+def run_scenario(name: str, broker_url: str | None, work: Path, display: str,
                  artifacts: Path) -> dict:
     env = {**os.environ, **kivy_env(work / "kivy", display), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "tests.kiosk.driver", "--broker", broker_url,
+    broker = ["--broker", broker_url] if broker_url else []
+    proc = subprocess.run([sys.executable, "-m", "tests.kiosk.driver", *broker,
                            "--work", str(work), "--artifacts", str(artifacts / "kiosk"),
                            "--scenario", name], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=110)
+                          text=True, timeout=240)
     tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-60:])
     assert proc.returncode == 0, tail
     return json.loads((work / "report.json").read_text())
@@ -66,3 +67,19 @@ def test_a_service_that_checks_the_chip_id_card_says_so_before_issuing(
     for shot in ("services-requires", "notice-prepare", "result-prepare", "notice-prepare-en"):
         assert f"checks-{shot}.png" in report["screens"], shot
     assert len(list(tmp_path.glob("printed-*.png"))) == 4
+
+
+@pytest.mark.mqtt
+def test_trouble_is_said_on_the_home_screen_before_anyone_acts(tmp_path, display,  # type: ignore[no-untyped-def]
+                                                                artifacts) -> None:
+    """A real broker stopped and started, a real dispatcher stopped, started at lunch time,
+    its day closed, started just before opening: the home screen says each at once, in
+    Vietnamese and English, with the choices out of reach, and clears by itself."""
+    report = run_scenario("service", None, tmp_path, display, artifacts)
+    shots = set(report["screens"])
+    for name in ("home-ok", "home-no-broker", "home-no-dispatcher", "notice-unavailable",
+                 "home-closed-lunch", "notice-closed-scan", "home-closed-day",
+                 "home-closed-morning", "home-open-again", "portrait-home-closed-day"):
+        assert f"service-{name}.png" in shots, name
+    assert {"service-home-no-broker-en.png", "service-home-closed-day-en.png"} <= shots
+    assert report["printed"] == 2  # A001 of each day, nothing while it could not issue

@@ -325,6 +325,9 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
     started = time.monotonic()
     try:
         while not stop.wait(0.5):
+            for name, code in windows.exited() if windows else ():
+                crowd.note(f"cửa sổ {name} đã đóng / the {name} window closed (exit {code}): "
+                           f"logs/{name}.log")
             if view:
                 sys.stdout.write("\033[H\033[2J" + screen.render() + "\n")
                 sys.stdout.flush()

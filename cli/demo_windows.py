@@ -171,6 +171,7 @@ class Windows:
         self.data = data
         self.logs = data / "logs"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._said: set[str] = set()
 
     def open(self, name: str, module: str, args: list[str], box: Box | None = None) -> None:
         env = {**os.environ, "KIVY_HOME": str(_kivy_home(self.data / "kivy" / name)),
@@ -186,6 +187,14 @@ class Windows:
             self.procs[name] = subprocess.Popen(
                 [sys.executable, "-m", module, *args], cwd=self.data, env=env, stdout=log,
                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, process_group=0)
+
+    def exited(self) -> list[tuple[str, int]]:
+        """Windows that closed by themselves since the last call (a person closed one, or it
+        failed to start), with their exit codes."""
+        gone = [(name, code) for name, proc in self.procs.items()
+                if (code := proc.poll()) is not None and name not in self._said]
+        self._said.update(name for name, _ in gone)
+        return gone
 
     def close(self, timeout: float = 10) -> None:
         for proc in self.procs.values():

@@ -155,3 +155,19 @@ def test_the_demo_tiles_its_windows_and_stops_quietly(tmp_path: Path, artifacts:
     assert "dispatcher for demo" in logs["demo.log"]
     assert not (tmp_path / "tickets").exists()  # the office's own ticket folder: untouched
     assert subprocess.run(["pgrep", "-f", str(demo_dir)], capture_output=True).returncode == 1
+
+
+@pytest.mark.process
+def test_a_window_that_closes_is_said_once(tmp_path: Path) -> None:
+    """A window that fails to start (here: an unknown counter) or that a person closes is
+    noted once in the live view's log, with its log file."""
+    from cli.demo_windows import Windows
+
+    w = Windows(tmp_path)
+    w.open("counter-9", "counter", ["--config", str(write_office(tmp_path)), "--counter", "9"])
+    wait_until(lambda: w.procs["counter-9"].poll() is not None, timeout=60,
+               what="the window exited")
+    assert w.exited() == [("counter-9", 2)] and w.exited() == []
+    text = (tmp_path / "logs" / "counter-9.log").read_text(encoding="utf-8")
+    assert "there is no counter '9'" in text and "Traceback" not in text
+    w.close()

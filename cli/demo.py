@@ -316,7 +316,7 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
         print(f"  the screen ({tiles.screen[0]}x{tiles.screen[1]}) is too small to tile the "
               "windows: some overlap / màn hình nhỏ, các cửa sổ chồng lên nhau", flush=True)
     service = serve(office, broker.url, clock, demo=True)  # the demo key is expected here
-    windows = (open_windows(office.path, broker.url, opening, speed, data, tiles)
+    windows = (open_windows(office.path, broker.url, clock, data, tiles)
                if tiles else None)
     crowd = Crowd(office, broker.url, clock, seed, stop, staffed,
                   data / "camera" if windows else None)

@@ -12,9 +12,10 @@ import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from motcua.clock import ShiftedClock
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTER_SIZE = (1024, 700)  # counter.app.MIN_SIZE: its smallest window that still fits
@@ -211,14 +212,16 @@ class Windows:
         return bool(self.procs)
 
 
-def open_windows(config: Path, url: str, opening: datetime, speed: float, data: Path,
+def open_windows(config: Path, url: str, clock: ShiftedClock, data: Path,
                  tiles: Tiles) -> Windows:
-    """The board, the person's counter terminals and a kiosk fed booking QR images."""
+    """The board, the person's counter terminals and a kiosk fed booking QR images. The
+    board's clock starts at the demo's time now, not at the opening: it shows the same
+    minute as the dispatcher (a second of start-up is half a minute at 30x)."""
     windows = Windows(data)
     b = tiles.board
     windows.open("display", "display", ["--config", str(config), "--broker", url, "--size",
-                                        b.size, "--start-at", opening.isoformat(), "--speed",
-                                        str(speed), "--cache", str(data / "voice")], b)
+                                        b.size, "--start-at", clock().isoformat(), "--speed",
+                                        str(clock.speed), "--cache", str(data / "voice")], b)
     for cid, box in tiles.counters.items():
         windows.open(f"counter-{cid}", "counter", ["--config", str(config), "--counter", cid,
                                                    "--broker", url, "--geometry",

@@ -49,6 +49,7 @@ def setup(level: int = logging.INFO, file: Path | None = None) -> None:
     handler = logging.FileHandler(file, encoding="utf-8") if file else logging.StreamHandler()
     handler.setFormatter(OneLine(FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.captureWarnings(True)  # a library's warning: a record like the others, not a print
 
 
 def quiet_kivy(verbose: bool = False) -> None:

@@ -19,6 +19,10 @@ def restore_logging():  # type: ignore[no-untyped-def]
     env = {k: os.environ.get(k) for k in ("KIVY_LOG_MODE", "KIVY_NO_FILELOG",
                                           "KCFG_KIVY_LOG_LEVEL")}
     yield
+    logging.captureWarnings(False)
+    for h in root.handlers:
+        if h not in handlers:
+            h.close()
     root.handlers[:] = handlers
     root.setLevel(level)
     logs._level = chosen
@@ -31,11 +35,19 @@ def restore_logging():  # type: ignore[no-untyped-def]
 
 def test_a_bilingual_error_is_one_line_in_a_file(tmp_path: Path, restore_logging) -> None:  # type: ignore[no-untyped-def]
     logs._level = None
+    os.environ.pop("KCFG_KIVY_LOG_LEVEL", None)  # an earlier -v test's
     file = tmp_path / "logs" / "app.log"
     logs.setup(logging.INFO, file)
     log = logging.getLogger("dispatcher.run")
     log.error("%s", MotcuaError("không đọc được tệp", "cannot read the file"))
     log.debug("not at INFO")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # whatever filters pytest runs under
+        logging.captureWarnings(False)  # whatever an earlier test left installed
+        logging.captureWarnings(True)
+        warnings.warn("an old way", DeprecationWarning, stacklevel=1)
     try:
         raise ValueError("boom")
     except ValueError:
@@ -44,6 +56,8 @@ def test_a_bilingual_error_is_one_line_in_a_file(tmp_path: Path, restore_logging
         h.flush()
     lines = file.read_text(encoding="utf-8").splitlines()
     assert lines[0].endswith(" ERROR dispatcher.run: không đọc được tệp / cannot read the file")
+    assert " WARNING py.warnings: " in lines[1] and "DeprecationWarning: an old way" in lines[1]
+    lines = lines[:1] + lines[2:]
     assert lines[1].endswith(" ERROR dispatcher.run: failed / second part")
     assert lines[2] == "Traceback (most recent call last):"  # the traceback follows it
     assert not any("not at INFO" in line for line in lines)

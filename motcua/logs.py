@@ -6,11 +6,26 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 _level: int | None = None  # what setup() last chose: a later call never hides more
+
+
+class Terminal(logging.StreamHandler):  # type: ignore[type-arg]
+    """To whatever sys.stderr is when a record comes (a test's capture, a replaced stream),
+    never to one that was closed since."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
 class OneLine(logging.Formatter):
@@ -46,7 +61,7 @@ def setup(level: int = logging.INFO, file: Path | None = None) -> None:
     _level = level
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(file, encoding="utf-8") if file else logging.StreamHandler()
+    handler = logging.FileHandler(file, encoding="utf-8") if file else Terminal()
     handler.setFormatter(OneLine(FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.captureWarnings(True)  # a library's warning: a record like the others, not a print

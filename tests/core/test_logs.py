@@ -72,3 +72,19 @@ def test_a_room_keeps_debug_that_the_command_line_asked_for(restore_logging) -> 
     assert os.environ["KCFG_KIVY_LOG_LEVEL"] == "info"
     logs.setup(logging.INFO)  # ... then the room's own setup
     assert logging.getLogger().level == logging.DEBUG
+
+
+def test_the_terminal_handler_writes_to_the_stderr_of_the_moment(restore_logging,  # type: ignore[no-untyped-def]
+                                                                 monkeypatch) -> None:
+    import io
+    import sys
+
+    logs._level = None
+    logs.setup(logging.INFO)
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    logging.getLogger("kiosk.app").info("one")
+    first.close()  # a test's capture, closed once that test is over
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("kiosk.app").info("two")
+    assert second.getvalue().endswith(" INFO kiosk.app: two\n")

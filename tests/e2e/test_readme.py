@@ -23,6 +23,7 @@ import pytest
 
 from broker_config.dev import DevBroker
 from tests.conftest import ROOT
+from tests.demo.test_demo import LOG_LINE
 from tests.waiting import wait_until
 
 README = ROOT / "README.md"
@@ -129,6 +130,11 @@ def test_the_readme_commands_work_as_written(tmp_path: Path) -> None:
             dispatcher.terminate()
             dispatcher.wait(20)
     assert not failed, "\n\n".join(failed)
+    # The dispatcher's log: one format, one line per fact, the demo key's warning too.
+    said = log.read_text(encoding="utf-8").splitlines()
+    assert said and all(LOG_LINE.match(line) for line in said), said
+    assert any(" ERROR dispatcher.run: DEMO KEY: " in line and "forge bookings" in line
+               for line in said), said
     assert len(ran) >= 12, ran
     # What they made, where a newcomer looks for it.
     assert (clone / "var/keys/portal-2027.key.pem").exists()

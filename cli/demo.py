@@ -62,6 +62,9 @@ def signing_key(office: OfficeConfig) -> tuple[str, Ed25519PrivateKey] | None:
     return None
 
 
+ARRIVALS = {"on_time": "đúng giờ / on time", "late": "trễ / late", "early": "sớm / early"}
+
+
 class Crowd:
     """Simulated people: citizens at two kiosks, staff at every counter."""
 
@@ -171,7 +174,8 @@ class Crowd:
             reply = self.send(kiosk, CheckIn(token))
             if reply and reply.ok and reply.ticket and reply.ticket.booking:
                 t, b = reply.ticket, reply.ticket.booking
-                self.note(f"kiosk-2: booking {t.number} slot {b.start[11:16]} {b.arrival}")
+                came = ARRIVALS.get(b.arrival or "", b.arrival or "")
+                self.note(f"kiosk-2: booking {t.number} slot {b.start[11:16]}, {came}")
 
     def counter(self, cid: str) -> None:
         desk = self.requester("counter", cid)

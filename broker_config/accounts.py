@@ -58,8 +58,8 @@ def office_devices(office_file: Path, counters: list[str]) -> list[Account]:
     try:
         data = tomllib.loads(office_file.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SetupError(f"không đọc được {office_file}: {exc}",
-                         f"cannot read {office_file}: {exc}") from exc
+        raise SetupError(f"không đọc được {office_file}", f"cannot read {office_file}",
+                         detail=str(exc)) from exc
     table = data.get("devices", {})
     if not isinstance(table, dict):
         raise SetupError(f"{office_file}: [devices] phải là một bảng",
@@ -179,8 +179,8 @@ def hash_passwords(plain: dict[str, str]) -> dict[str, str]:
         done = subprocess.run([mosquitto_passwd(), "-U", str(path)], capture_output=True,
                               text=True, timeout=60)
         if done.returncode != 0:
-            raise SetupError(f"mosquitto_passwd lỗi: {done.stderr.strip()}",
-                             f"mosquitto_passwd failed: {done.stderr.strip()}")
+            raise SetupError("mosquitto_passwd lỗi", "mosquitto_passwd failed",
+                             detail=done.stderr.strip())
         hashed = read_password_file(path)
     if set(hashed) != set(plain) or any(
             hashed[u] == f"{u}:{plain[u]}" for u in plain):  # never keep a plain password

@@ -62,8 +62,8 @@ def load_cert(path: Path) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise PkiError(f"không đọc được chứng chỉ {path}: {exc}",
-                       f"cannot read the certificate {path}: {exc}") from exc
+        raise PkiError(f"không đọc được chứng chỉ {path}",
+                       f"cannot read the certificate {path}", detail=str(exc)) from exc
 
 
 class Authority:
@@ -107,8 +107,8 @@ class Authority:
         try:
             key = serialization.load_pem_private_key(self.key_path.read_bytes(), None)
         except (OSError, ValueError, TypeError) as exc:
-            raise PkiError(f"không đọc được khóa CA {self.key_path}: {exc}",
-                           f"cannot read the CA key {self.key_path}: {exc}") from exc
+            raise PkiError(f"không đọc được khóa CA {self.key_path}",
+                           f"cannot read the CA key {self.key_path}", detail=str(exc)) from exc
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise PkiError(f"{self.key_path} không phải khóa EC",
                            f"{self.key_path} is not an EC key")

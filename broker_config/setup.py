@@ -71,8 +71,8 @@ def _load_state(out: Path) -> dict[str, Any]:
         assert isinstance(state, dict) and isinstance(state.get("accounts"), dict)
         return state
     except (OSError, ValueError, AssertionError) as exc:
-        raise SetupError(f"tệp trạng thái {path} bị hỏng: {exc}",
-                         f"the state file {path} is damaged: {exc}") from exc
+        raise SetupError(f"tệp trạng thái {path} bị hỏng", f"the state file {path} is damaged",
+                         detail=str(exc) or type(exc).__name__) from exc
 
 
 def _settings(stored: dict[str, Any], given: dict[str, Any], office: config.OfficeConfig
@@ -295,16 +295,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+SHOWN_NAMES = 12  # more accounts than this are counted, not listed (setup-state.json has them)
+
+
+def listed(names: list[str]) -> str:
+    """Account names for the terminal: all of a small office's, the first few of a big one's."""
+    if len(names) <= SHOWN_NAMES:
+        return ", ".join(names)
+    return (f"{len(names)} accounts: {', '.join(names[:SHOWN_NAMES])}, ... "
+            f"(all of them in {STATE_FILE})")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out = Path(args.out or f"var/broker-{config.load(args.config).id}")
-    result = setup(Path(args.config), out, args.remove, hosts=args.hosts, port=args.port,
-                   tls_port=args.tls_port, ws_port=args.ws_port, bind=args.bind,
-                   user=args.user, data_dir=args.data_dir, device_dir=args.device_dir,
-                   client_certs=args.client_certs)
+    try:
+        result = setup(Path(args.config), out, args.remove, hosts=args.hosts, port=args.port,
+                       tls_port=args.tls_port, ws_port=args.ws_port, bind=args.bind,
+                       user=args.user, data_dir=args.data_dir, device_dir=args.device_dir,
+                       client_certs=args.client_certs)
+    except OSError as exc:  # --out is a file, not ours to write, a full disk...
+        raise SetupError(f"không ghi được vào {out}", f"cannot write into {out}",
+                         detail=f"{exc.strerror or exc}: {exc.filename or out}") from exc
     for label, names in (("added", result.added), ("revoked", result.revoked)):
         if names:
-            print(f"{label}: {', '.join(names)}")
+            print(f"{label}: {listed(names)}")
     print(f"unchanged: {len(result.kept)} account(s)")
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)

@@ -140,13 +140,14 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ToolError(f"không đọc được tệp {path}: {exc}", f"cannot read {path}: {exc}") from exc
+        raise ToolError(f"không đọc được tệp {path}", f"cannot read {path}",
+                        detail=str(exc)) from exc
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ToolError(f"{path}: JSON không hợp lệ: {exc}",
-                            f"{path}: not valid JSON: {exc}") from exc
+            raise ToolError(f"{path}: JSON không hợp lệ", f"{path}: not valid JSON",
+                            detail=str(exc)) from exc
         rows = data.get("bookings") if isinstance(data, dict) else data
         if not isinstance(rows, list):
             raise ToolError(f"{path}: cần một danh sách lịch hẹn",

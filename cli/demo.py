@@ -4,13 +4,11 @@ shown as a live terminal view of the board and the ordering."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,7 +21,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from motcua import calendar, tokens, topics
+from cli.demo_windows import Tiles
+from motcua import calendar, logs, tokens, topics
+from motcua import config as office_config
 from motcua.clock import ShiftedClock
 from motcua.config import OfficeConfig
 from motcua.mqtt import Link, NoReply, Requester
@@ -60,6 +60,9 @@ def signing_key(office: OfficeConfig) -> tuple[str, Ed25519PrivateKey] | None:
         if isinstance(key, Ed25519PrivateKey):
             return kid, key
     return None
+
+
+ARRIVALS = {"on_time": "đúng giờ / on time", "late": "trễ / late", "early": "sớm / early"}
 
 
 class Crowd:
@@ -171,7 +174,8 @@ class Crowd:
             reply = self.send(kiosk, CheckIn(token))
             if reply and reply.ok and reply.ticket and reply.ticket.booking:
                 t, b = reply.ticket, reply.ticket.booking
-                self.note(f"kiosk-2: booking {t.number} slot {b.start[11:16]} {b.arrival}")
+                came = ARRIVALS.get(b.arrival or "", b.arrival or "")
+                self.note(f"kiosk-2: booking {t.number} slot {b.start[11:16]}, {came}")
 
     def counter(self, cid: str) -> None:
         desk = self.requester("counter", cid)
@@ -192,11 +196,32 @@ class Crowd:
                 return
 
 
+YOURS = "\033[1;32mbạn bấm / yours   \033[0m"  # its window is open: the person presses
+BY_ITSELF = "tự gọi / by itself"  # as wide as YOURS on the screen
+
+
+def who(counter: str, staffed: tuple[str, ...]) -> str:
+    """Who presses next at a counter: the person at its window, or the simulated staff."""
+    return YOURS if counter in staffed else BY_ITSELF
+
+
+def legend(office: OfficeConfig, staffed: tuple[str, ...]) -> str:
+    """The line saying whose counters are whose, as the demo starts."""
+    yours = [office.counters[c].name for c in staffed]
+    rest = [c.name for cid, c in office.counters.items() if cid not in staffed]
+    if not yours:
+        return (f"  {', '.join(rest)}: tự gọi số tiếp theo / press next by themselves "
+                "(no screen: no windows)")
+    return (f"  {', '.join(yours)}: cửa sổ của bạn, bấm Enter (Gọi tiếp) / your window: press "
+            f"Enter (Next) there; {', '.join(rest) or '-'}: tự gọi / press next by themselves")
+
+
 class TerminalView:
     """The board and the ordering, redrawn in place."""
 
-    def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, crowd: Crowd):
-        self.office, self.clock, self.crowd = office, clock, crowd
+    def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, crowd: Crowd,
+                 tiles: Tiles | None = None):
+        self.office, self.clock, self.crowd, self.tiles = office, clock, crowd, tiles
         self.board: Board | None = None
         self.order: Order | None = None
         self.link = Link(url, office.id, "display", "terminal", persistent=False, clock=clock)
@@ -226,7 +251,8 @@ class TerminalView:
             state = order.counters.get(cid)
             paused = " (tạm dừng)" if state and state.status == "paused" else ""
             following = " ".join(state.next) if state else ""
-            lines.append(f"  {c.name:<8} Số \033[1;33m{serving.get(cid, '—'):<5}\033[0m"
+            lines.append(f"  {c.name:<8} {who(cid, self.crowd.staffed)}  Số "
+                         f"\033[1;33m{serving.get(cid, '—'):<5}\033[0m"
                          f"{paused}  tiếp theo / next: {following or '—'}")
         recent = " ".join(f"{r.ticket}→{r.counter}" for r in board.recent[:8])
         lines += ["", f"Vừa gọi / recent: {recent or '—'}", "",
@@ -245,43 +271,6 @@ class TerminalView:
 
     def close(self) -> None:
         self.link.stop()
-
-
-class Windows(dict):
-    """The demo's Kivy windows, each a child process: display, counters, kiosk."""
-
-    def values_flat(self) -> list[subprocess.Popen[bytes]]:
-        out: list[subprocess.Popen[bytes]] = []
-        for v in self.values():
-            out += v if isinstance(v, list) else [v]
-        return out
-
-
-def open_windows(office: OfficeConfig, url: str, opening: datetime, speed: float,
-                 data: Path) -> Windows:
-    """The board, two counter terminals and a kiosk, where there is a screen to show them."""
-    windows = Windows()
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return windows
-    from counter.app import open_windows as counter_windows
-    from counter.app import prepare_kivy_home
-    from display.launch import spawn as board
-
-    prepare_kivy_home()  # the board, counters and kiosk windows start together
-
-    config = office.path.resolve()
-    if proc := board(config, url, start_at=opening, speed=speed, log=data / "display.log"):
-        windows["display"] = proc
-    if procs := counter_windows(config, url, ("1", "3")):
-        windows["counters"] = procs
-    camera = data / "camera"
-    shutil.rmtree(camera, ignore_errors=True)
-    camera.mkdir(parents=True)
-    with open(data / "kiosk.log", "ab") as log:
-        windows["kiosk"] = subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "--config", str(config), "--kiosk", "k1",
-             "--broker", url, "--images", str(camera)], stdout=log, stderr=log, cwd=data)
-    return windows
 
 
 DEMO_MARK = ".motcua-demo"
@@ -304,32 +293,45 @@ def demo_folder(office: OfficeConfig) -> Path:
 
 def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, view: bool) -> int:
     from broker_config.dev import DevBroker
+    from cli.demo_windows import demo_office_file, have_screen, open_windows, screen_size, tile
     from dispatcher.run import serve
 
-    if view:  # the live view owns the terminal; only problems are logged
-        logging.getLogger().setLevel(logging.WARNING)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
     data = demo_folder(office)
+    log_file = data / "logs" / "demo.log"
+    # The live view owns the terminal: the demo's own log (its dispatcher's too) and each
+    # window's go to files in logs/.
+    logs.setup(logging.INFO, log_file)  # DEBUG with -v
     broker = DevBroker(data / "broker").start()
-    # The demo's own database and broker, never the ones the office file names.
-    office = dataclasses.replace(office, storage=data / "office.sqlite3",
-                                 broker=dataclasses.replace(office.broker, url=broker.url))
+    source = office.path
+    # The demo's own copy of the office: its database, broker and tickets, never the ones
+    # the office file names.
+    office = office_config.load(demo_office_file(source, data, broker.url))
     opening = calendar.next_opening(office, datetime.now(office.tz).replace(hour=0, minute=0))
     clock = ShiftedClock(opening, speed)
-    print(f"motcua demo: broker {broker.url}, database {office.storage}, "
-          f"simulated day {opening:%A %d %B %Y} from {opening:%H:%M} at {speed:g}x", flush=True)
+    tiles = tile(screen_size(), list(office.counters)) if have_screen() else None
+    staffed = tuple(tiles.counters) if tiles else ()
+    print(f"motcua demo: {source} at {speed:g}x, simulated day {opening:%A %d %B %Y} from "
+          f"{opening:%H:%M}\n  broker {broker.url}, database {office.storage}\n"
+          f"  logs / nhật ký: {log_file.parent}/\n{legend(office, staffed)}", flush=True)
+    if tiles and tiles.overlapping:
+        print(f"  the screen ({tiles.screen[0]}x{tiles.screen[1]}) is too small to tile the "
+              "windows: some overlap / màn hình nhỏ, các cửa sổ chồng lên nhau", flush=True)
     service = serve(office, broker.url, clock, demo=True)  # the demo key is expected here
-    windows = open_windows(office, broker.url, opening, speed, data)
-    staffed = ("1", "3") if windows.get("counters") else ()
+    windows = (open_windows(office.path, broker.url, clock, data, tiles)
+               if tiles else None)
     crowd = Crowd(office, broker.url, clock, seed, stop, staffed,
-                data / "camera" if windows.get("kiosk") else None)
+                  data / "camera" if windows else None)
     crowd.start()
-    screen = TerminalView(office, broker.url, clock, crowd)
+    screen = TerminalView(office, broker.url, clock, crowd, tiles)
     started = time.monotonic()
     try:
         while not stop.wait(0.5):
+            for name, code in windows.exited() if windows else ():
+                crowd.note(f"cửa sổ {name} đã đóng / the {name} window closed (exit {code}): "
+                           f"logs/{name}.log")
             if view:
                 sys.stdout.write("\033[H\033[2J" + screen.render() + "\n")
                 sys.stdout.flush()
@@ -340,15 +342,10 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
         final = screen.render()
         crowd.close()
         screen.close()
-        for proc in windows.values_flat():
-            proc.terminate()
-        for proc in windows.values_flat():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        if windows:
+            windows.close()
         service.stop()
         broker.stop()
     print("\n" + final if not view else "", flush=True)
-    print("motcua demo stopped / đã dừng.", flush=True)
+    print(f"motcua demo stopped / đã dừng. Logs / nhật ký: {log_file.parent}/", flush=True)
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from motcua import config as office_config
+from motcua import logs
 from motcua.clock import Clock, ShiftedClock, SystemClock
 from motcua.errors import MotcuaError, UsageError, fail
 
@@ -323,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     level = logging.DEBUG if args.verbose else cmd.log_level
     if level is not None:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logs.setup(level)
     try:
         return cmd(args, rest)
     except MotcuaError as exc:

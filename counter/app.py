@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from motcua import config as office_config
+from motcua import logs
 from motcua.errors import UsageError, run_main
 from motcua.mqtt import BrokerAddress
 from motcua.screen import fullscreen_config
@@ -90,8 +91,7 @@ def open_windows(config: str | os.PathLike[str], broker_url: str,
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(logging.DEBUG if args.verbose else logging.INFO)
     office = office_config.load(args.config)
     if args.counter not in office.counters:
         known = ", ".join(office.counters)

@@ -68,13 +68,13 @@ def _warnings(office: OfficeConfig) -> list[str]:
     found = []
     if kids := tokens.demo_keys(office.booking.keys):
         found.append("demo_key")
+        # One line, as every fact of the log: ERROR and the capitals make it loud.
         log.error(
-            "\n%s\n  Tệp %s tin khóa cổng đặt lịch DEMO (%s): khóa riêng của nó được công bố "
-            "cùng mã nguồn, ai cũng làm giả được lịch hẹn. Tạo khóa mới: motcua booking "
-            "keygen.\n  The office file %s trusts the DEMO portal key (%s): its private "
-            "half is published with the code, so anyone can forge bookings. Make a new "
-            "pair with motcua booking keygen.\n%s", "!" * 78, office.path, ", ".join(kids),
-            office.path, ", ".join(kids), "!" * 78)
+            "DEMO KEY: tệp %s tin khóa cổng đặt lịch DEMO (%s): khóa riêng của nó được công "
+            "bố cùng mã nguồn, ai cũng làm giả được lịch hẹn; tạo khóa mới: motcua booking "
+            "keygen / the office file %s trusts the DEMO portal key (%s): its private half "
+            "is published with the code, so anyone can forge bookings; make a new pair with "
+            "motcua booking keygen", office.path, ", ".join(kids), office.path, ", ".join(kids))
     return found
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from motcua import config as office_config
+from motcua import logs
 from motcua.clock import Clock, ShiftedClock, SystemClock
 from motcua.errors import UsageError
 from motcua.mqtt import BrokerAddress
@@ -90,7 +91,6 @@ def check(args: argparse.Namespace) -> tuple[office_config.OfficeConfig, str, tu
 def prepare_kivy(size: tuple[int, int], fullscreen: bool, verbose: bool) -> None:
     """Settings Kivy reads once, at import: they must come before the first kivy import."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kivy.config import Config
 
     Config.set("graphics", "width", str(size[0]))
@@ -105,13 +105,12 @@ def prepare_kivy(size: tuple[int, int], fullscreen: bool, verbose: bool) -> None
     # a message from the MQTT thread wakes the UI at once instead of at the next frame slot
     Config.set("kivy", "kivy_clock", "interrupt")
     Config.set("input", "mouse", "mouse,disable_multitouch")
-    logging.getLogger("kivy").setLevel(logging.INFO if verbose else logging.WARNING)
+    logs.quiet_kivy(verbose)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(logging.DEBUG if args.verbose else logging.INFO)
     office, url, size = check(args)
     clock = make_clock(args, office)
     prepare_kivy(size, args.fullscreen, args.verbose)

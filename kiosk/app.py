@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk.camera import CameraSource, FrameSource, ImageSource, VideoSource
 from kiosk.qr import DECODERS, DEFAULT, make_decoder
+from motcua import logs
 from motcua.config import OfficeConfig, load
 from motcua.errors import UsageError
 from motcua.screen import fullscreen_config
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the kiosk until its window closes. A mistake in how it was started (the
     arguments, the office file, the camera, the decoder or the printer) is a MotcuaError."""
     s = setup(argv)
+    logs.setup(logging.DEBUG if s.args.verbose else logging.INFO)
     from printer import open_printer
 
     try:
@@ -99,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # a PrintError says what is wrong; the camera is let go first
         s.source.close()
         raise
-    logging.basicConfig(level=logging.DEBUG if s.args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = make_app(s, s.decoder, printer, size=s.size, fullscreen=s.args.fullscreen,
                    reply_timeout=s.args.reply_timeout, result_seconds=s.args.result_seconds)
     from kivy.clock import Clock

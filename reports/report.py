@@ -294,13 +294,22 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+# The terminal's column headings: words for an office head (the CSV files keep the keys).
+HEADINGS = {"no_show": "no-show", "open": "still open", "n": "seen", "p90": "9 in 10 within",
+            "walk_in": "walk-ins", "booking": "bookings", "over_15": "over 15 min",
+            "mean_wait": "mean wait", "p90_wait": "9 in 10 within",
+            "called_in_hour": "called that hour", "hours": "hours at work",
+            "cancelled_at_close": "cancelled at close", "no_shows": "no-shows"}
+
+
 def _table(title: str, rows: list[dict[str, Any]], names: dict[str, str] | None = None) -> str:
     if not rows:
         return f"{title}\n  (không có / none)"
     cols = list(rows[0])
+    heads = [HEADINGS.get(c, c) for c in cols]
     cells = [[_fmt((names or {}).get(str(row[c]), row[c])) for c in cols] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
-    line = "  " + "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(heads)]
+    line = "  " + "  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True))
     body = ["  " + "  ".join(v.rjust(w) if v[:1].isdigit() or v == "-" else v.ljust(w)
                              for v, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join([title, line, *body])

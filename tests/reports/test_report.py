@@ -161,3 +161,15 @@ def test_empty_range_and_readonly(day: DayScript, office_file: Path, tmp_path: P
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         db.execute("DELETE FROM tickets")
     db.close()
+
+
+def test_the_terminal_tables_speak_plain_words() -> None:
+    """The CSV keys (no_show, p90_wait, called_in_hour) stay in the files; the terminal
+    says them in words."""
+    from datetime import date
+
+    r = report.build([], {}, date(2026, 11, 25), date(2026, 11, 25), hours_open=[8, 9])
+    shown = report.text(r, "BHXH")
+    assert "9 in 10 within" in shown and "called that hour" in shown
+    for key in ("p90_wait", "called_in_hour", "over_15", "walk_in"):
+        assert key not in shown, key

@@ -129,7 +129,13 @@ def test_command_line(office_file: Path, capsys) -> None:  # type: ignore[no-unt
                      "--counters", "4", "--days", "2", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert "motcua policy" in out and "fifo policy" in out and "Erlang C" in out
-    assert "Hẹn đúng giờ" in out and "printed on tickets" in out and "queue_minutes" in out
+    assert "Hẹn đúng giờ" in out and "Wait printed on the tickets" in out
+    assert "The formula tickets printed before" in out
+    # Words for an office head, not the code's names.
+    for word in ("estimate.wait_minutes", "queue_minutes", "forward_estimate", "erlang,",
+                 "bias", "on_time"):
+        assert word not in out, word
+    assert "It assumes that hour's rate goes on for ever" in out
     assert run_main(sim.main, "motcua simulate", ["--config", str(office_file), "--counters",
                                                   "3", "--booking-counters", "4"]) == 2
     err = capsys.readouterr().err
@@ -163,3 +169,23 @@ def test_fifo_equals_an_independent_multi_server_queue(office: OfficeConfig) -> 
     waits = [v.wait for v in sorted(result.visits, key=lambda v: v.issued)]
     assert waits == pytest.approx(expected, abs=1e-6)
     assert max(expected) > 15     # a day with a real queue, not an empty hall
+
+
+def test_the_plan_shows_a_row_as_meeting_the_target_only_when_it_does() -> None:
+    """15.03 minutes is over 15: shown rounded up (15.1) with its verdict, never as a 15.0
+    that seems to meet the target beside a recommendation of one counter more."""
+    from simulate.cli import plan_text, up
+
+    result = sim.Plan(8, 40.9, 13, [(10, 2, 15.03, 1.3), (11, 2, 15.0, 5.2),
+                                    (11, 3, 8.9, 0.6)], counters=11, booking_counters=3)
+    rows = plan_text(result, 5).splitlines()
+    ten = next(r for r in rows if r.split()[:2] == ["10", "2"])
+    assert "15.1" in ten and "no: over 15 min in the busiest hour" in ten
+    eleven = next(r for r in rows if r.split()[:2] == ["11", "2"])
+    assert "15.0" in eleven and "no: bookings over 5 min" in eleven
+    chosen = next(r for r in rows if r.split()[:2] == ["11", "3"])
+    assert "meets the target" in chosen
+    assert sum("meets the target" in r for r in rows) == 1
+    assert rows[-1].startswith("=> 11 counters, 3 of them for bookings")
+    assert "Erlang C, the textbook formula, would ask for 13" in rows[-1]
+    assert (up(15.0), up(15.0000001), up(14.96), up(0.0)) == ("15.0", "15.1", "15.0", "0.0")

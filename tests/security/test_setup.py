@@ -204,3 +204,38 @@ def test_a_device_whose_password_file_was_lost_gets_a_new_one(tmp_path: Path,
     assert "counter-1: its password was lost here" in capsys.readouterr().err
     assert (s.bundle("counter-1") / "password").exists()
     assert old_hash[0] not in (s.out / "passwd").read_text()
+
+
+def test_an_error_is_said_once_in_each_language(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """What went wrong below (the JSON parser's words) is printed once, after both languages,
+    not inside each of them."""
+    office = write_office(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "setup-state.json").write_text("{not json")
+    assert run_main(setup.main, "motcua broker setup",
+                    ["--config", str(office), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("setup-state.json") == 2  # the Vietnamese line and the English one
+    assert err.count("Expecting property name") == 1, err
+    assert "bị hỏng" in err and "is damaged" in err
+
+
+def test_an_out_folder_that_cannot_be_written_is_said_without_a_traceback(
+        tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    office = write_office(tmp_path)
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    assert run_main(setup.main, "motcua broker setup",
+                    ["--config", str(office), "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert f"không ghi được vào {a_file}" in err and f"cannot write into {a_file}" in err
+    assert err.count("File exists") == 1 and "Traceback" not in err
+
+
+def test_a_big_office_is_counted_not_listed() -> None:
+    names = [f"kiosk-k{i}" for i in range(205)]
+    shown = setup.listed(names)
+    assert shown.startswith("205 accounts: kiosk-k0, ") and "kiosk-k11, ..." in shown
+    assert "kiosk-k12" not in shown and "setup-state.json" in shown
+    assert setup.listed(names[:3]) == "kiosk-k0, kiosk-k1, kiosk-k2"

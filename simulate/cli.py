@@ -38,6 +38,11 @@ def _replay(office: config.OfficeConfig, path: Path, day: date | None) -> int:
         issues = replay.replay(db, office, day, replay.ESTIMATORS)
     finally:
         db.close()
+    if not issues:  # a fresh office, or the wrong day: said plainly, not a failure
+        print(f"motcua simulate --replay: {path} chưa có phiếu nào ngày {day.isoformat()}: "
+              f"không có gì để so sánh / holds no tickets on {day.isoformat()}: nothing to "
+              f"compare yet")
+        return 0
     print(f"motcua simulate --replay: {office.name}, {path}, {day.isoformat()}\n"
           + replay.describe(issues, list(replay.ESTIMATORS), list(office.services)))
     return 0

@@ -40,6 +40,7 @@ NOT_RUN = {
     ".venv/bin/motcua kiosk ": "a window that runs until it is closed (tests/kiosk open it "
                                "under Xvfb)",
     ".venv/bin/motcua display ": "a window that runs until it is closed (tests/display)",
+    ".venv/bin/motcua rating ": "a window that runs until it is closed (tests/rating)",
     ".venv/bin/motcua broker setup ": "writes /etc/mosquitto/motcua, a server's install step "
                                       "(tests/security run it into scratch folders)",
     ".venv/bin/motcua broker bridge ": "needs a central broker to bridge to (tests/security)",

@@ -253,6 +253,7 @@ COMMANDS: dict[str, Command] = {
     "scan": room("kiosk.scan", "decode the QR codes in images: a field check for cameras"),
     "counter": room("counter.app", "a counter terminal for staff (Kivy)"),
     "display": room("display.app", "the wall display board, with chime and voice (Kivy)"),
+    "web": room("web.app", "the browser pages: board, counter, citizen's ticket, hall"),
     "report": room("reports.report", "daily statistics from the dispatcher's database"),
     "simulate": room("simulate", "simulate peak days; --plan: how many counters"),
     "install": room("cli.install", "install a role (server, kiosk, display, counter) with systemd"),

@@ -138,6 +138,30 @@ def cmd_booking(args: argparse.Namespace) -> int:
     return cli_booking.run(args, office, _broker_url(args, office))
 
 
+def cmd_officer(args: argparse.Namespace) -> int:
+    """`motcua officer pin`: the hash line of a PIN, for an [[officers]] row of office.toml.
+    The PIN is asked twice on a terminal (never shown), or read from standard input."""
+    import getpass
+
+    from motcua.errors import UsageError
+    from motcua.officers import PIN_RE, hash_pin
+
+    if sys.stdin.isatty():
+        pin = getpass.getpass("PIN (4-8 chữ số / digits): ")
+        if getpass.getpass("PIN lần nữa / again: ") != pin:
+            raise UsageError("hai lần nhập PIN không giống nhau", "the two PINs differ")
+    else:
+        pin = sys.stdin.readline().strip()
+    if not PIN_RE.fullmatch(pin):
+        raise UsageError("PIN phải gồm 4 đến 8 chữ số", "a PIN is 4 to 8 digits")
+    print(f'pin = "{hash_pin(pin)}"')
+    return 0
+
+
+def officer_options(o: argparse.ArgumentParser) -> None:
+    o.add_argument("action", choices=["pin"], help="pin: the hash of a PIN for office.toml")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from cli.demo import run_demo
 
@@ -249,6 +273,8 @@ COMMANDS: dict[str, Command] = {
                       ticket_options),
     "booking": Command("bookings: keygen, issue, cancel, move, import", cmd_booking,
                        booking_options),
+    "officer": Command("officers: `officer pin` makes the PIN hash for office.toml",
+                       cmd_officer, officer_options),
     "kiosk": room("kiosk.app", "a kiosk: QR check-in and walk-in tickets (Kivy)"),
     "scan": room("kiosk.scan", "decode the QR codes in images: a field check for cameras"),
     "counter": room("counter.app", "a counter terminal for staff (Kivy)"),

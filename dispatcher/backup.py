@@ -29,7 +29,8 @@ from motcua.config import OfficeConfig
 
 log = logging.getLogger(__name__)
 
-NAME = re.compile(r"^(?P<office>[a-z0-9-]{1,32})-(?P<at>\d{8}-\d{6})\.sqlite3$")
+NAME = re.compile(r"^(?P<office>[a-z0-9-]{1,32})-(?P<at>\d{8}-\d{6})(?:-(?P<n>\d{1,3}))?"
+                  r"\.sqlite3$")
 
 
 class BackupError(StoreError):
@@ -93,14 +94,17 @@ def backup(office: OfficeConfig, to: Path | None = None, now: datetime | None = 
     folders = [to] if to else [office.backups.folder or source.parent / "backups",
                                *([office.backups.copy_to] if office.backups.copy_to else [])]
     stamp = (now or datetime.now(office.tz)).strftime("%Y%m%d-%H%M%S")
-    name = f"{office.id}-{stamp}.sqlite3"
     written: list[Path] = []
-    db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    except sqlite3.Error as exc:  # deleted, or made unreadable, since the check above
+        raise BackupError(f"không mở được {source}: {exc}", f"cannot open {source}: {exc}"
+                          ) from exc
     try:
         for folder in folders:
             try:
                 folder.mkdir(parents=True, exist_ok=True, mode=0o750)
-                target = folder / name
+                target = _free_name(folder, office.id, stamp)
                 if written:  # the same copy again, to the second place
                     _copy_in_place(written[0], target)
                 else:
@@ -110,21 +114,41 @@ def backup(office: OfficeConfig, to: Path | None = None, now: datetime | None = 
                 raise BackupError(f"không sao lưu được vào {folder}: {exc}",
                                   f"cannot back up to {folder}: {exc}") from exc
             written.append(target)
-            prune(folder, office.id, office.backups.keep)
+            prune(folder, office.id, office.backups.keep, spare=target)
     finally:
         db.close()
     log.info("backed up %s to %s", source, ", ".join(map(str, written)))
     return written
 
 
-def prune(folder: Path, office_id: str, keep: int) -> list[Path]:
-    """Remove this office's copies in `folder` beyond the newest `keep`; the removed."""
+def _free_name(folder: Path, office_id: str, stamp: str) -> Path:
+    """`<office>-<stamp>.sqlite3`, or `-2`, `-3`... when a copy of that second is there: a
+    second backup within a second (or after the clock went back) never replaces one."""
+    target = folder / f"{office_id}-{stamp}.sqlite3"
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{office_id}-{stamp}-{n}.sqlite3"
+    return target
+
+
+def _order(p: Path) -> tuple[str, int]:
+    m = NAME.match(p.name)
+    assert m is not None
+    return m["at"], int(m["n"] or 1)
+
+
+def prune(folder: Path, office_id: str, keep: int, spare: Path | None = None) -> list[Path]:
+    """Remove this office's copies in `folder` beyond the newest `keep` (by the time in
+    their names); the removed. `spare`, the copy just made, is never removed: after the
+    clock went back its name is older than copies that are not."""
     mine = sorted((p for p in folder.iterdir()
-                   if (m := NAME.match(p.name)) and m["office"] == office_id),
-                  key=lambda p: p.name, reverse=True)
-    for old in mine[keep:]:
-        old.unlink()
-    return mine[keep:]
+                   if (m := NAME.match(p.name)) and m["office"] == office_id and p != spare),
+                  key=_order, reverse=True)
+    old = mine[max(keep - (spare is not None), 0):]
+    for p in old:
+        p.unlink()
+    return old
 
 
 def restore(office: OfficeConfig, copy: Path, force: bool = False,

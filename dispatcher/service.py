@@ -26,6 +26,9 @@ from motcua.facts import (
     DayClosed,
     Fact,
     Issued,
+    SignedIn,
+    SignedOut,
+    SignInFailed,
     Transferred,
     apply,
 )
@@ -357,6 +360,18 @@ class Dispatcher:
                     continue
                 case CounterSet(status=status, counter=cid):
                     out.append((f"counter_{status}", None, encode(m.Logged(at=at)), None, cid))
+                    continue
+                case SignedIn(counter=cid, officer=officer):
+                    out.append(("signed_in", None, encode(m.Logged(at=at, officer=officer)),
+                                None, cid))
+                    continue
+                case SignedOut(counter=cid, officer=officer, reason=reason):
+                    out.append(("signed_out", None, encode(m.Logged(
+                        at=at, officer=officer, reason=reason)), None, cid))
+                    continue
+                case SignInFailed(counter=cid, officer=officer):
+                    out.append(("sign_in_failed", None,
+                                encode(m.Logged(at=at, officer=officer)), None, cid))
                     continue
                 case DayClosed():
                     out.append(("day_closed", None, encode(m.Logged(at=at)), None, None))

@@ -28,7 +28,11 @@ from motcua.facts import (
     DayClosed,
     Fact,
     Issued,
+    SignedIn,
+    SignedOut,
+    SignInFailed,
     Transferred,
+    apply,
     number_parts,
 )
 from motcua.model import (
@@ -81,6 +85,9 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (2, "replies pruned by time use an index; the version lives in user_version",
      ("CREATE INDEX IF NOT EXISTS commands_at ON commands (at)",
       "DELETE FROM meta WHERE key = 'schema'")),
+    (3, "officers: who is signed in at a counter, who called a ticket",
+     ("ALTER TABLE counters ADD COLUMN officer TEXT",
+      "ALTER TABLE tickets ADD COLUMN officer TEXT")),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0] if MIGRATIONS else BASELINE
 # A ticket is kept twice, on purpose, in one statement from one Ticket: `body` (JSON, every
@@ -90,7 +97,7 @@ SCHEMA_VERSION = MIGRATIONS[-1][0] if MIGRATIONS else BASELINE
 # migration. Neither is derived from the other after the write.
 TICKET_FIELDS = tuple(f.name for f in fields(Ticket))
 TICKET_COLUMNS = ("seq, service, kind, status, priority, issued_at, entry_at, called_at, "
-                  "closed_at, counter, booking_id, booking_start, arrival, reason, body")
+                  "closed_at, counter, booking_id, booking_start, arrival, reason, officer, body")
 
 
 class StoreError(MotcuaError):
@@ -377,7 +384,8 @@ class Store:
                   _iso(t.issued_at), _iso(t.entry_at), _iso(t.called_at), _iso(t.closed_at),
                   t.counter, t.booking.id if t.booking else None,
                   _iso(t.booking.start) if t.booking else None,
-                  str(t.arrival) if t.arrival else None, t.reason, ticket_to_json(t))
+                  str(t.arrival) if t.arrival else None, t.reason, t.officer,
+                  ticket_to_json(t))
         if new:
             self.db.execute(
                 f"INSERT INTO tickets (day, number, {TICKET_COLUMNS}) "
@@ -391,9 +399,10 @@ class Store:
             raise sqlite3.IntegrityError(f"ticket {t.number} of {day} is not stored")
 
     def save_counter(self, day: date, c: CounterState) -> None:
-        self.db.execute("INSERT OR REPLACE INTO counters (day, id, status, current, since) "
-                        "VALUES (?,?,?,?,?)",
-                        (day.isoformat(), c.id, str(c.status), c.current, _iso(c.since)))
+        self.db.execute("INSERT OR REPLACE INTO counters (day, id, status, current, since, "
+                        "officer) VALUES (?,?,?,?,?,?)",
+                        (day.isoformat(), c.id, str(c.status), c.current, _iso(c.since),
+                         c.officer))
 
     def append_event(self, day: date, at: datetime, change: str, ticket: str | None,
                      counter: str | None, body: bytes) -> None:
@@ -425,8 +434,9 @@ class Store:
             case DayClosed(at=at):
                 self.db.execute("INSERT OR REPLACE INTO days (day, closed_at) VALUES (?,?)",
                                 (hall.day.isoformat(), at.isoformat()))
-            case Issued() | Called() | Closed() | Transferred() | CounterSet():
-                pass  # the ticket (above) or the counters (save_counters) hold them
+            case (Issued() | Called() | Closed() | Transferred() | CounterSet() | SignedIn()
+                  | SignedOut() | SignInFailed()):
+                pass  # the ticket (above), the counters (save_counters) or the events hold them
             case _:
                 assert_never(fact)
 
@@ -438,10 +448,11 @@ class Store:
     def load_hall(self, office: OfficeConfig, day: date) -> Hall:
         d = day.isoformat()
         counters = {cid: CounterState(cid) for cid in office.counters}
-        for cid, status, current, since in self.db.execute(
-                "SELECT id, status, current, since FROM counters WHERE day=?", (d,)):
+        for cid, status, current, since, officer in self.db.execute(
+                "SELECT id, status, current, since, officer FROM counters WHERE day=?", (d,)):
             if cid in counters:
-                counters[cid] = CounterState(cid, CounterStatus(status), current, _dt(since))
+                counters[cid] = CounterState(cid, CounterStatus(status), current, _dt(since),
+                                             officer if officer in office.officers else None)
         hall = Hall(day=day, counters=counters)
         for (body,) in self.db.execute("SELECT body FROM tickets WHERE day=? ORDER BY seq",
                                        (d,)):
@@ -462,6 +473,11 @@ class Store:
                 "SELECT ticket, counter, at FROM events WHERE day=? AND change='called' "
                 "ORDER BY n DESC LIMIT 10", (d,)):
             hall.recent_calls.append((number, counter, datetime.fromisoformat(at)))
+        for counter, at, body in self.db.execute(
+                "SELECT counter, at, body FROM events WHERE day=? AND change='sign_in_failed' "
+                "ORDER BY n", (d,)):
+            apply(hall, SignInFailed(counter, json.loads(body).get("officer", ""),
+                                     datetime.fromisoformat(at)))
         for bid, service, start, end, name in self.db.execute(
                 'SELECT id, service, start, "end", name FROM bookings '
                 "WHERE day >= ? AND status = 'booked'", (d,)):

@@ -27,6 +27,7 @@ from pydantic_core.core_schema import ValidationInfo
 
 from motcua.errors import MotcuaError
 from motcua.model import Counter, Service
+from motcua.officers import HASH_RE, Officer
 
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9]{1,8}$")
@@ -167,6 +168,8 @@ class OfficeConfig:
     keep_command_days: int = 30  # replies kept for retries and audits, then pruned
     backups: BackupConfig = BackupConfig()
     web: WebConfig = WebConfig()
+    # Who may sign in at a counter (code -> officer); none: counters work without sign-in.
+    officers: dict[str, Officer] = field(default_factory=dict)
 
     def booking_counters(self, service: str) -> list[Counter]:
         return [c for c in self.counters.values() if c.bookings and service in c.services]
@@ -370,6 +373,19 @@ class CounterTable(_Table):
     bookings: bool = False
 
 
+PinHash = Annotated[str, _checked(lambda v: bool(HASH_RE.fullmatch(v)),
+                                  lambda v: "must be a PIN hash made by `motcua officer pin` "
+                                            "(pbkdf2-sha256$...), never the PIN itself")]
+
+
+class OfficerTable(_Table):
+    code: Id
+    name: Text
+    pin: PinHash
+    roles: Annotated[list[Literal["counter", "head"]], _some("give at least one role"),
+                     AfterValidator(_once)] = ["counter"]
+
+
 class DevicesTable(_Table):
     """Known here, checked by `motcua broker setup` (broker_config.accounts), in its words."""
     kiosks: Any = []
@@ -433,6 +449,7 @@ class OfficeFile(_Table):
     printer: PrinterTable = PrinterTable()
     display: DisplayTable = DisplayTable()
     web: WebTable = WebTable()
+    officers: list[OfficerTable] = []
 
 
 def table_model(f: FieldInfo) -> type[_Table]:
@@ -617,8 +634,18 @@ def _rule_web(p: _Parts) -> Iterator[Problem]:
             yield (("web", "secret_file"), "the secret must be at least 16 characters")
 
 
+def _rule_officers(p: _Parts) -> Iterator[Problem]:
+    codes: set[str] = set()
+    for i, row in enumerate(p.raw["officers"]):  # a row wrong elsewhere still takes its code
+        code = row.get("code")
+        if isinstance(code, str) and code in codes:
+            yield (("officers", i, "code"), f"duplicate officer code {code!r}")
+        if isinstance(code, str):
+            codes.add(code)
+
+
 _RULES = (_rule_web, _rule_booking_times, _rule_printer_address, _rule_services, _rule_counters,
-          _rule_served)
+          _rule_served, _rule_officers)
 
 
 # --- load ---
@@ -646,8 +673,10 @@ def load(path: str | Path) -> OfficeConfig:
 def _validate(data: dict[str, Any], context: dict[str, Any]) -> tuple[_Parts, list[Problem]]:
     """Each table on its own, each row of an array on its own: every mistake is found in
     one pass, not only the first table's. Then the rules across them."""
-    found: list[Problem] = [((name,), f"unknown table (bảng lạ){_hint(name, TABLES)}")
-                            for name in data if name not in TABLES]
+    missing = [t for t, f in OfficeFile.model_fields.items() if f.is_required() and t not in data]
+    found: list[Problem] = [  # a required table that is missing is the likelier meaning
+        ((name,), f"unknown table (bảng lạ){_hint(name, missing) or _hint(name, TABLES)}")
+        for name in data if name not in TABLES]
     parts = _Parts({}, {name: {} for name in ARRAYS}, {name: [] for name in ARRAYS})
     for name, model in TABLES.items():
         value = data.get(name)
@@ -715,6 +744,8 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
             folder=beside(s.backup_dir) if s.backup_dir else storage.parent / "backups",
             copy_to=beside(s.backup_copy_dir) if s.backup_copy_dir else None,
             keep=s.keep_backups),
+        officers={x.code: Officer(x.code, x.name, x.pin, tuple(x.roles))
+                  for x in p.rows["officers"].values()},
         web=_web(t["web"], beside))
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import assert_never
 
 from motcua.model import Booking, CounterState, CounterStatus, Hall, Status, Ticket
+from motcua.officers import MAX_TRIES
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,28 @@ class CounterSet:
 
 
 @dataclass(frozen=True)
+class SignedIn:
+    counter: str
+    officer: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SignedOut:
+    counter: str
+    officer: str
+    at: datetime
+    reason: str = "signed_out"  # or "moved" (signed in at another counter), "day_closed"
+
+
+@dataclass(frozen=True)
+class SignInFailed:
+    counter: str
+    officer: str  # the code given, known or not
+    at: datetime
+
+
+@dataclass(frozen=True)
 class BookingCancelled:
     booking: Booking
     at: datetime
@@ -74,8 +97,8 @@ class DayClosed:
     at: datetime
 
 
-Fact = (Issued | Called | Closed | Transferred | CounterSet | BookingCancelled | BookingAdded
-        | BookingMoved | DayClosed)
+Fact = (Issued | Called | Closed | Transferred | CounterSet | SignedIn | SignedOut
+        | SignInFailed | BookingCancelled | BookingAdded | BookingMoved | DayClosed)
 
 
 def number_parts(number: str) -> tuple[str, int]:
@@ -101,7 +124,7 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
             counter = hall.counters[cid]
             if not recall:
                 t.status, t.counter, t.called_at, t.closed_at = Status.SERVING, cid, at, None
-                t.target_counter = None
+                t.target_counter, t.officer = None, counter.officer
                 counter.current, counter.since = number, at
                 hall.recent_calls.appendleft((number, cid, at))
                 hall.track(t)
@@ -127,24 +150,47 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
         case CounterSet(counter=cid, status=status):
             hall.counters[cid].status = status
             return None
-        case BookingCancelled(booking=booking):
-            hall.cancelled.add(booking.id)
-            hall.bookings.pop(booking.id, None)
+        case SignedIn() | SignedOut() | SignInFailed():
+            _sign(hall, fact)
             return None
-        case BookingAdded(booking=booking):
-            hall.bookings[booking.id] = booking
-            hall.booking_ids.add(booking.id)
-            return None
-        case BookingMoved(booking=booking, previous=previous):
-            hall.bookings[booking.id] = booking
-            if previous.start.date() == hall.day:
-                hall.moved_away[booking.id] = booking.start.date()
+        case BookingCancelled() | BookingAdded() | BookingMoved():
+            _book(hall, fact)
             return None
         case DayClosed():
             hall.closed = True
             return None
         case _:  # a new fact type fails the type check here, not in production
             assert_never(fact)
+
+
+def _book(hall: Hall, fact: BookingCancelled | BookingAdded | BookingMoved) -> None:
+    booking = fact.booking
+    match fact:
+        case BookingCancelled():
+            hall.cancelled.add(booking.id)
+            hall.bookings.pop(booking.id, None)
+        case BookingAdded():
+            hall.bookings[booking.id] = booking
+            hall.booking_ids.add(booking.id)
+        case BookingMoved(previous=previous):
+            hall.bookings[booking.id] = booking
+            if previous.start.date() == hall.day:
+                hall.moved_away[booking.id] = booking.start.date()
+
+
+def _sign(hall: Hall, fact: SignedIn | SignedOut | SignInFailed) -> None:
+    counter = hall.counters[fact.counter]
+    match fact:
+        case SignedIn(officer=officer):
+            counter.officer = officer
+        case SignedOut(officer=officer):
+            if counter.officer == officer:
+                counter.officer = None
+        case SignInFailed(officer=officer, at=at):
+            for key in (f"officer:{officer}", f"counter:{fact.counter}"):
+                tries = hall.failed_sign_ins.setdefault(key, [])
+                tries.append(at)
+                del tries[:-MAX_TRIES]  # only the last few can lock anything
 
 
 def _release(hall: Hall, t: Ticket) -> None:

@@ -7,12 +7,13 @@ caller stores, applies and publishes.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from motcua import calendar, protocol, tokens
+from motcua import calendar, officers, protocol, tokens
 from motcua.bookings import BookingRefused, check_change, check_new, resolve_service
 from motcua.config import OfficeConfig
 from motcua.facts import (
@@ -25,6 +26,9 @@ from motcua.facts import (
     DayClosed,
     Fact,
     Issued,
+    SignedIn,
+    SignedOut,
+    SignInFailed,
     Transferred,
 )
 from motcua.model import Booking, CounterStatus, Hall, Kind, Status, Ticket
@@ -198,6 +202,47 @@ def resume(hall: Hall, cmd: protocol.Resume, ctx: Context) -> Decision:
     return Decision([CounterSet(cid, CounterStatus.OPEN, ctx.now)], hall.counters[cid].current)
 
 
+def sign_in(hall: Hall, cmd: protocol.SignIn, ctx: Context) -> Decision:
+    """An officer takes a counter: signed out of any other counter, and whoever was signed
+    in here is signed out. Wrong PINs are facts, so a lock holds across restarts."""
+    cid = _counter(hall, ctx)
+    if not ctx.office.officers:
+        raise Rejected("bad_request", "this office has no officers to sign in")
+    for key in (f"officer:{cmd.officer}", f"counter:{cid}"):
+        until = officers.locked(hall.failed_sign_ins.get(key, []), ctx.now)
+        if until is not None:
+            raise Rejected("locked", retry_after=math.ceil((until - ctx.now).total_seconds()),
+                           until=until.isoformat(timespec="seconds"))
+    officer = officers.verify(ctx.office, cmd.officer, cmd.pin)
+    if officer is None or "counter" not in officer.roles:
+        return Decision([SignInFailed(cid, cmd.officer, ctx.now)], error="bad_pin")
+    here = hall.counters[cid]
+    if here.officer == officer.code:
+        return Decision([], here.current, extra=_officer(ctx, officer.code))
+    facts: list[Fact] = [SignedOut(c.id, officer.code, ctx.now, "moved")
+                         for c in hall.counters.values() if c.officer == officer.code]
+    if here.officer is not None:
+        facts.append(SignedOut(cid, here.officer, ctx.now))
+    facts.append(SignedIn(cid, officer.code, ctx.now))
+    return Decision(facts, here.current, extra=_officer(ctx, officer.code))
+
+
+def _officer(ctx: Context, code: str) -> dict[str, Any]:
+    return {"officer": {"code": code, "name": ctx.office.officers[code].name}}
+
+
+def sign_out(hall: Hall, cmd: protocol.SignOut, ctx: Context) -> Decision:
+    """The officer leaves the counter; a ticket still being served is finished or
+    transferred first, so that nobody is left at a counter nobody is behind."""
+    cid = _counter(hall, ctx)
+    here = hall.counters[cid]
+    if here.officer is None:
+        return Decision([])
+    if here.current is not None:
+        raise Rejected("still_serving", here.current)
+    return Decision([SignedOut(cid, here.officer, ctx.now)])
+
+
 def close_day(hall: Hall, cmd: protocol.CloseDay, ctx: Context) -> Decision:
     return Decision(end_of_day(hall, ctx.now), extra={"day": hall.day.isoformat()})
 
@@ -290,6 +335,8 @@ def end_of_day(hall: Hall, at: datetime) -> list[Fact]:
     facts += [BookingCancelled(b, at) for b in hall.bookings.values()
               if b.start.date() == hall.day and b.id not in hall.checked_in
               and b.id not in hall.cancelled]
+    facts += [SignedOut(c.id, c.officer, at, "day_closed") for c in hall.counters.values()
+              if c.officer is not None]
     return [*facts, DayClosed(at)]
 
 
@@ -305,6 +352,8 @@ HANDLERS: dict[type, Callable[[Hall, Any, Context], Decision]] = {
     protocol.Refuse: refuse,
     protocol.Pause: pause,
     protocol.Resume: resume,
+    protocol.SignIn: sign_in,
+    protocol.SignOut: sign_out,
     protocol.CloseDay: close_day,
     protocol.BookingAdd: booking_add,
     protocol.BookingCancel: booking_cancel,
@@ -313,4 +362,8 @@ HANDLERS: dict[type, Callable[[Hall, Any, Context], Decision]] = {
 
 
 def decide(hall: Hall, command: protocol.Command, ctx: Context) -> Decision:
+    if (ctx.role == "counter" and ctx.office.officers
+            and not isinstance(command, protocol.SignIn | protocol.SignOut)
+            and ctx.device in hall.counters and hall.counters[ctx.device].officer is None):
+        raise Rejected("not_signed_in", ctx.device)
     return HANDLERS[type(command)](hall, command, ctx)

@@ -88,6 +88,7 @@ class Ticket:
     closed_at: datetime | None = None
     reason: str | None = None
     guidance: str | None = None
+    officer: str | None = None  # the officer who called it last (None: no sign-in here)
 
 
 @dataclass
@@ -96,6 +97,7 @@ class CounterState:
     status: CounterStatus = CounterStatus.OPEN
     current: str | None = None  # ticket number being served
     since: datetime | None = None
+    officer: str | None = None  # the officer signed in here, if the office has officers
 
     def idle(self) -> bool:
         return self.status is CounterStatus.OPEN and self.current is None
@@ -126,6 +128,8 @@ class Hall:
         default_factory=lambda: deque(maxlen=10)
     )
     service_minutes: dict[str, deque[float]] = field(default_factory=dict)
+    # Wrong PINs today, by "officer:<code>" and "counter:<id>": what locks a sign-in.
+    failed_sign_ins: dict[str, list[datetime]] = field(default_factory=dict)
 
     def waiting(self) -> list[Ticket]:
         return list(self.queue.values())

@@ -71,6 +71,8 @@ class Snapshot:
             optional["closed_at"] = stamp(t.closed_at, office)
         if t.reason:
             optional["reason"], optional["guidance"] = t.reason, t.guidance
+        if t.officer:
+            optional["officer"] = t.officer
         booking = None
         if t.booking is not None:
             booking = booking_info(t.booking, office,
@@ -96,7 +98,15 @@ class Snapshot:
                    for code in office.services}
         return m.Board(office=office.id, at=stamp(self.now, office), day=hall.day.isoformat(),
                        seq=hall.seq, closed=hall.closed, serving=serving, recent=recent,
-                       waiting=waiting)
+                       waiting=waiting,
+                       counters={cid: self.status(cid) for cid in hall.counters})
+
+    def status(self, cid: str) -> str:
+        """open or paused; closed when the office signs officers in and nobody is here."""
+        c = self.hall.counters[cid]
+        if self.hall.closed or (self.office.officers and c.officer is None):
+            return "closed"
+        return str(c.status)
 
     def order(self) -> m.Order:
         queues: dict[str, list[m.Queued | m.More]] = {}
@@ -106,7 +116,7 @@ class Snapshot:
                 listed.append(m.More(more=len(queue) - QUEUE_LIMIT))
             queues[code] = listed
         counters = {cid: m.CounterOrder(
-            status=str(c.status), current=c.current,
+            status=self.status(cid), current=c.current,
             next=[t.number for t in self.ordering.next_at[cid][:NEXT_LIMIT]])
             for cid, c in self.hall.counters.items()}
         return m.Order(at=stamp(self.now, self.office), queues=queues, counters=counters)
@@ -114,10 +124,13 @@ class Snapshot:
     def counter(self, cid: str) -> m.CounterState:
         c = self.hall.counters[cid]
         current = self.ticket(self.hall.tickets[c.current]) if c.current else None
-        return m.CounterState(counter=cid, status=str(c.status), current=current,
+        officer = self.office.officers.get(c.officer) if c.officer else None
+        return m.CounterState(counter=cid, status=self.status(cid), current=current,
                               since=maybe_stamp(c.since, self.office),
                               waiting=len(self.ordering.next_at[cid]),
-                              next=[t.number for t in self.ordering.next_at[cid][:NEXT_LIMIT]])
+                              next=[t.number for t in self.ordering.next_at[cid][:NEXT_LIMIT]],
+                              officer=m.OfficerInfo(code=officer.code, name=officer.name)
+                              if officer else None)
 
 
 def office_info(office: OfficeConfig) -> m.OfficeInfo:

@@ -28,6 +28,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_current_ticket": ("Quầy chưa gọi khách nào.", "This counter is serving nobody."),
     "counter_paused": ("Quầy đang tạm dừng. Bấm Tiếp tục trước.",
                        "This counter is paused. Resume first."),
+    # Officers (offices with [[officers]] in office.toml).
+    "bad_pin": ("Mã cán bộ hoặc mã PIN không đúng.", "Wrong officer code or PIN."),
+    "locked": ("Nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút hoặc báo quản trị.",
+               "Too many wrong tries. Try again in a few minutes or ask the administrator."),
+    "not_signed_in": ("Chưa có cán bộ đăng nhập tại quầy này. Vui lòng đăng nhập trước.",
+                      "Nobody is signed in at this counter. Please sign in first."),
+    "still_serving": ("Quầy đang phục vụ một số thứ tự. Hãy hoàn thành hoặc chuyển số đó "
+                      "trước khi đăng xuất.",
+                      "This counter is serving a ticket. Finish or transfer it before "
+                      "signing out."),
     # Admin commands for bookings (an extension of PROTOCOL.md version 1).
     "invalid_booking": ("Lịch hẹn không hợp lệ.", "This booking breaks a booking rule."),
     "slot_full": ("Khung giờ đã đủ người.", "This slot is full."),

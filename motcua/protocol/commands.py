@@ -74,6 +74,17 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class SignIn:
+    officer: str
+    pin: str
+
+
+@dataclass(frozen=True)
+class SignOut:
+    pass
+
+
+@dataclass(frozen=True)
 class CloseDay:
     pass
 
@@ -100,7 +111,7 @@ class BookingMove:
 
 
 Command = (WalkIn | CheckIn | Next | Recall | Done | NoShow | Call | Transfer | Refuse | Pause
-           | Resume | CloseDay | BookingAdd | BookingCancel | BookingMove)
+           | Resume | SignIn | SignOut | CloseDay | BookingAdd | BookingCancel | BookingMove)
 BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -149,6 +160,8 @@ PARSERS: dict[str, dict[str, Any]] = {
         "refuse": lambda b: Refuse(_text(b, "reason") or "", _text(b, "guidance", False)),
         "pause": lambda b: Pause(),
         "resume": lambda b: Resume(),
+        "sign_in": lambda b: SignIn(_code(b, "officer", 32) or "", _pin(b)),
+        "sign_out": lambda b: SignOut(),
     },
     "admin": {
         "close_day": lambda b: CloseDay(),
@@ -191,6 +204,13 @@ def _booking_add(body: dict) -> BookingAdd:
                       id=_booking_id(b, "id") if b.get("id") is not None else None,
                       end=_time(b, "end") if b.get("end") is not None else None,
                       name=_text(b, "name", False, limit=100), made_on=made_on)
+
+
+def _pin(body: dict) -> str:
+    value = body.get("pin")
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4,8}", value):
+        raise Rejected("bad_request", "'pin' must be a string of 4 to 8 digits")
+    return value
 
 
 def _flag(body: dict, name: str) -> bool:
@@ -321,8 +341,8 @@ def parse(role: str, payload: bytes) -> Envelope:
 TYPE_OF: dict[type, str] = {
     WalkIn: "walk_in", CheckIn: "check_in", Next: "next", Recall: "recall", Done: "done",
     NoShow: "no_show", Call: "call", Transfer: "transfer", Refuse: "refuse", Pause: "pause",
-    Resume: "resume", CloseDay: "close_day", BookingAdd: "booking_add",
-    BookingCancel: "booking_cancel", BookingMove: "booking_move",
+    Resume: "resume", SignIn: "sign_in", SignOut: "sign_out", CloseDay: "close_day",
+    BookingAdd: "booking_add", BookingCancel: "booking_cancel", BookingMove: "booking_move",
 }
 
 COMMANDS: dict[str, type] = {name: kind for kind, name in TYPE_OF.items()}  # the other way

@@ -102,6 +102,7 @@ class TicketInfo(Message):
     closed_at: Stamp | None = None
     reason: str | None = None
     guidance: str | None = None
+    officer: str | None = None  # who called it last (offices with officers)
 
 
 class ErrorInfo(Message):
@@ -109,6 +110,11 @@ class ErrorInfo(Message):
     message: str
     message_en: str
     detail: str | None = None
+
+
+class OfficerInfo(Message):
+    code: str
+    name: str
 
 
 # -- replies ----------------------------------------------------------------------------
@@ -124,6 +130,8 @@ class Reply(Versioned):
     free_slots: list[str] | None = None  # slot_full
     reason: str | None = None  # invalid_booking
     opens_at: Stamp | None = None  # office_closed: when it opens next
+    officer: OfficerInfo | None = None  # sign_in: who is now signed in
+    until: Stamp | None = None  # locked: when sign-in is possible again
 
     @property
     def code(self) -> str | None:
@@ -175,6 +183,7 @@ class Board(Versioned):
     serving: list[Serving]
     recent: list[RecentCall]
     waiting: dict[str, Waiting]
+    counters: dict[str, str] = {}  # counter id -> open, paused or closed
 
 
 class Queued(Message):
@@ -189,7 +198,7 @@ class More(Message):
 
 
 class CounterOrder(Message):
-    status: str  # open or paused
+    status: str  # open, paused, or closed (an office with officers: nobody signed in)
     current: str | None
     next: list[str]
 
@@ -206,11 +215,12 @@ class CounterState(Versioned):
     """state/counter/{d}: one counter, with its current ticket in full."""
 
     counter: str
-    status: str
+    status: str  # open, paused, or closed (an office with officers: nobody signed in)
     current: TicketInfo | None
     since: Stamp | None
     waiting: int
     next: list[str]
+    officer: OfficerInfo | None = None  # who is signed in (offices with officers)
 
 
 class ServiceInfo(Message):
@@ -282,6 +292,8 @@ class Logged(Versioned):
     closed): its time."""
 
     at: Stamp
+    officer: str | None = None  # signed_in, signed_out, sign_in_failed: the officer's code
+    reason: str | None = None  # signed_out: signed_out, moved or day_closed
 
 
 # -- presence ---------------------------------------------------------------------------

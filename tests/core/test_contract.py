@@ -96,7 +96,7 @@ def test_every_command_field_is_in_the_contract_and_goes_out_as_it_comes_back() 
         protocol.Recall(), protocol.Done(), protocol.NoShow(), protocol.Call("A012"),
         protocol.Transfer(service="B"), protocol.Transfer(counter="3"),
         protocol.Refuse("ngoài thẩm quyền", "UBND xã"), protocol.Pause(), protocol.Resume(),
-        protocol.CloseDay(),
+        protocol.SignIn("cb01", "0042"), protocol.SignOut(), protocol.CloseDay(),
         protocol.BookingAdd("A", at("09:00"), id="BK-1", name="Trần T. B"),
         protocol.BookingCancel("BK-1"), protocol.BookingMove("BK-1", at("10:00")),
     ]

@@ -162,3 +162,41 @@ def test_backup_and_restore_from_the_command_line(broker, tmp_path: Path) -> Non
     finally:
         kiosk.close()
         dispatcher.stop()
+
+
+def test_backups_in_one_second_and_after_the_clock_went_back_are_all_kept(
+        tmp_path: Path) -> None:
+    """Two backups in the same second each keep their copy; a clock set back a day (an NTP
+    correction, a dead RTC battery) names the new copy older than the others, yet it is the
+    one pruning keeps."""
+    office = config.load(write_office(tmp_path))
+    office = dataclasses.replace(office, backups=dataclasses.replace(office.backups, keep=3))
+    d = LocalDispatcher(office, ManualClock(at("09:00")))
+    try:
+        noon = datetime(2026, 11, 24, 12, 0, tzinfo=TZ)
+        first = backup(office, now=noon)[0]
+        d.ok("kiosk", "k1", "walk_in", service="A")
+        second = backup(office, now=noon)[0]
+        assert first != second and second.name == "demo-20261124-120000-2.sqlite3"
+        assert _tickets(first) == [] and _tickets(second) == [("A001", "waiting")]
+        backup(office, now=noon + timedelta(hours=1))
+        d.ok("kiosk", "k1", "walk_in", service="A")
+        went_back = backup(office, now=noon - timedelta(days=1))[0]  # the newest data
+        folder = office.backups.folder
+        assert folder is not None
+        kept = sorted(p.name for p in folder.iterdir())
+        assert went_back.name in kept and len(kept) == 3
+        assert _tickets(went_back) == [("A001", "waiting"), ("A002", "waiting")]
+        assert first.name not in kept  # the oldest by name, among those not just made
+    finally:
+        d.close()
+
+
+def test_a_backup_of_a_deleted_database_is_refused_plainly(tmp_path: Path) -> None:
+    office = config.load(write_office(tmp_path))
+    Store(office.storage).close()
+    office.storage.unlink()
+    with pytest.raises(BackupError) as refused:
+        backup(office)
+    assert "no database at" in refused.value.message_en
+    assert "không có cơ sở dữ liệu" in refused.value.message

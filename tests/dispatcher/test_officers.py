@@ -1,0 +1,174 @@
+"""Officers sign in at counters: the dispatcher with a real SQLite file, as counters send.
+
+What a real office meets: a wrong PIN, someone guessing, an officer moving desks, leaving
+with a citizen still at the counter, a restart in the middle of all of it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from motcua import config, officers
+from motcua.clock import ManualClock
+from tests.conftest import at, write_office
+from tests.dispatcher.local import LocalDispatcher
+
+PINS = {"cb01": "4321", "cb02": "8765", "lead": "2468"}
+
+
+def officer_rows() -> str:
+    rows = []
+    for code, pin in PINS.items():
+        roles = '["head"]' if code == "lead" else '["counter"]'
+        rows.append(f'[[officers]]\ncode = "{code}"\nname = "Cán bộ {code}"\n'
+                    f'pin = "{officers.hash_pin(pin, iterations=1000)}"\nroles = {roles}\n')
+    return "\n".join(rows)
+
+
+@pytest.fixture
+def desk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = write_office(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + officer_rows(), encoding="utf-8")
+    d = LocalDispatcher(config.load(path), ManualClock(at("09:00")))
+    yield d
+    d.close()
+
+
+def counter_state(desk: LocalDispatcher, cid: str) -> dict:
+    board(desk)
+    return next(m for t, m in reversed(desk.published) if t.endswith(f"/state/counter/{cid}"))
+
+
+def board(desk: LocalDispatcher) -> dict:
+    desk.published += [(o.topic, json.loads(o.payload)) for o in desk.d.state(force=True)]
+    return next(m for t, m in reversed(desk.published) if t.endswith("/state/board"))
+
+
+def test_nobody_signed_in_means_the_counter_is_closed_and_takes_no_calls(desk) -> None:  # type: ignore[no-untyped-def]
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    assert desk.error("counter", "1", "next") == "not_signed_in"
+    reply = desk.reply("counter", "1", "next")
+    assert "đăng nhập" in reply["error"]["message"] and "sign in" in reply["error"]["message_en"]
+    assert board(desk)["counters"]["1"] == "closed"
+    ok = desk.ok("counter", "1", "sign_in", officer="cb01", pin="4321")
+    assert ok["officer"] == {"code": "cb01", "name": "Cán bộ cb01"}
+    assert board(desk)["counters"]["1"] == "open"
+    assert counter_state(desk, "1")["officer"] == {"code": "cb01", "name": "Cán bộ cb01"}
+    called = desk.ok("counter", "1", "next")["ticket"]
+    assert called["number"] == "A001" and called["officer"] == "cb01"
+
+
+def test_a_wrong_pin_and_an_unknown_code_get_the_same_answer(desk) -> None:  # type: ignore[no-untyped-def]
+    wrong = desk.reply("counter", "1", "sign_in", officer="cb01", pin="0000")
+    unknown = desk.reply("counter", "1", "sign_in", officer="nobody", pin="4321")
+    assert wrong["error"] == unknown["error"] and wrong["error"]["code"] == "bad_pin"
+    head_only = desk.reply("counter", "1", "sign_in", officer="lead", pin="2468")
+    assert head_only["error"]["code"] == "bad_pin"  # the hall page's role, not a counter's
+    for bad in ({"officer": "cb01", "pin": 4321}, {"officer": "cb01", "pin": "12"},
+                {"officer": "cb01", "pin": "１２３４"}, {"officer": "cb 01", "pin": "4321"},
+                {"officer": "cb01"}, {"pin": "4321"}, {"officer": "\ud800", "pin": "4321"}):
+        assert desk.error("counter", "1", "sign_in", **bad) == "bad_request", bad
+    assert board(desk)["counters"]["1"] == "closed"
+
+
+def test_guessing_locks_the_officer_and_the_counter_and_a_restart_does_not_lift_it(  # type: ignore[no-untyped-def]
+        desk) -> None:
+    for pin in ("1111", "2222", "3333", "4444", "5555"):
+        assert desk.error("counter", "1", "sign_in", officer="cb01", pin=pin) == "bad_pin"
+    locked = desk.reply("counter", "1", "sign_in", officer="cb01", pin="4321")
+    assert locked["error"]["code"] == "locked" and 0 < locked["retry_after"] <= 300
+    # The same officer elsewhere, and another officer at this counter: locked too.
+    assert desk.error("counter", "2", "sign_in", officer="cb01", pin="4321") == "locked"
+    assert desk.error("counter", "1", "sign_in", officer="cb02", pin="8765") == "locked"
+    assert desk.ok("counter", "2", "sign_in", officer="cb02", pin="8765")
+    desk.restart()
+    assert desk.error("counter", "1", "sign_in", officer="cb01", pin="4321") == "locked"
+    desk.clock.now += timedelta(minutes=5, seconds=1)
+    assert desk.ok("counter", "1", "sign_in", officer="cb01", pin="4321")
+
+
+def test_an_officer_moving_desks_is_signed_out_of_the_first_and_a_restart_keeps_who_is_where(  # type: ignore[no-untyped-def]
+        desk) -> None:
+    desk.ok("counter", "1", "sign_in", officer="cb01", pin="4321")
+    desk.ok("counter", "2", "sign_in", officer="cb01", pin="4321")
+    assert counter_state(desk, "1")["officer"] is None
+    assert board(desk)["counters"] == {"1": "closed", "2": "open", "3": "closed"}
+    desk.ok("counter", "2", "sign_in", officer="cb02", pin="8765")  # takes over counter 2
+    desk.restart()
+    assert board(desk)["counters"] == {"1": "closed", "2": "open", "3": "closed"}
+    assert desk.d.hall.counters["2"].officer == "cb02"
+    changes = [r[0] for r in desk.d.store.db.execute(
+        "SELECT change || ':' || counter || ':' || json_extract(body, '$.officer') || ':' "
+        "|| coalesce(json_extract(body, '$.reason'), '') FROM events "
+        "WHERE change LIKE 'sign%' ORDER BY n")]
+    assert changes == ["signed_in:1:cb01:", "signed_out:1:cb01:moved", "signed_in:2:cb01:",
+                       "signed_out:2:cb01:signed_out", "signed_in:2:cb02:"]
+
+
+def test_signing_out_with_a_citizen_at_the_counter_is_refused_until_they_are_served(  # type: ignore[no-untyped-def]
+        desk) -> None:
+    desk.ok("kiosk", "k1", "walk_in", service="A")
+    desk.ok("counter", "1", "sign_in", officer="cb01", pin="4321")
+    desk.ok("counter", "1", "next")
+    refused = desk.reply("counter", "1", "sign_out")
+    assert refused["error"]["code"] == "still_serving"
+    assert refused["error"]["detail"] == "A001"
+    desk.ok("counter", "1", "done")
+    desk.ok("counter", "1", "sign_out")
+    assert desk.error("counter", "1", "next") == "not_signed_in"
+    desk.ok("counter", "1", "sign_out")  # nobody there: nothing to do, not an error
+    stored = desk.d.store.db.execute("SELECT officer FROM tickets WHERE number='A001'")
+    assert stored.fetchone() == ("cb01",)
+
+
+def test_close_day_signs_everyone_out(desk) -> None:  # type: ignore[no-untyped-def]
+    desk.ok("counter", "1", "sign_in", officer="cb01", pin="4321")
+    desk.ok("admin", "cli", "close_day")
+    assert desk.d.hall.counters["1"].officer is None
+    assert board(desk)["counters"]["1"] == "closed"
+
+
+def test_an_office_without_officers_signs_nobody_in(tmp_path: Path) -> None:
+    d = LocalDispatcher(config.load(write_office(tmp_path)), ManualClock(at("09:00")))
+    try:
+        assert d.error("counter", "1", "sign_in", officer="cb01", pin="4321") == "bad_request"
+        d.ok("kiosk", "k1", "walk_in", service="A")
+        assert "officer" not in d.ok("counter", "1", "next")["ticket"]
+        assert board(d)["counters"]["1"] == "open"
+    finally:
+        d.close()
+
+
+def test_a_pin_hash_is_checked_and_nothing_else_passes() -> None:
+    stored = officers.hash_pin("4321", iterations=1000)
+    assert officers.check_pin(stored, "4321")
+    assert not officers.check_pin(stored, "4322")
+    assert not officers.check_pin("4321", "4321")  # a PIN written where its hash belongs
+    assert not officers.check_pin(stored.replace("$1000$", "$1001$"), "4321")
+    with pytest.raises(ValueError):
+        officers.hash_pin("12")
+
+
+def test_the_office_file_refuses_a_plain_pin_and_a_code_given_twice(tmp_path: Path) -> None:
+    path = write_office(tmp_path)
+    good = officers.hash_pin("4321", iterations=1000)
+    path.write_text(path.read_text(encoding="utf-8") + f"""
+[[officers]]
+code = "cb01"
+name = "A"
+pin = "4321"
+
+[[officers]]
+code = "cb01"
+name = "B"
+pin = "{good}"
+roles = ["boss"]
+""", encoding="utf-8")
+    with pytest.raises(config.ConfigError) as found:
+        config.load(path)
+    text = str(found.value)
+    assert "officers[0].pin: must be a PIN hash made by `motcua officer pin`" in text
+    assert "officers[1].roles" in text and "duplicate officer code 'cb01'" in text

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 RETRY_S = 1.0  # a relayed command is sent again with the same id until it is answered
 REPLY_TIMEOUT_S = 12.0
+TICK_S = 5.0
 PAGE_QUEUE = 64  # messages waiting for one slow page before it is dropped (it reconnects)
 
 
@@ -101,6 +102,7 @@ class Hub:
         # views.positions, computed once per state/order for every ticket page
         self.positions_cache: tuple[Order | None, dict[str, tuple[str, int, int]]] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._ticker: asyncio.Task[None] | None = None
         web = office.web
         self.link = HubLink.for_office(office, url, "web", web.device, persistent=False,
                                        on_state=self._from_paho_state,
@@ -117,10 +119,20 @@ class Hub:
     def start(self, loop: asyncio.AbstractEventLoop) -> Hub:
         self.loop = loop
         self.link.start(wait=None)
+        self._ticker = loop.create_task(self._tick_views())
         return self
 
-    def stop(self) -> None:
-        self.link.stop()
+    async def _tick_views(self) -> None:
+        """Views that depend on the time (minutes waited, red past 15) are computed again
+        every few seconds; a page gets them only when they changed."""
+        while True:
+            await asyncio.sleep(TICK_S)
+            self.changed()
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        await asyncio.to_thread(self.link.stop)  # presence "offline", then disconnect
 
     @property
     def online(self) -> bool:
@@ -172,7 +184,9 @@ class Hub:
                 return self._reply(payload)
             case ["presence", role, device]:
                 if payload:
-                    self.presence[(role, device)] = read(Presence, payload)
+                    p = self.presence[(role, device)] = read(Presence, payload)
+                    if role == "dispatcher" and p.at:  # its heartbeat: the office's clock
+                        self._tick(p.at)
                 else:
                     self.presence.pop((role, device), None)
             case _ if not payload:  # a cleared retained message

@@ -164,6 +164,7 @@ def hall_view(hub: Hub) -> dict[str, Any]:
                        "tickets": rows})
     view["queues"] = queues
     counters = []
+    pages = {p.key for p in hub.pages if p.kind == "counter"}
     for c in hub.config.counters:
         st = hub.counters.get(c.id)
         p = hub.presence.get(("counter", c.id))
@@ -173,8 +174,10 @@ def hall_view(hub: Hub) -> dict[str, Any]:
             "current": current.number if current else None,
             "since": _hhmm(st.since, hub) if st else "", "waiting": st.waiting if st else 0,
             "served_min": _waited_since(hub, st.since) if st and current else None,
-            "terminal": p.status if p else "unknown",
-            "officer": getattr(st, "officer", None)})
+            # its Kivy terminal's presence, or a signed-in counter page open on this server
+            "terminal": "online" if c.id in pages else (p.status if p else "unknown"),
+            "officer": {"code": st.officer.code, "name": nfc(st.officer.name)}
+            if st and st.officer else None})
     view["counters"] = counters
     view["devices"] = [{"role": role, "device": device, "status": p.status,
                         "printer": (p.detail or {}).get("printer"), "at": _hhmm(p.at, hub)}
@@ -195,3 +198,43 @@ def _waited_since(hub: Hub, stamp: str | None) -> int | None:
     if not stamp:
         return None
     return int((hub.now() - datetime.fromisoformat(stamp)).total_seconds() // 60)
+
+
+def _ticket_brief(hub: Hub, t: TicketInfo) -> dict[str, Any]:
+    names = service_names(hub)
+    b = t.booking
+    return {"number": t.number, "service": names.get(t.service, (t.service, t.service)),
+            "priority": t.priority, "transferred": bool(t.transferred), "kind": t.kind,
+            "called_at": _hhmm(t.called_at, hub), "issued_at": _hhmm(t.issued_at, hub),
+            "booking": {"start": _hhmm(b.start, hub), "end": _hhmm(b.end, hub),
+                        "arrival": b.arrival} if b else None}
+
+
+def counter_view(hub: Hub, counter: str, officer: str) -> dict[str, Any]:
+    """The counter page of `counter`, signed in as `officer`: its state, and what its
+    dialogs offer (services and counters to transfer to, refusal reasons)."""
+    from counter.texts import REASONS
+
+    view = _common(hub, "counter")
+    info = next((c for c in hub.config.counters if c.id == counter), None)
+    st = hub.counters.get(counter)
+    view["counter"] = counter
+    view["counter_name"] = nfc(info.name) if info else counter
+    view["ready"] = st is not None
+    view["status"] = st.status if st else "unknown"
+    view["officer"] = {"code": st.officer.code, "name": nfc(st.officer.name)} \
+        if st and st.officer else None
+    view["mine"] = bool(st and st.officer and st.officer.code == officer)
+    view["current"] = _ticket_brief(hub, st.current) if st and st.current else None
+    view["since"] = st.since if st and st.current else None
+    view["waiting"] = st.waiting if st else 0
+    view["next"] = list(st.next) if st else []
+    names = service_names(hub)
+    served = set(info.services) if info else set()
+    view["services"] = [{"code": s.code, "name": names[s.code][0], "name_en": names[s.code][1]}
+                        for s in hub.config.services]
+    view["counters"] = [{"id": c.id, "name": nfc(c.name)} for c in hub.config.counters
+                        if c.id != counter and set(c.services) & (served or set(c.services))]
+    view["reasons"] = [{"text": r.text, "guidance": r.guidance, "typed": r.typed}
+                       for r in REASONS]
+    return view

@@ -26,3 +26,12 @@ def live(broker: DevBroker, office_file: Path, tmp_path: Path) -> Iterator[WebOf
 def browser() -> Iterator[Any]:
     with chromium() as b:
         yield b
+
+
+@pytest.fixture
+@needs("process", "mqtt")
+def staffed(broker: DevBroker, office_file: Path, tmp_path: Path) -> Iterator[WebOffice]:
+    """A live office whose file lists officers: counters take commands once signed in."""
+    office = WebOffice(broker, office_file, tmp_path, officers=True)
+    yield office
+    office.close()

@@ -80,11 +80,30 @@ class WebProcess:
         return self.proc.returncode if self.proc else None
 
 
+# Officers of the staff tests: code -> (name, PIN, roles). Few PBKDF2 rounds: a test office.
+OFFICERS = {"cb01": ("Nguyễn Thị Lan", "1234", ["counter"]),
+            "cb02": ("Trần Văn Minh", "5678", ["counter"]),
+            "ld01": ("Lê Thu Hà", "2468", ["head", "counter"])}
+
+
+def with_officers(office_file: Path) -> None:
+    from motcua.officers import hash_pin
+
+    rows = "".join(f'\n[[officers]]\ncode = "{code}"\nname = "{name}"\n'
+                   f'pin = "{hash_pin(pin, iterations=2000)}"\nroles = {roles!r}\n'
+                   for code, (name, pin, roles) in OFFICERS.items())
+    office_file.write_text(office_file.read_text(encoding="utf-8") + rows.replace("'", '"'),
+                           encoding="utf-8")
+
+
 class WebOffice:
-    def __init__(self, broker: DevBroker, office_file: Path, workdir: Path):
+    def __init__(self, broker: DevBroker, office_file: Path, workdir: Path,
+                 officers: bool = False):
         self.broker, self.workdir = broker, workdir
         self.port = free_port()
         self.office_file = with_web(office_file, self.port)
+        if officers:
+            with_officers(self.office_file)
         self.office = load(self.office_file)
         self.dispatcher = DispatcherProcess(self.office_file, broker.url,
                                             workdir / "dispatcher.log").start()

@@ -197,6 +197,7 @@ class TerminalView:
 
     def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, crowd: Crowd):
         self.office, self.clock, self.crowd = office, clock, crowd
+        self.web = ""  # the web server's address, when it runs
         self.board: Board | None = None
         self.order: Order | None = None
         self.link = Link(url, office.id, "display", "terminal", persistent=False, clock=clock)
@@ -218,6 +219,8 @@ class TerminalView:
         board, order = self.board, self.order
         lines = [f"\033[1m{o.name}\033[0m — motcua demo".ljust(width - 20)
                  + f"{self.clock():%a %d/%m %H:%M}", "─" * width]
+        if self.web:
+            lines.insert(1, f"Trình duyệt / browser: {self.web}/board  {self.web}/hall")
         if not board or not order:
             return "\n".join([*lines, "Đang chờ bộ điều phối… / waiting for the dispatcher…"])
         lines.append("\033[1mĐANG PHỤC VỤ / SERVING\033[0m")
@@ -284,6 +287,32 @@ def open_windows(office: OfficeConfig, url: str, opening: datetime, speed: float
     return windows
 
 
+def start_web(office: OfficeConfig, url: str, data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`motcua web` for the demo office on a free port: the board in any browser. Opened
+    as a window (Chromium, kiosk autoplay) when there is a screen."""
+    from broker_config.dev import free_port
+
+    address = f"http://127.0.0.1:{free_port()}"
+    with open(data / "web.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "web", "--config", str(office.path.resolve()), "--broker",
+             url, "--listen", address.removeprefix("http://"), "--cache", str(data / "voice")],
+            stdout=log, stderr=log, cwd=data)
+    return proc, address
+
+
+def open_board_page(address: str, data: Path) -> subprocess.Popen[bytes] | None:
+    browser = shutil.which("chromium")
+    if not browser or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None
+    with open(data / "chromium.log", "ab") as log:
+        return subprocess.Popen(
+            [browser, f"--app={address}/board", "--autoplay-policy=no-user-gesture-required",
+             f"--user-data-dir={data / 'chromium'}", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--window-size=1280,720"], stdout=log, stderr=log)
+
+
 DEMO_MARK = ".motcua-demo"
 
 
@@ -322,11 +351,17 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
           f"simulated day {opening:%A %d %B %Y} from {opening:%H:%M} at {speed:g}x", flush=True)
     service = serve(office, broker.url, clock, demo=True)  # the demo key is expected here
     windows = open_windows(office, broker.url, opening, speed, data)
+    web, address = start_web(office, broker.url, data)
+    print(f"motcua web: {address}/board (bảng gọi số trong trình duyệt / the board in a "
+          f"browser), {address}/hall, {address}/counter", flush=True)
+    if page := open_board_page(address, data):
+        windows["board-page"] = page
     staffed = ("1", "3") if windows.get("counters") else ()
     crowd = Crowd(office, broker.url, clock, seed, stop, staffed,
                 data / "camera" if windows.get("kiosk") else None)
     crowd.start()
     screen = TerminalView(office, broker.url, clock, crowd)
+    screen.web = address
     started = time.monotonic()
     try:
         while not stop.wait(0.5):
@@ -340,6 +375,7 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
         final = screen.render()
         crowd.close()
         screen.close()
+        web.terminate()
         for proc in windows.values_flat():
             proc.terminate()
         for proc in windows.values_flat():
@@ -347,6 +383,8 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            web.wait(10)
         service.stop()
         broker.stop()
     print("\n" + final if not view else "", flush=True)

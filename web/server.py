@@ -37,7 +37,7 @@ FONTS = Path(__file__).resolve().parent.parent / "printer" / "fonts"  # DejaVu, 
 HEARTBEAT_S = 5.0  # a page that hears nothing for 3 of these says "connection lost"
 # Pages load nothing from elsewhere; a ticket's key never leaves in a Referer.
 HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; "
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self'; "
                                "media-src 'self'; img-src 'self' data:; "
                                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",

@@ -77,22 +77,31 @@ def test_unknown_audio_is_not_made(live: WebOffice) -> None:
 def test_broker_restart_says_lost_then_recovers(live: WebOffice, browser: Any) -> None:
     live.walk_in("A")
     live.counter("1", "next")
+    mine = live.walk_in("A")
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.goto(live.base + live.ticket_path(mine))
+    phone.wait_for_selector("body[data-status='waiting'][data-connection='online']",
+                            timeout=15000)
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(live.base + "/board")
     page.wait_for_selector("body[data-ready='1'][data-connection='online']", timeout=15000)
     live.broker.stop()
     page.wait_for_selector("body[data-connection='lost']", timeout=10000)
+    phone.wait_for_selector("body[data-connection='lost']", timeout=10000)
+    shot(phone, "ticket-lost-phone")
     assert page.is_visible(".lost") and "A001" in newest(page)  # the dimmed last state
     assert page.evaluate("getComputedStyle(document.querySelector('main')).opacity") == "0.35"
     shot(page, "board-lost-1920x1080")
     live.broker.start()
     page.wait_for_selector("body[data-connection='online']", timeout=30000)
     assert not page.is_visible(".lost")
-    # Live again: a new call reaches the page without a reload.
-    live.walk_in("A")
+    phone.wait_for_selector("body[data-connection='online']", timeout=30000)
+    # Live again: a new call reaches both pages without a reload.
     live.counter("2", "next", timeout=20)
-    page.wait_for_selector("#newest .num[data-ticket='A002']", timeout=10000)
+    page.wait_for_selector(f"#newest .num[data-ticket='{mine}']", timeout=10000)
+    phone.wait_for_selector("body[data-status='called']", timeout=10000)
     page.close()
+    phone.close()
 
 
 def test_web_server_restart_the_page_reconnects(live: WebOffice, browser: Any) -> None:

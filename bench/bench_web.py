@@ -50,6 +50,9 @@ OBSERVER = """() => {
 }"""
 
 
+REDUCED_MOTION = "--reduced-motion" in sys.argv
+
+
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
@@ -69,6 +72,8 @@ def proc_stats(pid: int) -> tuple[float, float]:
 def bench_calls(live: WebOffice, browser: Any, calls: int, every: float) -> dict[str, Any]:
     tickets = [live.walk_in("A") for _ in range(calls)]
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    if REDUCED_MOTION:
+        page.emulate_media(reduced_motion="reduce")
     page.goto(live.base + "/board")
     page.wait_for_selector("body[data-ready='1'][data-connection='online']", timeout=15000)
     page.evaluate(OBSERVER)
@@ -214,6 +219,8 @@ def main() -> int:
     p.add_argument("--chromium-phones", type=int, default=4)
     p.add_argument("--skip-calls", action="store_true")
     p.add_argument("--skip-phones", action="store_true")
+    p.add_argument("--reduced-motion", action="store_true",
+                   help="the board page without its animations (a diagnosis)")
     p.add_argument("--voice", choices=("espeak-ng", "none"), default="espeak-ng")
     p.add_argument("--every", type=float, default=0.0, help="seconds between calls")
     args = p.parse_args()

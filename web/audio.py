@@ -19,6 +19,7 @@ from motcua.protocol import CallEvent
 log = logging.getLogger(__name__)
 
 KEEP = 400  # phrases this server remembers (the voice's own cache keeps the files)
+AHEAD = 8  # calls made in advance at most per change of the ordering
 
 
 class Sounds:
@@ -31,9 +32,20 @@ class Sounds:
     def key_for(self, call: CallEvent) -> str | None:
         """The audio key of a call (and the WAV started in the background), or None
         without a voice."""
+        return self.prepare(call.ticket, call.counter, call.counter_name)
+
+    def ahead(self, calls: list[tuple[str, str, str]]) -> None:
+        """Make the WAVs of the calls about to come (each counter's next ticket, from
+        state/order) while the hall is quiet, so a call's voice is ready when it comes."""
+        for ticket, counter, name in calls[:AHEAD]:
+            if self.voice is not None and not self.voice.path_for(
+                    call_phrase(ticket, counter, name)).exists():
+                self.prepare(ticket, counter, name)
+
+    def prepare(self, ticket: str, counter: str, counter_name: str) -> str | None:
         if self.voice is None:
             return None
-        phrase = call_phrase(call.ticket, call.counter, call.counter_name)
+        phrase = call_phrase(ticket, counter, counter_name)
         key = hashlib.sha256(phrase.encode()).hexdigest()[:24]
         self.phrases[key] = phrase
         self.phrases.move_to_end(key)

@@ -96,6 +96,7 @@ class Hub:
         self.broker_up = False
         self.pages: set[Page] = set()
         self.on_call: list[Callable[[CallEvent], None]] = []
+        self.on_order: list[Callable[[Order], None]] = []
         self._clock: tuple[datetime, float] | None = None  # the office's last `at`, when
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._dirty = False
@@ -203,6 +204,8 @@ class Hub:
             case ["state", "order"]:
                 self.order = read(Order, payload)
                 self._tick(self.order.at)
+                for order_hook in self.on_order:
+                    order_hook(self.order)
             case ["state", "counter", counter]:
                 self.counters[counter] = read(CounterState, payload)
             case ["event", "call"]:

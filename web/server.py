@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from display.speech import call_text, nfc
 from motcua import officers
 from motcua.config import OfficeConfig
-from motcua.protocol import CMD_ID_RE, MESSAGES, CallEvent
+from motcua.protocol import CMD_ID_RE, MESSAGES, CallEvent, Order
 from motcua.ticket_links import key_ok
 from web import views
 from web.audio import Sounds
@@ -106,6 +106,7 @@ class Web:
         self.sessions = Sessions()
         self.hall_failures: dict[str, list[datetime]] = {}
         hub.on_call.append(self._call)
+        hub.on_order.append(self._order)
 
     # -- calls ------------------------------------------------------------------------------
     def _call(self, call: CallEvent) -> None:
@@ -117,6 +118,12 @@ class Web:
                    "chime": "/audio/chime.wav" if self.sounds.chime else None}
         self.hub.push("board", message)
         self.hub.push("ticket", {**message, "audio": None}, key=call.ticket)
+
+    def _order(self, order: Order) -> None:
+        names = {c.id: c.name for c in self.hub.config.counters}
+        self.sounds.ahead([(c.next[0], cid, names.get(cid, cid))
+                           for cid, c in order.counters.items()
+                           if c.next and c.status == "open"])
 
     # -- pages ------------------------------------------------------------------------------
     async def board(self, request: Request) -> Response:

@@ -5,11 +5,14 @@ over the dimmed last state on a broker restart, and recovery by itself."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from typing import Any
 
 import pytest
 
+from display.speech import call_phrase
+from display.voice import Voice
 from tests.waiting import wait_until
 from tests.web.support import SIZES, WebOffice, shot
 
@@ -43,6 +46,10 @@ def test_a_call_is_drawn_chimed_and_said(live: WebOffice, browser: Any) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(live.base + "/board")
     page.wait_for_selector("body[data-ready='1'][data-connection='online']", timeout=15000)
+    # The voice of the call about to come is made before it comes (from state/order).
+    voice = Voice(shutil.which("espeak-ng") or "espeak-ng", live.workdir / "voice-cache")
+    ahead = voice.path_for(call_phrase("A001", "2", "Quầy 2"))
+    wait_until(ahead.exists, timeout=20, what="the next call's WAV made in advance")
     live.counter("2", "next")
     page.wait_for_selector("#newest .num[data-ticket='A001']", timeout=5000)
     assert "Quầy 2" in newest(page)

@@ -6,6 +6,9 @@
 2. durable commands per second through MQTT, one dispatcher (kiosks pipelining walk-ins,
    and a mixed load of walk-ins and counter calls).
 3. restart to republished state after a 5,000-ticket day.
+4. (--estimate) the cost of one command in Dispatcher.handle, durable commit included, with
+   50, 500 and 3,000 waiting after a long day, for each wait estimator of motcua.estimate:
+   the formula, the forward play, and what tickets use (the play up to FORWARD_MAX_WAITING).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from broker_config.dev import DevBroker  # noqa: E402
 from dispatcher.service import Dispatcher  # noqa: E402
 from dispatcher.store import Store  # noqa: E402
-from motcua import config, topics  # noqa: E402
+from motcua import config, estimate, topics  # noqa: E402
 from motcua.clock import ManualClock  # noqa: E402
 from motcua.mqtt import Link  # noqa: E402
 from tests.conftest import DAY, NO_LIMITS, write_office  # noqa: E402
@@ -159,12 +162,89 @@ def bench_restart(broker: DevBroker, office_file: Path, work: Path) -> dict:
             "waiting_seen": board["waiting"]["A"]["count"] + board["waiting"]["B"]["count"]}
 
 
+ESTIMATORS = {"formula": -1, "forward": 10**9, "printed": estimate.FORWARD_MAX_WAITING}
+
+
+def _command(d: Dispatcher, role: str, device: str, ctype: str, n: int,
+             **fields: Any) -> dict[str, Any]:
+    body = {"v": 1, "id": f"cost-{n:08d}", "type": ctype, **fields}
+    out = d.handle(topics.cmd(d.office.id, role, device), json.dumps(body).encode())
+    reply: dict[str, Any] = next(json.loads(o.payload) for o in out if "/reply/" in o.topic)
+    return reply
+
+
+def bench_command_cost(work: Path, waiting: int, rounds: int) -> dict:
+    """A long day (3,000 tickets served) and then `waiting` waiting, 2 booking counters of
+    3, bookings for the rest of the day. Each round: a walk-in (its reply and event carry
+    its estimate), a counter's next (no estimate: the called are served), and the board's
+    state (an estimate per service). Per estimator, p50/p99 of each, in ms."""
+    office = config.load(write_office(work, limits=NO_LIMITS + "queued_per_device = 100000\n"))
+    clock = ManualClock(DAY.replace(hour=7, minute=30))
+    d = Dispatcher(office, Store(office.storage), clock)
+    n = 0
+    counters = list(office.counters)
+    for i in range(3000 + waiting):  # the day so far, from 07:30: 3,000 served
+        _command(d, "kiosk", "k9", "walk_in", n, service="AB"[i % 2])
+        n += 1
+        clock.now += timedelta(seconds=0.5)
+        if len(d.hall.queue) > waiting and i < 3000:  # served as fast as they come
+            _command(d, "counter", counters[i % 3], "next", n)
+            n += 1
+    while len(d.hall.queue) > waiting:
+        _command(d, "counter", counters[n % 3], "next", n)
+        n += 1
+    slot = timedelta(minutes=office.booking.slot_minutes)
+    first = DAY.replace(hour=9)
+    for k in range(20):  # bookings still to come, 4 a slot from 09:00 to 11:00
+        reply = _command(d, "admin", "cli", "booking_add", n, booking={
+            "id": f"BK-COST-{k:03d}", "service": "A",
+            "start": (first + slot * (k // 4)).isoformat(), "made_on": "2026-11-20"})
+        assert reply["ok"], reply
+        n += 1
+    out: dict[str, Any] = {"waiting": len(d.hall.queue), "tickets": len(d.hall.tickets),
+                           "bookings_to_come": len(d.hall.bookings), "at": f"{clock.now:%H:%M}"}
+    times: dict[str, dict[str, list[float]]] = {
+        name: {"walk_in": [], "next": [], "state": []} for name in ESTIMATORS}
+    for r in range(rounds):  # the estimators in turn, each round: the same load around them
+        for name, limit in ESTIMATORS.items():
+            estimate.FORWARD_MAX_WAITING = limit
+            clock.now += timedelta(seconds=1)
+            t0 = time.perf_counter()
+            assert _command(d, "kiosk", "k9", "walk_in", n, service="AB"[r % 2])["ok"]
+            t1 = time.perf_counter()
+            assert _command(d, "counter", counters[r % 3], "next", n + 1)["ok"]
+            t2 = time.perf_counter()
+            d.state(force=True)
+            t3 = time.perf_counter()
+            n += 2
+            times[name]["walk_in"].append((t1 - t0) * 1000)
+            times[name]["next"].append((t2 - t1) * 1000)
+            times[name]["state"].append((t3 - t2) * 1000)
+    for name, kinds in times.items():
+        out[name] = {k: f"p50 {statistics.median(v):.2f} p99 {pct(v, 99):.2f}"
+                     for k, v in kinds.items()}
+    estimate.FORWARD_MAX_WAITING = ESTIMATORS["printed"]
+    d.store.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=300)
     ap.add_argument("--commands", type=int, default=4000)
+    ap.add_argument("--estimate", action="store_true",
+                    help="only the command cost of each wait estimator (no broker)")
+    ap.add_argument("--rounds", type=int, default=300)
+    ap.add_argument("--tmp", type=Path, help="where the --estimate databases go (/dev/shm: "
+                    "the commands' CPU without the disk's fsync)")
     args = ap.parse_args()
     results = {}
+    if args.estimate:
+        for waiting in (50, 500, 3000):
+            with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
+                cost = bench_command_cost(Path(tmp), waiting, args.rounds)
+                print(f"{'cost':>20}: {json.dumps(cost)}", flush=True)
+        return
     for name in ("latency", "throughput_walk_in", "throughput_mixed", "restart"):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)

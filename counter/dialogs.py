@@ -12,9 +12,9 @@ from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 
 from counter.remote import Press
-from counter.texts import REASONS, nfc
+from counter.texts import check_names, nfc, reasons
 from counter.view import call_prefixes, ticket_number, tiers, transfer_targets
-from motcua.protocol import MAX_TEXT, Call, Command, NoShow, Refuse, Transfer
+from motcua.protocol import MAX_TEXT, Call, Command, NoShow, Refuse, Transfer, Verify
 
 if TYPE_CHECKING:
     from counter.ui import CounterApp
@@ -147,53 +147,71 @@ class TransferDialog(ChoiceDialog):
         self.send(where, note={"counter_name": t.label, "counter_name_en": t.label_en})
 
 
-class RefuseDialog(ChoiceDialog):
-    name = "refuse"
-    asked_guidance = BooleanProperty(False)
-    custom = BooleanProperty(False)  # "Khác": the reason itself is typed
+class TypingDialog(ChoiceDialog):
+    """A numbered list with text fields: Tab goes from field to field, Esc leaves them."""
 
-    def __init__(self, app: CounterApp, **kw: Any):
-        self._prefilled = ""
-        super().__init__(app, choices=[r.text for r in REASONS], **kw)
-
-    def choose(self, index: int) -> None:
-        super().choose(index)
-        if not 0 <= index < len(REASONS):
-            return
-        self.custom = REASONS[index].typed
-        guidance = self.ids.guidance
-        if guidance.text.strip() in ("", self._prefilled.strip()):
-            # Suggest this reason's guidance unless the staff wrote their own.
-            guidance.text = self._prefilled = REASONS[index].guidance
-        self.asked_guidance = False
-        # No focus jump to the reason field: a keypad has no Esc to leave a text field.
+    def text_fields(self) -> list[Any]:
+        raise NotImplementedError
 
     def typing(self) -> bool:
-        return bool(self.ids.reason.focus or self.ids.guidance.focus)
+        return any(f.focus for f in self.text_fields())
 
     def key(self, name: str) -> bool:
-        fields = [f for f in (self.ids.reason, self.ids.guidance) if not f.disabled]
-        if name == "tab":
+        fields = [f for f in self.text_fields() if not f.disabled]
+        if name == "tab" and fields:
             focused = [f.focus for f in fields]
             nxt = fields[(focused.index(True) + 1) % len(fields)] if True in focused else fields[0]
             nxt.focus = True
             return True
         if name == "esc" and self.typing():
-            self.ids.reason.focus = self.ids.guidance.focus = False
+            for f in self.text_fields():
+                f.focus = False
             return True
         if self.typing() and name not in ("enter", "esc"):
             return False  # the text field takes digits, "." and the rest
         return super().key(name)
 
-    def submit(self) -> None:
-        if self.selected < 0:
-            self.show_error("Chọn lý do từ chối (bấm số 1–4).", "Choose a reason (press 1–4).")
+
+class RefuseDialog(TypingDialog):
+    name = "refuse"
+    asked_guidance = BooleanProperty(False)
+    custom = BooleanProperty(False)  # "Khác": the reason itself is typed
+    last_key = StringProperty("4")  # the digit of "Khác", for the help line
+
+    def __init__(self, app: CounterApp, **kw: Any):
+        self._prefilled = ""
+        self.reasons = reasons(app.state.config)  # the office's list, then "Khác"
+        super().__init__(app, choices=[r.text for r in self.reasons],
+                         last_key=str(len(self.reasons)), **kw)
+
+    def choose(self, index: int) -> None:
+        super().choose(index)
+        if not 0 <= index < len(self.reasons):
             return
-        reason = nfc(self.ids.reason.text.strip() if self.custom else REASONS[self.selected].text)
+        self.custom = self.reasons[index].typed
+        guidance = self.ids.guidance
+        if guidance.text.strip() in ("", self._prefilled.strip()):
+            # Suggest this reason's guidance unless the staff wrote their own.
+            guidance.text = self._prefilled = self.reasons[index].guidance
+        self.asked_guidance = False
+        # No focus jump to the reason field: a keypad has no Esc to leave a text field.
+
+    def text_fields(self) -> list[Any]:
+        return [self.ids.reason, self.ids.guidance]
+
+    def submit(self) -> None:
+        n = len(self.reasons)
+        if self.selected < 0:
+            self.show_error(f"Chọn lý do từ chối (bấm số 1–{n}).",
+                            f"Choose a reason (press 1–{n}).")
+            return
+        reason = nfc(self.ids.reason.text.strip() if self.custom
+                     else self.reasons[self.selected].text)
         guidance = nfc(self.ids.guidance.text.strip())
         if not reason:
-            self.show_error("Gõ lý do vào ô trên (Tab hoặc chạm vào ô), hoặc chọn lý do 1–3.",
-                            "Type the reason in the box above (Tab or touch it), or pick 1–3.")
+            self.show_error(f"Gõ lý do vào ô trên (Tab hoặc chạm vào ô), hoặc chọn lý do "
+                            f"1–{n - 1}.", f"Type the reason in the box above (Tab or touch "
+                            f"it), or pick 1–{n - 1}.")
             return
         if len(reason) > MAX_TEXT or len(guidance) > MAX_TEXT:
             self.show_error(f"Lý do và hướng dẫn tối đa {MAX_TEXT} ký tự.",
@@ -208,6 +226,46 @@ class RefuseDialog(ChoiceDialog):
                             "without it.")
             return
         self.send(Refuse(reason, guidance or None))
+
+
+class VerifyDialog(TypingDialog):
+    """The chip ID card / fingerprint check of the ticket being served: verified, or not
+    verified with the reason typed. Once per ticket: the dispatcher refuses a second."""
+
+    name = "verify"
+    failed = BooleanProperty(False)  # "not verified" chosen: the reason is needed
+    checks = StringProperty("")
+
+    def __init__(self, app: CounterApp, **kw: Any):
+        cur = app.state.current
+        vi, en = check_names(cur.requires or [] if cur else [])
+        super().__init__(app, choices=["Đã xác minh  ·  verified",
+                                       "Không xác minh được  ·  not verified (give the reason)"],
+                         checks=f"{vi}  ·  {en}", **kw)
+
+    def choose(self, index: int) -> None:
+        super().choose(index)
+        self.failed = self.selected == 1
+
+    def text_fields(self) -> list[Any]:
+        return [self.ids.reason]
+
+    def submit(self) -> None:
+        if self.selected < 0:
+            self.show_error("Chọn 1 (đã xác minh) hoặc 2 (không xác minh được).",
+                            "Choose 1 (verified) or 2 (not verified).")
+            return
+        reason = nfc(self.ids.reason.text.strip())
+        if self.failed and not reason:
+            self.show_error("Gõ lý do không xác minh được vào ô trên (Tab hoặc chạm vào ô).",
+                            "Type why it could not be verified in the box above (Tab or "
+                            "touch it).")
+            return
+        if len(reason) > MAX_TEXT:
+            self.show_error(f"Lý do tối đa {MAX_TEXT} ký tự.",
+                            f"The reason takes at most {MAX_TEXT} characters.")
+            return
+        self.send(Verify(self.number, not self.failed, reason if self.failed else None))
 
 
 class CallDialog(Dialog):

@@ -31,11 +31,12 @@ MAIN_KEYS: dict[str, str] = {
     "7": "transfer",
     "8": "refuse",
     "9": "call",
+    "4": "verify",
 }
 
 # Shown on the buttons: what to press, as printed on the keys.
 KEY_CAPS: dict[str, str] = {"enter": "Enter", "+": "+", "*": "*", "-": "−", "/": "/",
-                            "7": "7", "8": "8", "9": "9", ".": "Del", "esc": "Esc"}
+                            "7": "7", "8": "8", "9": "9", "4": "4", ".": "Del", "esc": "Esc"}
 
 DIALOG_KEYS: tuple[tuple[str, str, str], ...] = (
     ("0 … 9", "chọn mục / gõ số", "choose an item / type the number"),
@@ -73,7 +74,9 @@ def markdown() -> str:
         asks = {"no_show": " (hỏi lại một lần / asks once)",
                 "transfer": " (chọn nơi chuyển / choose where)",
                 "refuse": " (chọn lý do, hướng dẫn / reason and guidance)",
-                "call": " (gõ số / type the number)"}.get(action, "")
+                "call": " (gõ số / type the number)",
+                "verify": " (CCCD gắn chíp, vân tay: đã xác minh hay không, lý do / chip ID, "
+                          "fingerprint: verified or not, why)"}.get(action, "")
         rows.append(f"| `{KEY_CAPS[key]}` | {vi} | {en}{asks} |")
     dialog = [f"| `{k}` | {vi} | {en} |" for k, vi, en in DIALOG_KEYS]
     return "\n".join([

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from motcua.protocol import MESSAGES, Reply
+from motcua import checks
+from motcua.config import DEFAULT_REFUSALS
+from motcua.protocol import MESSAGES, OfficeInfo, Reply
 
 
 def nfc(text: Any) -> str:
@@ -30,6 +32,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("transfer", "Chuyển", "Transfer"),
     Action("refuse", "Từ chối", "Refuse"),
     Action("call", "Gọi số", "Call number"),
+    Action("verify", "Xác minh", "Verify ID"),
     Action("pause", "Tạm dừng", "Pause"),
     Action("resume", "Tiếp tục", "Resume"),
 )}
@@ -42,14 +45,21 @@ class Reason:
     typed: bool = False  # the reason itself must be typed ("Khác")
 
 
-# A short default list; offices that need others type them under "Khác".
-REASONS: tuple[Reason, ...] = (
-    Reason("Ngoài thẩm quyền giải quyết",
-           "Liên hệ cơ quan có thẩm quyền giải quyết (UBND, Sở LĐ-TB&XH...)."),
-    Reason("Hồ sơ chưa đầy đủ", "Bổ sung giấy tờ còn thiếu theo hướng dẫn rồi quay lại."),
-    Reason("Sai đơn vị BHXH", "Đến cơ quan BHXH nơi đang tham gia hoặc quản lý hồ sơ."),
-    Reason("Khác", "", typed=True),
-)
+OTHER = Reason("Khác", "", typed=True)
+
+
+def reasons(office: OfficeInfo) -> tuple[Reason, ...]:
+    """The office's refusal reasons ([refusals] in office.toml, sent in state/config), then
+    "Khác" to type one; the default list when the dispatcher sends none (an older one)."""
+    listed = ([(r.reason, r.guidance) for r in office.refusals] if office.refusals
+              else [(r.reason, r.guidance) for r in DEFAULT_REFUSALS])
+    return (*(Reason(nfc(text), nfc(guidance)) for text, guidance in listed), OTHER)
+
+
+def check_names(requires: list[str]) -> tuple[str, str]:
+    """(Vietnamese, English) of what a service asks the officer to check."""
+    vi, en = checks.names(requires)
+    return nfc(vi), nfc(en)
 
 ARRIVAL = {"on_time": ("Đúng giờ", "on time"), "late": ("Trễ hẹn", "late"),
            "early": ("Đến sớm", "early")}
@@ -114,6 +124,7 @@ def result_text(action: str, reply: Reply, fields: dict[str, Any]) -> tuple[str,
         "done": ("Đã xong số {n}.", "{n} done."),
         "no_show": ("Đã ghi số {n} vắng mặt.", "{n} marked no-show."),
         "refuse": ("Đã từ chối số {n}.", "{n} refused."),
+        "verify": ("Đã ghi kết quả xác minh số {n}.", "{n}: the check is recorded."),
         "pause": ("Quầy đã tạm dừng nhận khách.", "Counter paused."),
         "resume": ("Quầy tiếp tục nhận khách.", "Counter open again."),
     }

@@ -16,7 +16,14 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from counter import keymap
-from counter.dialogs import CallDialog, ConfirmDialog, Dialog, RefuseDialog, TransferDialog
+from counter.dialogs import (
+    CallDialog,
+    ConfirmDialog,
+    Dialog,
+    RefuseDialog,
+    TransferDialog,
+    VerifyDialog,
+)
 from counter.remote import SIMPLE, Press, Remote
 from counter.texts import (
     ACTIONS,
@@ -33,9 +40,11 @@ from motcua.protocol import Reply
 from motcua.views import office_info
 
 HERE = Path(__file__).parent
-KV_FILES = ("widgets.kv", "main.kv", "confirm.kv", "transfer.kv", "refuse.kv", "call.kv")
+KV_FILES = ("widgets.kv", "main.kv", "confirm.kv", "transfer.kv", "refuse.kv", "call.kv",
+            "verify.kv")
 DIALOGS: dict[str, type[Dialog]] = {"no_show": ConfirmDialog, "transfer": TransferDialog,
-                                    "refuse": RefuseDialog, "call": CallDialog}
+                                    "refuse": RefuseDialog, "call": CallDialog,
+                                    "verify": VerifyDialog}
 REPEAT_S = 0.6  # a key down again this soon without a key up is the keyboard's auto-repeat
 
 
@@ -60,6 +69,10 @@ class DeskScreen(BoxLayout):
     next_here = ListProperty([])
     waiting = ListProperty([])
     waiting_total = StringProperty("")
+    check = StringProperty("")
+    check_tone = StringProperty("")  # todo | ok | bad
+    overdue = ListProperty([])
+    overdue_title = StringProperty("")
     message = StringProperty("")
     message_tone = StringProperty("info")  # info | ok | warn | error
     enabled = DictProperty({})
@@ -123,6 +136,8 @@ class CounterApp(App):
         scr.number, scr.service, scr.kind = s.number, s.service, s.kind
         scr.served, scr.priority = s.served, s.priority
         scr.next_here, scr.waiting, scr.waiting_total = s.next_here, s.waiting, s.waiting_total
+        scr.check, scr.check_tone = s.check, s.check_tone
+        scr.overdue, scr.overdue_title = s.overdue, s.overdue_title
         scr.enabled = enabled(st)
         scr.busy = self.pending is not None
 

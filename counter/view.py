@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from counter.texts import ARRIVAL, DISCONNECTED, DISPATCHER_DOWN, WAITING_STATE, duration, hhmm, nfc
+from counter.texts import (
+    ARRIVAL,
+    DISCONNECTED,
+    DISPATCHER_DOWN,
+    WAITING_STATE,
+    check_names,
+    duration,
+    hhmm,
+    nfc,
+)
 from motcua.protocol import CounterInfo, CounterState, OfficeInfo, Order, Queued, TicketInfo
 
 ACTIONS_NEEDING_TICKET = ("recall", "done", "no_show", "transfer", "refuse")
@@ -50,11 +59,14 @@ def enabled(state: DeskState) -> dict[str, bool]:
     """Which actions apply now: nothing while disconnected, unsure or waiting for a reply."""
     ready = state.connected and state.counter_state is not None and state.busy is None
     serving = ready and state.current is not None
+    cur = state.current
     return {
         "next": ready and not state.paused,
         "call": ready and not state.paused,
         "pause_resume": ready,
         **{a: serving for a in ACTIONS_NEEDING_TICKET},
+        # Once, for a ticket whose service asks for the chip ID card or the fingerprint.
+        "verify": serving and cur is not None and bool(cur.requires) and cur.check is None,
     }
 
 
@@ -73,6 +85,10 @@ class Screenful:
     next_here: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     waiting_total: str = ""
+    check: str = ""  # what the current ticket's service asks to check, and its result
+    check_tone: str = ""  # "" none, "todo" still to check, "ok" verified, "bad" not verified
+    overdue: list[str] = field(default_factory=list)  # "A012  23′": past the target wait
+    overdue_title: str = ""
 
 
 def served_seconds(state: DeskState, now: datetime) -> float | None:
@@ -102,11 +118,42 @@ def marks(item: Queued | None) -> str:
     if item is None:
         return ""
     found = ["lịch hẹn (booking)"] if item.tier == "booking" else []
+    if item.overdue:
+        found.append("QUÁ HẠN (overdue)")
     if item.late:
         found.append("trễ hẹn (late)")
     if item.priority:
         found.append("ưu tiên (priority)")
     return " · ".join(found)
+
+
+OVERDUE_SHOWN = 6  # lines on the terminal; the count says how many more
+
+
+def check_line(cur: TicketInfo) -> tuple[str, str]:
+    """The current ticket's identity check: what to check, then what was recorded."""
+    if not cur.requires:
+        return "", ""
+    vi, en = check_names(cur.requires)
+    if cur.check is None:
+        return f"Cần kiểm tra: {vi} — bấm 4\nCheck: {en} (press 4)", "todo"
+    if cur.check.verified:
+        return f"Đã xác minh: {vi}\nVerified: {en}", "ok"
+    why = nfc(cur.check.reason or "")
+    return f"Không xác minh được: {why}\nNot verified: {en}", "bad"
+
+
+def overdue_lines(state: DeskState) -> tuple[list[str], str]:
+    """Waits past the target for this counter's services, the longest first, and a title
+    with the target and how many."""
+    listed = state.counter_state.overdue if state.counter_state else []
+    if not listed:
+        return [], ""
+    target = state.config.wait_target_min or 15
+    lines = [f"{nfc(o.ticket)}   {o.waited_min}′" for o in listed[:OVERDUE_SHOWN]]
+    if len(listed) > OVERDUE_SHOWN:
+        lines.append(f"+{len(listed) - OVERDUE_SHOWN} …")
+    return lines, f"CHỜ QUÁ {target:g} PHÚT · WAITING OVER {target:g} MIN ({len(listed)})"
 
 
 def next_here(state: DeskState) -> list[str]:
@@ -162,12 +209,14 @@ def screenful(state: DeskState, now: datetime) -> Screenful:
         if cur.transferred:
             flags.append("Chuyển đến (transferred)")
         s.priority = " · ".join(flags)
+        s.check, s.check_tone = check_line(cur)
         seconds = served_seconds(state, now)
         if seconds is not None:
             s.served = f"Đã phục vụ {duration(seconds)}  (serving for)"
     known = queued(state)
     s.next_here = [f"{n}   {marks(known.get(n))}".rstrip() for n in next_here(state)]
     s.waiting = [f"{code} · {vi}: {count}" for code, vi, count in waiting_counts(state)]
+    s.overdue, s.overdue_title = overdue_lines(state)
     if state.counter_state is not None:
         s.waiting_total = str(state.counter_state.waiting)
     return s

@@ -21,11 +21,13 @@ from motcua.facts import (
     BookingCancelled,
     BookingMoved,
     Called,
+    Checked,
     Closed,
     CounterSet,
     DayClosed,
     Fact,
     Issued,
+    Overdue,
     SignedIn,
     SignedOut,
     SignInFailed,
@@ -47,6 +49,7 @@ STATE_MIN_GAP_S = 0.05  # under a burst, state goes out at most this often
 BATCH_MAX = 64  # commands waiting together share one commit (one fsync)
 LIMITED_REPLY_GAP_S = 1.0  # a device over its limit is told so at most this often
 STATE_SHARE = 5.0  # the gap between state updates: at least 5x the time one takes
+OVERDUE_PER_TICK = 200  # overdue waits recorded in one tick (~0.3 ms each, one commit)
 
 
 @dataclass(frozen=True)
@@ -310,7 +313,8 @@ class Dispatcher:
             ticket = apply(self.hall, fact)
             self.store.record(self.hall, fact, ticket)
             touched.append(ticket)
-        quiet = Issued | BookingAdded | BookingCancelled | BookingMoved | DayClosed
+        quiet = (Issued | BookingAdded | BookingCancelled | BookingMoved | DayClosed | Overdue
+                 | Checked)
         if any(not isinstance(f, quiet) for f in facts):
             self.store.save_counters(self.hall)  # only facts about calls move counters
         return touched
@@ -344,10 +348,8 @@ class Dispatcher:
                     if recall:
                         continue
                     change = "called"
-                case Closed(status=status):
-                    change = str(status)
-                case Transferred():
-                    change = "transferred"
+                case Closed() | Transferred() | Overdue() | Checked():
+                    change = ticket_change(fact)
                 case BookingCancelled(booking=b) | BookingAdded(booking=b) | BookingMoved(
                         booking=b):
                     change = {BookingCancelled: "cancelled", BookingAdded: "booked",
@@ -379,10 +381,39 @@ class Dispatcher:
                 case _:
                     assert_never(fact)
             assert ticket is not None
-            event = m.TicketEvent(ticket=snap.ticket(ticket), change=change, at=at)
+            # Many waits at once (a tick after a restart): places from one ordering.
+            event = m.TicketEvent(ticket=snap.ticket(ticket, many=len(facts) > 16),
+                                  change=change, at=at)
             out.append((change, topics.event_ticket(o.id), encode(event), ticket.number,
                         ticket.counter))
         return out
+
+    # -- the clock ----------------------------------------------------------------------
+    def tick(self) -> list[Outgoing]:
+        """What the clock alone changes, with no command: a new day, and waits passing the
+        target (`overdue`, once per ticket: it is stored with the ticket, so a restarted
+        dispatcher does not say it again). The service calls this every TICK_S."""
+        if self._lost or not self._storage_ok():
+            return []
+        now = self.now()
+        out = self.roll_day(now)
+        # The longest waits first, a few hundred a tick: after a long stop thousands may be
+        # due, and commands must not wait behind them (the rest go out a second later).
+        facts = handlers.overdue(self.hall, self.office, now)[:OVERDUE_PER_TICK]
+        if not facts:
+            return out
+        day = self.hall.day
+        try:
+            with self.store.transaction():
+                _, events = self._record(facts, now)
+        except Exception as exc:  # nothing of it kept: memory as the database has it
+            log.error("overdue waits not recorded (tried again next tick): %s", exc)
+            if isinstance(exc, StorageUnavailable):
+                self.storage_problem = str(exc)
+            self._rebuild(day)
+            return out
+        self.storage_problem = None  # it wrote: the storage works again
+        return out + [Outgoing(t, body) for _, t, body, _, _ in events if t]
 
     # -- the day ------------------------------------------------------------------------
     def roll_day(self, now: datetime) -> list[Outgoing]:
@@ -425,6 +456,15 @@ class Dispatcher:
                 self._published[topic] = stable
                 out.append(Outgoing(topic, encode(body), retain=True))
         return out
+
+
+def ticket_change(fact: Closed | Transferred | Overdue | Checked) -> str:
+    """The `change` of event/ticket for a fact about one ticket that is not a call."""
+    if isinstance(fact, Closed):
+        return str(fact.status)
+    if isinstance(fact, Checked):
+        return "verified" if fact.verified else "not_verified"
+    return "transferred" if isinstance(fact, Transferred) else "overdue"
 
 
 class FairInbox:
@@ -479,6 +519,7 @@ class FairInbox:
 
 
 HEARTBEAT_S = 2.0  # presence republished this often: a second dispatcher sees we are alive
+TICK_S = 1.0  # the clock's own changes (overdue waits) are looked for this often
 
 
 class DispatcherService:
@@ -531,7 +572,7 @@ class DispatcherService:
 
     def _run(self) -> None:
         d = self.dispatcher
-        last_state, pending, beat = 0.0, False, time.monotonic()
+        last_state, pending, beat, ticked = 0.0, False, time.monotonic(), 0.0
         gap = STATE_MIN_GAP_S
         presence = self._presence()
         while not self._stop.is_set():
@@ -541,6 +582,11 @@ class DispatcherService:
                 if batch:
                     self._publish(d.handle_batch(batch))
                     pending = True
+                if time.monotonic() - ticked >= TICK_S:
+                    ticked = time.monotonic()
+                    if ticks := d.tick():
+                        self._publish(ticks)
+                        pending = True
                 since = time.monotonic() - last_state
                 force = self._republish.is_set()
                 if force or (pending and since >= gap) or since > STATE_REFRESH_S:

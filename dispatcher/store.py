@@ -23,11 +23,13 @@ from motcua.facts import (
     BookingCancelled,
     BookingMoved,
     Called,
+    Checked,
     Closed,
     CounterSet,
     DayClosed,
     Fact,
     Issued,
+    Overdue,
     SignedIn,
     SignedOut,
     SignInFailed,
@@ -171,7 +173,7 @@ def ticket_from_json(text: str) -> Ticket:
         log.warning("ticket %s: fields this release does not know, left out: %s",
                     raw.get("number"), ", ".join(sorted(set(raw) - set(b)))[:200])
     booking = b.pop("booking", None)
-    for k in ("issued_at", "entry_at", "called_at", "closed_at"):
+    for k in ("issued_at", "entry_at", "called_at", "closed_at", "overdue_at", "checked_at"):
         if k in b:
             b[k] = _dt(b[k])
     b["kind"], b["status"] = Kind(b["kind"]), Status(b["status"])
@@ -435,7 +437,7 @@ class Store:
                 self.db.execute("INSERT OR REPLACE INTO days (day, closed_at) VALUES (?,?)",
                                 (hall.day.isoformat(), at.isoformat()))
             case (Issued() | Called() | Closed() | Transferred() | CounterSet() | SignedIn()
-                  | SignedOut() | SignInFailed()):
+                  | SignedOut() | SignInFailed() | Overdue() | Checked()):
                 pass  # the ticket (above), the counters (save_counters) or the events hold them
             case _:
                 assert_never(fact)

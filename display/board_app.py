@@ -17,10 +17,10 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 
 from display import theme
-from display.announcer import Announcement, Announcer, FileSpeaker, Speaker
+from display.announcer import Announcement, Announcer, FileSpeaker, Saying, Speaker
 from display.feed import Feed, Inbox
 from display.model import BoardModel, clock_texts, initial_office
-from display.voice import Voice, chime_file
+from display.voice import REGION_VOICES, chime_file, find_voice
 from display.widgets import KV, BoardView
 from motcua.config import OfficeConfig
 from motcua.protocol import CallEvent
@@ -88,9 +88,14 @@ class BoardApp(App):
     # -- wiring -------------------------------------------------------------------------
     def _announcer(self) -> Announcer:
         d, o = self.office.display, self.options
+        saying = Saying(reading=d.number_reading, region=d.region, repeat=d.repeat)
         if o.sound == "none":
-            return Announcer(None, None, None, on_played=self._played)
-        voice = Voice.find(o.cache) if d.voice == "espeak-ng" else None  # None: said once
+            return Announcer(None, None, None, on_played=self._played, saying=saying)
+        voice = second = None
+        if d.voice == "espeak-ng":  # None: said once, by the announcer
+            voice = find_voice(o.cache, d.voice_name, REGION_VOICES[d.region])
+            if voice is not None and d.second_language:
+                second = find_voice(o.cache, d.second_language, "")
         chime = chime_file(o.cache) if d.chime else None
         speaker: Speaker | None = None
         if (voice or chime) and o.sound == "file" and o.audio_out:
@@ -98,7 +103,10 @@ class BoardApp(App):
         elif (voice or chime) and o.sound == "kivy":
             from display.sound import KivySpeaker
             speaker = KivySpeaker()
-        return Announcer(speaker, voice, chime, d.volume, on_played=self._played)
+            if chime:
+                speaker.prepare(chime)
+        return Announcer(speaker, voice, chime, d.volume, on_played=self._played,
+                         saying=saying, second=second, on_audio=self._heard)
 
     def _presence(self) -> dict[str, Any]:
         a = self.announcer
@@ -142,12 +150,15 @@ class BoardApp(App):
         # makes one redraw and a frame being drawn for a waiting count never delays a call
         (self._take_now if urgent else self._take_soon)()
 
-    def _announce(self, call: CallEvent) -> None:
+    def _announce(self, call: CallEvent, received: float) -> None:
         self.announcer.announce(Announcement(call.ticket, call.counter, call.counter_name,
-                                             call.kind))
+                                             call.kind, received))
 
     def _played(self, call: Announcement) -> None:
         self._metric({"played": call.ticket, "kind": call.kind})
+
+    def _heard(self, call: Announcement, seconds: float) -> None:
+        self._metric({"audio_ms": round(seconds * 1000, 2), "ticket": call.ticket})
 
     # -- the UI thread --------------------------------------------------------------------
     def _take(self, _dt: float) -> None:
@@ -175,7 +186,8 @@ class BoardApp(App):
         else:
             self.model.connection = "lost" if self._ever_connected else "connecting"
         notices = self.model.notices
-        if notices and now - self._notice_at >= NOTICE_S:
+        shown_for = max(NOTICE_S, self.view.ids.notice.pass_s() if self.view else 0.0)
+        if notices and now - self._notice_at >= shown_for:  # a long one scrolls to its end
             self._notice_at = now
             self._notice_index = (self._notice_index + 1) % len(notices)
         self._show(now)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from display.missed import Missed
 from display.model import Heard
 from motcua import topics
 from motcua.config import OfficeConfig
@@ -34,21 +35,27 @@ class Feed:
 
     `on_change(urgent)` is called (on paho's thread) whenever the inbox has something new;
     it must only schedule work; `urgent` is true for a call, which should be on screen at
-    once. `on_call(call)` is also called on paho's thread, for the announcer.
+    once. `on_call(call, received)` is also called on paho's thread, for the announcer:
+    for each call event it has not announced yet, and after a reconnect for the calls it
+    missed meanwhile that are still being served (display/missed.py).
     """
 
     def __init__(self, url: str, office: OfficeConfig, device: str,
-                 on_change: Callable[[bool], None], on_call: Callable[[CallEvent], None],
+                 on_change: Callable[[bool], None],
+                 on_call: Callable[[CallEvent, float], None],
                  presence_detail: Callable[[], dict[str, Any]] | None = None):
         self.office = office
         self.on_change, self.on_call = on_change, on_call
         self._lock = threading.Lock()
         self._inbox = Inbox()
         self._bad_logged: dict[str, float] = {}
+        self.missed = Missed()
         self.link = Link.for_office(office, url, "display", device,
                          # a clean session: the retained state tells a reconnected board all it
-                         # needs, and calls queued during a long outage would be stale noise
-                         persistent=False, presence_detail=presence_detail)
+                         # needs, and calls queued during a long outage would be stale noise;
+                         # the ones still being served are caught up from state/board
+                         persistent=False, presence_detail=presence_detail,
+                         on_connect=self.missed.reconnected)
         o = office.id
         self.link.subscribe(topics.state_board(o), self._board)
         self.link.subscribe(topics.state_config(o), self._config)
@@ -85,9 +92,13 @@ class Feed:
             board = read(Board, payload)
         except BadMessage as exc:
             return self._bad(topic, exc)
+        received = time.perf_counter()
         with self._lock:
             self._inbox.board = board
         self.on_change(False)
+        for call in self.missed.board(board):
+            log.info("said after a reconnect (gọi lại số lỡ khi mất kết nối): %s", call.ticket)
+            self.on_call(call, received)
 
     def _config(self, topic: str, payload: bytes) -> None:
         if not payload:
@@ -108,7 +119,8 @@ class Feed:
             return self._bad(topic, exc)
         with self._lock:
             self._inbox.calls.append(Heard(call, received))
-        self.on_call(call)
+        if self.missed.heard(call):
+            self.on_call(call, received)
         self.on_change(True)
 
     def _dispatcher(self, topic: str, payload: bytes) -> None:

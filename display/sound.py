@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,15 @@ class KivySpeaker:
             old.unload()  # SDL keeps every decoded chunk otherwise: memory grows all day
         return sound
 
-    def play(self, wav: Path, volume: float, kind: str) -> None:
+    def prepare(self, wav: Path) -> None:
+        """Load a sound ahead (the chime), on the UI thread: the first call starts as fast
+        as the others."""
+        Clock.schedule_once(lambda _dt: self._load(wav))
+
+    def play(self, wav: Path, volume: float, kind: str) -> float | None:
         started = threading.Event()
         length: list[float] = []
+        began: list[float] = []
 
         def start(_dt: float) -> None:
             try:
@@ -58,12 +65,14 @@ class KivySpeaker:
                 self._finished.clear()
                 sound.volume = volume
                 sound.play()
+                began.append(time.perf_counter())
                 length.append(float(sound.length))
             finally:
                 started.set()
 
         Clock.schedule_once(start)
         if not started.wait(10) or not length:
-            return
+            return None
         # on_stop comes from Kivy's poll of the SDL channel; the margin covers its interval
         self._finished.wait(length[0] + 2.0)
+        return began[0]

@@ -13,8 +13,10 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
+from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 
+from display import theme
 from display.model import BoardModel
 
 KV = Path(__file__).with_name("board.kv")
@@ -90,6 +92,75 @@ def fit_group(name: str) -> None:
         size = min(label.ideal() for label in labels)
         for label in labels:
             label.font_size = size
+
+
+class NoticeLine(StencilView):
+    """The notice at the foot of the board: at one size whatever its length. A notice too
+    long for the line scrolls, instead of shrinking until nobody can read it: it shows its
+    start for HOLD_S, moves left at `speed` line heights a second until its end is in
+    view, and holds that for HOLD_S. The stencil keeps it inside the line."""
+
+    HOLD_S = 2.0
+    FPS = 20  # smooth enough to read; each frame redraws the whole board (software GL)
+
+    text = StringProperty("")
+    fill = NumericProperty(0.8)
+    speed = NumericProperty(3.0)  # line heights a second: about 7 characters
+    scrolling = BooleanProperty(False)
+    offset = NumericProperty(0.0)  # pixels scrolled
+
+    def __init__(self, **kwargs: object):
+        self._started = 0.0
+        self._event: object | None = None
+        super().__init__(**kwargs)
+        self.label = Label(size_hint=(None, None), color=theme.MUTED)
+        self.add_widget(self.label)
+        for name in ("text", "size", "pos", "fill"):
+            self.fbind(name, self._layout)
+        self.fbind("offset", self._place)
+
+    @property
+    def overflow(self) -> float:
+        """How far the text is wider than the line, in pixels (0: it fits)."""
+        return max(0.0, self.label.texture_size[0] - self.width * 0.96)
+
+    def pass_s(self) -> float:
+        """Seconds for one pass of the notice: the board shows the next one after it."""
+        if not self.scrolling:
+            return 0.0
+        return 2 * self.HOLD_S + self.overflow / max(1.0, self.speed * self.height)
+
+    def _layout(self, *_: object) -> None:
+        label = self.label
+        label.text = self.text
+        label.font_size = max(1, int(min(self.height * self.fill, self.height / LINE)))
+        label.texture_update()
+        label.size = label.texture_size
+        self.scrolling = self.overflow > 0
+        self.offset = 0.0
+        self._started = Clock.get_boottime()
+        if self.scrolling and self._event is None:
+            self._event = Clock.schedule_interval(self._step, 1 / self.FPS)
+        elif not self.scrolling and self._event is not None:
+            Clock.unschedule(self._step)
+            self._event = None
+        self._place()
+
+    def _step(self, _dt: float) -> None:
+        t = Clock.get_boottime() - self._started
+        moving = max(0.0, t - self.HOLD_S) * self.speed * self.height
+        self.offset = float(int(min(self.overflow, moving)))  # whole pixels: crisp text
+        if t >= self.pass_s() + 0.5:
+            self._started = Clock.get_boottime()  # the same notice again, from its start
+            self.offset = 0.0
+
+    def _place(self, *_: object) -> None:
+        label, w = self.label, self.label.texture_size[0]
+        if self.scrolling:
+            x = self.x + self.width * 0.02 - self.offset
+        else:
+            x = self.x + (self.width - w) / 2
+        label.pos = (int(x), int(self.center_y - label.height / 2))
 
 
 class ServingRow(Widget):

@@ -175,6 +175,7 @@ class ResultScreen(TimedScreen):
     badge = StringProperty("")
     service = StringProperty("")
     slot = StringProperty("")
+    prepare = StringProperty("")  # what to have ready at the counter: the chip ID card
     wait = StringProperty("")
     status = StringProperty("")
     status_kind = StringProperty("printing")  # printing | ok | fail | screen

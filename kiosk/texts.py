@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from motcua import checks
 from motcua.protocol import MESSAGES
 
 LANGS = ("vi", "en")
@@ -76,7 +77,22 @@ UI: dict[str, tuple[str, str]] = {
     "reprint": ("In lại phiếu", "Print it again"),
     "retry": ("Thử lại", "Try again"),
     "walkin.instead": ("Lấy số thứ tự thường", "Take a regular number"),
+    "prepare.continue": ("Đã hiểu, lấy số", "I understand, take a number"),
+    "prepare.body": ("Dịch vụ «{service}» cần kiểm tra {checks} tại quầy.",
+                     "The service “{service}” checks your {checks} at the counter."),
+    "prepare.todo": ("Chuẩn bị sẵn trước khi được gọi để không phải chờ lại.",
+                     "Have it ready before you are called, so you need not wait again."),
 }
+
+
+def prepare_lines(requires: list[str] | None, lang: str) -> list[str]:
+    """What to have ready at the counter, one line per check, in the kiosk's language."""
+    i = 1 if lang == "en" else 0
+    return [nfc(pair[i]) for pair in checks.prepare(requires or [])]
+
+
+def check_names(requires: list[str], lang: str) -> str:
+    return nfc(checks.names(requires, prose=True)[1 if lang == "en" else 0])
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from kiosk.screens import (
     ServicesScreen,
 )
 from motcua.config import OfficeConfig
-from motcua.protocol import CheckIn, TicketInfo, WalkIn
+from motcua.protocol import CheckIn, ServiceInfo, TicketInfo, WalkIn
 from printer import PAPER_LOW, TicketPrinter
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ class KioskApp(App):
                                self._unreadable_from_camera, self.options.repeat_window,
                                self.options.unreadable_every)
         self.pending: Action | None = None
+        self._chosen: Action | None = None  # a walk-in waiting for "I understand" (prepare)
         self.last: Outcome | None = None  # the outcome on screen, for tests and reprints
         self._busy_events: list[Any] = []
         self._unreadable_times: list[float] = []
@@ -168,6 +169,8 @@ class KioskApp(App):
             else:
                 info = self.tr("services.waiting", self.lang, count=waiting[0],
                                minutes=max(1, waiting[1]))
+            ready = texts.prepare_lines(s.requires, self.lang)[:1]  # "chuẩn bị thẻ CCCD..."
+            info = "\n".join([*ready, *([info] if info else [])])
             rows.append((code, texts.nfc(title), texts.nfc(subtitle), info))
         screen.fill(rows, self.choose)
 
@@ -189,6 +192,7 @@ class KioskApp(App):
             if hasattr(screen, "stop_countdown"):
                 screen.stop_countdown()
         self.lang, self.other_lang = "vi", "en"  # the next citizen starts in Vietnamese
+        self._chosen = None
         self.root.get_screen("services").reset()
         self._refresh_state()
         self.root.current = "home"
@@ -201,7 +205,30 @@ class KioskApp(App):
 
     def choose(self, service: str) -> None:
         priority = self.root.get_screen("services").priority
-        self.act(Action(WalkIn(service, priority)))
+        action = Action(WalkIn(service, priority))
+        info = next((s for s in self.desk.services() if s.code == service), None)
+        if info is not None and info.requires and self.pending is None:
+            self._chosen = action  # issued once the citizen has read what to bring
+            self.prepare(info)
+        else:
+            self.act(action)
+
+    def prepare(self, service: ServiceInfo) -> None:
+        """Before issuing a number for a service that checks the chip ID card (and the
+        fingerprint): say so, with a button to go on and one to go back."""
+        screen: NoticeScreen = self.root.get_screen("notice")
+        lang = self.lang
+        requires = service.requires or []
+        lines = texts.prepare_lines(requires, lang)
+        name = (service.name_en or service.name) if lang == "en" else service.name
+        screen.code, screen.severe, screen.big = "prepare", False, ""
+        screen.title = lines[0]
+        screen.body = self.tr("prepare.body", lang, service=texts.nfc(name),
+                              checks=texts.check_names(requires, lang))
+        screen.todo = self.tr("prepare.todo", lang)
+        screen.action, screen.action_text = "issue", self.tr("prepare.continue", lang)
+        self.root.current = "notice"
+        screen.start_countdown(int(self.options.notice_seconds), self.go_home)
 
     def _scanned(self, text: str, *args: Any) -> None:
         self._unreadable_times.clear()
@@ -260,6 +287,7 @@ class KioskApp(App):
         screen.badge = self.tr("result.priority", lang) if t.priority else ""
         screen.service = texts.nfc(name)
         screen.slot = self._slot_text(t, lang)
+        screen.prepare = "\n".join(texts.prepare_lines(t.requires, lang))
         ahead, minutes = t.ahead, t.est_wait_min
         screen.wait = (self.tr("result.ahead", lang, ahead=ahead, minutes=max(1, minutes))
                        if ahead > 0 else self.tr("result.next", lang))
@@ -339,3 +367,6 @@ class KioskApp(App):
             self.act(last.action)  # the same command id: never a second ticket
         elif action == "walkin":
             self.take_number()
+        elif action == "issue" and self._chosen is not None:
+            chosen, self._chosen = self._chosen, None
+            self.act(chosen)

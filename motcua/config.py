@@ -28,6 +28,7 @@ from pydantic_core.core_schema import ValidationInfo
 from motcua.errors import MotcuaError
 from motcua.model import Counter, Service
 from motcua.officers import HASH_RE, Officer
+from motcua.waits import TARGET_MIN
 
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 CODE_RE = re.compile(r"^[A-Za-z0-9]{1,8}$")
@@ -92,6 +93,11 @@ class DisplayConfig:
     rows: int = 6
     volume: float = 1.0
     notices: tuple[str, ...] = ()
+    region: str = "north"  # north | central | south: the voice and the number words
+    voice_name: str = ""  # an espeak-ng voice; "" is the region's (docs/display.md)
+    number_reading: str = "digits"  # digits ("a, không một hai") | whole ("a, mười hai")
+    repeat: int = 2  # each call said this many times, 1..3
+    second_language: str = ""  # "" | "en": said after the Vietnamese
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,22 @@ class BackupConfig:
 
 
 @dataclass(frozen=True)
+class RefusalReason:
+    reason: str
+    guidance: str = ""  # suggested to the citizen; the officer can edit it
+
+
+# The counter offers these when an office lists none ([refusals] reasons); "Khác" (a reason
+# typed at the counter) always comes after them.
+DEFAULT_REFUSALS: tuple[RefusalReason, ...] = (
+    RefusalReason("Ngoài thẩm quyền giải quyết",
+                  "Liên hệ cơ quan có thẩm quyền giải quyết (UBND, Sở LĐ-TB&XH...)."),
+    RefusalReason("Hồ sơ chưa đầy đủ", "Bổ sung giấy tờ còn thiếu theo hướng dẫn rồi quay lại."),
+    RefusalReason("Sai đơn vị BHXH", "Đến cơ quan BHXH nơi đang tham gia hoặc quản lý hồ sơ."),
+)
+
+
+@dataclass(frozen=True)
 class OfficeConfig:
     path: Path
     id: str
@@ -168,6 +190,8 @@ class OfficeConfig:
     keep_command_days: int = 30  # replies kept for retries and audits, then pruned
     backups: BackupConfig = BackupConfig()
     web: WebConfig = WebConfig()
+    wait_target_min: float = TARGET_MIN  # [waits] target_minutes: past it, a wait is overdue
+    refusals: tuple[RefusalReason, ...] = DEFAULT_REFUSALS
     # Who may sign in at a counter (code -> officer); none: counters work without sign-in.
     officers: dict[str, Officer] = field(default_factory=dict)
 
@@ -358,11 +382,15 @@ class BookingTable(_Table):
     keys: dict[str, PublicKey] = {}
 
 
+Check = Literal["chip_id", "fingerprint"]
+
+
 class ServiceTable(_Table):
     code: Code
     prefix: Prefix
     name: str
     name_en: str = ""
+    requires: Annotated[list[Check], AfterValidator(_once)] = []
 
 
 class CounterTable(_Table):
@@ -410,12 +438,46 @@ class PrinterTable(_Table):
     profile: str = PrinterConfig.profile
 
 
+VOICE_NAME_RE = re.compile(r"^[A-Za-z0-9_()-]{1,40}(\+[A-Za-z0-9_-]{1,20})?$")
+
+
 class DisplayTable(_Table):
     voice: Literal["espeak-ng", "none"] = "espeak-ng"
     chime: bool = DisplayConfig.chime
     rows: Annotated[int, _at_least(1)] = DisplayConfig.rows
     volume: Annotated[float, _between(0, 1)] = DisplayConfig.volume
     notices: list[str] = []
+    region: Literal["north", "central", "south"] = "north"
+    voice_name: Annotated[str, _checked(lambda v: not v or VOICE_NAME_RE.fullmatch(v),
+                                        lambda v: f"{v!r} is not an espeak-ng voice name, "
+                                                  "e.g. \"vi-vn-x-south\"")] = ""
+    number_reading: Literal["digits", "whole"] = "digits"
+    repeat: Annotated[int, _between(1, 3, " times")] = DisplayConfig.repeat
+    second_language: Literal["", "en"] = ""
+
+
+class WaitsTable(_Table):
+    target_minutes: Annotated[float, _between(1, 240, " minutes")] = TARGET_MIN
+
+
+class RefusalRow(_Table):
+    reason: Annotated[str, _some("must not be empty"),
+                      _checked(lambda v: len(v) <= 500, lambda _: "is over 500 characters")]
+    guidance: Annotated[str, _checked(lambda v: len(v) <= 500,
+                                      lambda _: "is over 500 characters")] = ""
+
+
+def _reasons_once(rows: list[RefusalRow]) -> list[RefusalRow]:
+    _once([r.reason for r in rows])
+    if len(rows) > 8:  # picked with one digit at the counter, "Khác" the ninth
+        raise ValueError("at most 8 reasons (the counter picks them with keys 1-8)")
+    return rows
+
+
+class RefusalsTable(_Table):
+    reasons: Annotated[list[RefusalRow], _some("list at least one reason, or leave the key out"),
+                       AfterValidator(_reasons_once)] = [
+        RefusalRow(reason=r.reason, guidance=r.guidance) for r in DEFAULT_REFUSALS]
 
 
 Listen = Annotated[str, _checked(
@@ -449,6 +511,8 @@ class OfficeFile(_Table):
     printer: PrinterTable = PrinterTable()
     display: DisplayTable = DisplayTable()
     web: WebTable = WebTable()
+    waits: WaitsTable = WaitsTable()
+    refusals: RefusalsTable = RefusalsTable()
     officers: list[OfficerTable] = []
 
 
@@ -724,7 +788,8 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
 
     storage = beside(s.path or f"var/{o.id}.sqlite3")
     services = {sv.code: Service(sv.code, sv.name or sv.code, sv.name_en or sv.name or sv.code,
-                                 sv.prefix) for sv in p.rows["services"].values()}
+                                 sv.prefix, tuple(sv.requires))
+                for sv in p.rows["services"].values()}
     counters = {c.id: Counter(c.id, c.name or f"Quầy {c.id}", tuple(c.services), c.bookings)
                 for c in p.rows["counters"].values()}
     return OfficeConfig(
@@ -744,6 +809,8 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
             folder=beside(s.backup_dir) if s.backup_dir else storage.parent / "backups",
             copy_to=beside(s.backup_copy_dir) if s.backup_copy_dir else None,
             keep=s.keep_backups),
+        wait_target_min=t["waits"].target_minutes,
+        refusals=tuple(RefusalReason(r.reason, r.guidance) for r in t["refusals"].reasons),
         officers={x.code: Officer(x.code, x.name, x.pin, tuple(x.roles))
                   for x in p.rows["officers"].values()},
         web=_web(t["web"], beside))

@@ -97,8 +97,28 @@ class DayClosed:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Overdue:
+    """A waiting ticket's wait passed the office's target, at `at` (no command needed)."""
+
+    number: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The officer checked the chip ID card / fingerprint of the ticket being served."""
+
+    number: str
+    counter: str
+    at: datetime
+    verified: bool
+    reason: str | None = None
+
+
 Fact = (Issued | Called | Closed | Transferred | CounterSet | SignedIn | SignedOut
-        | SignInFailed | BookingCancelled | BookingAdded | BookingMoved | DayClosed)
+        | SignInFailed | BookingCancelled | BookingAdded | BookingMoved | DayClosed | Overdue
+        | Checked)
 
 
 def number_parts(number: str) -> tuple[str, int]:
@@ -159,6 +179,8 @@ def apply(hall: Hall, fact: Fact) -> Ticket | None:
         case DayClosed():
             hall.closed = True
             return None
+        case Overdue() | Checked():
+            return _mark(hall, fact)
         case _:  # a new fact type fails the type check here, not in production
             assert_never(fact)
 
@@ -176,6 +198,17 @@ def _book(hall: Hall, fact: BookingCancelled | BookingAdded | BookingMoved) -> N
             hall.bookings[booking.id] = booking
             if previous.start.date() == hall.day:
                 hall.moved_away[booking.id] = booking.start.date()
+
+
+def _mark(hall: Hall, fact: Overdue | Checked) -> Ticket:
+    """Facts that note something on a ticket without moving it."""
+    t = hall.tickets[fact.number]
+    if isinstance(fact, Overdue):
+        t.overdue_at = fact.at
+    else:
+        t.checked, t.check_reason, t.checked_at = fact.verified, fact.reason, fact.at
+        t.check_counter = fact.counter
+    return t
 
 
 def _sign(hall: Hall, fact: SignedIn | SignedOut | SignInFailed) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from motcua import calendar, officers, protocol, tokens
+from motcua import calendar, officers, protocol, tokens, waits
 from motcua.bookings import BookingRefused, check_change, check_new, resolve_service
 from motcua.config import OfficeConfig
 from motcua.facts import (
@@ -21,11 +21,13 @@ from motcua.facts import (
     BookingCancelled,
     BookingMoved,
     Called,
+    Checked,
     Closed,
     CounterSet,
     DayClosed,
     Fact,
     Issued,
+    Overdue,
     SignedIn,
     SignedOut,
     SignInFailed,
@@ -192,6 +194,38 @@ def refuse(hall: Hall, cmd: protocol.Refuse, ctx: Context) -> Decision:
     return Decision([fact], current, True)
 
 
+def verify(hall: Hall, cmd: protocol.Verify, ctx: Context) -> Decision:
+    """The officer's chip ID / fingerprint check: of the ticket this counter serves, once."""
+    current = _current(hall, ctx)
+    if cmd.ticket != current:
+        raise Rejected("not_serving_ticket", cmd.ticket)
+    ticket = hall.tickets[current]
+    service = ctx.office.services.get(ticket.service)
+    if service is None or not service.requires:
+        raise Rejected("check_not_required", ticket.service)
+    if ticket.checked is not None:
+        raise Rejected("already_checked", current)
+    fact = Checked(current, ctx.device, ctx.now, cmd.verified, cmd.reason)
+    return Decision([fact], current, True)
+
+
+def overdue(hall: Hall, office: OfficeConfig, now: datetime) -> list[Fact]:
+    """Waiting tickets never called whose wait passed the office's target by `now`, each
+    once (a ticket keeps its `overdue_at`), dated when it passed it. The clock alone makes
+    these: the dispatcher asks at every tick."""
+    if hall.closed:
+        return []
+    target = timedelta(minutes=office.wait_target_min)
+    found = []
+    for t in hall.queue.values():
+        if t.overdue_at is not None or t.called_at is not None:
+            continue  # said already, or seen at a counter (a transfer waits again)
+        passed = waits.wait_start(t) + target
+        if passed <= now:
+            found.append((passed, t.seq, t.number))
+    return [Overdue(number, passed) for passed, _, number in sorted(found)]
+
+
 def pause(hall: Hall, cmd: protocol.Pause, ctx: Context) -> Decision:
     cid = _counter(hall, ctx)
     return Decision([CounterSet(cid, CounterStatus.PAUSED, ctx.now)], hall.counters[cid].current)
@@ -350,6 +384,7 @@ HANDLERS: dict[type, Callable[[Hall, Any, Context], Decision]] = {
     protocol.Call: call_number,
     protocol.Transfer: transfer,
     protocol.Refuse: refuse,
+    protocol.Verify: verify,
     protocol.Pause: pause,
     protocol.Resume: resume,
     protocol.SignIn: sign_in,

@@ -44,12 +44,16 @@ class CounterStatus(StrEnum):
     PAUSED = "paused"
 
 
+CHECKS = ("chip_id", "fingerprint")  # what a service may require the officer to check
+
+
 @dataclass(frozen=True)
 class Service:
     code: str
     name: str
     name_en: str
     prefix: str
+    requires: tuple[str, ...] = ()  # of CHECKS: the chip ID card, the fingerprint
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,11 @@ class Ticket:
     closed_at: datetime | None = None
     reason: str | None = None
     guidance: str | None = None
+    overdue_at: datetime | None = None  # when its wait passed the target (said once)
+    checked: bool | None = None  # the identity check: True verified, False not, None not yet
+    check_reason: str | None = None  # why it could not be verified
+    checked_at: datetime | None = None
+    check_counter: str | None = None  # where it was checked (it may be transferred after)
     officer: str | None = None  # the officer who called it last (None: no sign-in here)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
+from motcua import checks
 from motcua.config import OfficeConfig
 from motcua.protocol import BookingInfo, TicketInfo
 from motcua.ticket_links import ticket_url
@@ -288,6 +289,18 @@ def render_ticket(ticket: TicketInfo, office: OfficeConfig, width_px: int,
     s.text(service.name if service else ticket.service, 32, bold=True)
     s.space(4)
     s.text(service.name_en if service else "", 24)
+
+    requires = ticket.requires or (list(service.requires) if service else [])
+    if lines := checks.prepare(requires):
+        # What to have ready at the counter: the first line as a band, read from afar.
+        s.space(14)
+        s.band(lines[0][0].upper(), 22)
+        s.space(4)
+        s.text(lines[0][1], 20, bold=True)
+        for vi, en in lines[1:]:
+            s.space(6)
+            s.text(vi, 21, bold=True)
+            s.text(en, 19)
 
     booking = ticket.booking
     if booking is not None:

@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no screen on a server; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from motcua.waits import TARGET_MIN  # noqa: E402
 
@@ -141,6 +142,39 @@ def by_day(r: Report, path: Path, office: str, span: str) -> Path:
     return _save(fig, path)
 
 
+def overdue_by_hour(r: Report, path: Path, office: str, span: str) -> Path:
+    """How many waits passed the target in each hour, and how long they went on past it."""
+    hours = r.tables["overdue"]
+    fig, ax = plt.subplots(figsize=(10, 5.2))
+    x = list(range(len(hours)))
+    bars = ax.bar(x, [h["overdue"] for h in hours], width=0.6, color=RED,
+                  label=_t(f"Số người chờ quá {r.target_min:g} phút / waits past "
+                           f"{r.target_min:g} min"))
+    ax.bar_label(bars, [str(h["overdue"]) if h["overdue"] else "" for h in hours],
+                 color=RED, fontweight="bold")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(_t("Số người / citizens"))
+    ax.set_ylim(0, max([1, *(h["overdue"] for h in hours)]) * 1.3)
+    ax.set_xticks(x, [h["hour"] for h in hours])
+    ax.set_xlabel(_t("Giờ quá hạn / hour the wait passed the target"))
+    ax2 = ax.twinx()
+    mean = [math.nan if h["mean_over_min"] is None else h["mean_over_min"] for h in hours]
+    top = [math.nan if h["max_over_min"] is None else h["max_over_min"] for h in hours]
+    ax2.plot(x, mean, "o-", color=BLUE, linewidth=2,
+             label=_t("Quá hạn trung bình (phút) / mean minutes past it"))
+    ax2.plot(x, top, "^--", color=ORANGE, linewidth=1.5,
+             label=_t("Lâu nhất (phút) / longest, minutes"))
+    ax2.set_ylabel(_t("Phút quá hạn / minutes past the target"))
+    ax2.set_ylim(0, max([10.0, *(v for v in top if not math.isnan(v))]) * 1.25)
+    ax2.spines["right"].set_visible(True)
+    _no_data(ax, not any(h["overdue"] for h in hours))
+    _title(ax, "Chờ quá mục tiêu / Waits past the target", office, span)
+    lines = ax.get_legend_handles_labels(), ax2.get_legend_handles_labels()
+    ax.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], loc="upper right",
+              fontsize=9, frameon=False)
+    return _save(fig, path)
+
+
 def _save(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, facecolor="white")
@@ -155,7 +189,8 @@ def draw_all(r: Report, out: Path, office: str) -> list[Path]:
     office = _t(office)
     paths = [waits_by_hour(r, out / "waits_by_hour.png", office, span),
              wait_distribution(r, out / "wait_distribution.png", office, span),
-             load_by_hour(r, out / "load_by_hour.png", office, span)]
+             load_by_hour(r, out / "load_by_hour.png", office, span),
+             overdue_by_hour(r, out / "overdue_by_hour.png", office, span)]
     if len(r.tables["days"]) > 1:
         paths.append(by_day(r, out / "days.png", office, span))
     return paths

@@ -21,6 +21,7 @@ from motcua import config
 from motcua.erlang import percentile
 from motcua.errors import MotcuaError, run_main
 from motcua.waits import ALL, GROUP_NAMES, TARGET_MIN, counted_wait, wait_group
+from reports import estimates
 
 SAVED_MINUTES = 15.0  # Binh Duong's pilot: each booking saves about 15 minutes of reception
 KIND_NAMES = {"walk_in": "vãng lai / walk-in", "booking": "lịch hẹn / booking"}
@@ -50,6 +51,17 @@ class Row:
     booking_start: datetime | None
     arrival: str | None
     reason: str | None
+    overdue_at: datetime | None = None  # its wait passed the office's target (event/overdue)
+    checked: bool | None = None  # the chip ID / fingerprint check: verified or not
+
+    @property
+    def over_target(self) -> float | None:
+        """Minutes an overdue wait went on past the target: until the first call, or until
+        the ticket was closed uncalled (the day's close); None while it still waits."""
+        end = self.called or (self.closed if self.status != "waiting" else None)
+        if self.overdue_at is None or end is None:
+            return None
+        return max(0.0, (end - self.overdue_at).total_seconds() / 60)
 
     @property
     def group(self) -> str:
@@ -83,6 +95,15 @@ def load_rows(db: sqlite3.Connection, first: date, last: date, tz: ZoneInfo) -> 
             "SELECT day, ticket, at FROM events WHERE change='called' AND day BETWEEN ? AND ? "
             "ORDER BY n", span):
         called.setdefault((day, number), _t(at, tz))  # type: ignore[arg-type]
+    overdue: dict[tuple[str, str], datetime] = {}
+    checked: dict[tuple[str, str], bool] = {}
+    for day, number, change, body in db.execute(
+            "SELECT day, ticket, change, body FROM events WHERE change IN "
+            "('overdue', 'verified', 'not_verified') AND day BETWEEN ? AND ? ORDER BY n", span):
+        if change == "overdue":
+            overdue.setdefault((day, number), _t(json.loads(body)["at"], tz))
+        else:
+            checked.setdefault((day, number), change == "verified")
     rows = []
     for (day, number, service, kind, status, issued, called_at, closed, counter, start, arrival,
          reason) in db.execute(
@@ -92,7 +113,8 @@ def load_rows(db: sqlite3.Connection, first: date, last: date, tz: ZoneInfo) -> 
         last_called = _t(called_at, tz)
         rows.append(Row(date.fromisoformat(day), number, service, kind, status, _t(issued, tz),
                         called.get((day, number), last_called), _t(closed, tz), last_called,
-                        counter, _t(start, tz), arrival, reason))
+                        counter, _t(start, tz), arrival, reason, overdue.get((day, number)),
+                        checked.get((day, number))))
     return rows
 
 
@@ -127,6 +149,7 @@ class Report:
     cancelled: dict[date, int]
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     totals: dict[str, Any] = field(default_factory=dict)
+    target_min: float = TARGET_MIN  # the office's [waits] target_minutes
 
 
 def opening_hours(office: config.OfficeConfig) -> list[int]:
@@ -135,10 +158,46 @@ def opening_hours(office: config.OfficeConfig) -> list[int]:
                    for h in range(s.hour, e.hour + (1 if e.minute else 0))})
 
 
+def overdue_by_hour(rows: list[Row], hours_open: list[int] | None) -> list[dict[str, Any]]:
+    """Waits that passed the target, by the hour they passed it, and how long they went on."""
+    hours: dict[int, list[Row]] = {h: [] for h in hours_open or ()}
+    for t in rows:
+        if t.overdue_at is not None:
+            hours.setdefault(t.overdue_at.hour, []).append(t)
+    out = []
+    for h, ts in sorted(hours.items()):
+        over = [x for t in ts if (x := t.over_target) is not None]
+        out.append({"hour": f"{h:02d}:00", "overdue": len(ts),
+                    "called": sum(t.called is not None for t in ts),
+                    "uncalled": sum(t.called is None for t in ts),
+                    "mean_over_min": sum(over) / len(over) if over else None,
+                    "max_over_min": max(over) if over else None})
+    return out
+
+
+def checks_by_service(rows: list[Row], requires: dict[str, tuple[str, ...]]
+                      ) -> list[dict[str, Any]]:
+    """The chip ID / fingerprint checks per service that requires them: of the citizens
+    called, how many were verified, not verified, or never marked."""
+    services = sorted({s for s, r in requires.items() if r}
+                      | {t.service for t in rows if t.checked is not None})
+    out = []
+    for s in services:
+        seen = [t for t in rows if t.service == s and t.called is not None]
+        verified = sum(t.checked is True for t in seen)
+        refused = sum(t.checked is False for t in seen)
+        out.append({"service": s, "requires": "+".join(requires.get(s, ())) or "-",
+                    "called": len(seen), "verified": verified, "not_verified": refused,
+                    "unmarked": len(seen) - verified - refused})
+    return out
+
+
 def build(rows: list[Row], cancelled: dict[date, int], first: date, last: date,
-          saved_minutes: float = SAVED_MINUTES, hours_open: list[int] | None = None) -> Report:
+          saved_minutes: float = SAVED_MINUTES, hours_open: list[int] | None = None,
+          requires: dict[str, tuple[str, ...]] | None = None,
+          target_min: float = TARGET_MIN) -> Report:
     """Every figure of the report, as tables of plain rows (what the CSV files hold)."""
-    r = Report(first, last, rows, cancelled)
+    r = Report(first, last, rows, cancelled, target_min=target_min)
     by_sk: dict[tuple[str, str], Tally[str]] = defaultdict(Tally)
     for t in rows:
         by_sk[(t.service, t.kind)][t.status] += 1
@@ -177,6 +236,8 @@ def build(rows: list[Row], cancelled: dict[date, int], first: date, last: date,
                             for c, v in sorted(service.items(), key=lambda kv: _natural(kv[0]))]
     reasons = Tally(t.reason or "-" for t in rows if t.status == "refused")
     r.tables["refusals"] = [{"reason": k, "count": n} for k, n in reasons.most_common()]
+    r.tables["overdue"] = overdue_by_hour(rows, hours_open)
+    r.tables["checks"] = checks_by_service(rows, requires or {})
     r.tables["days"] = []
     for d in sorted({t.day for t in rows} | set(cancelled)):
         ts = [t for t in rows if t.day == d]
@@ -202,7 +263,10 @@ def build(rows: list[Row], cancelled: dict[date, int], first: date, last: date,
         "bookings_checked_in": len(bookings),
         "booking_share": len(bookings) / len(rows) if rows else None,
         "bookings_served": served, "hours_saved": served * saved_minutes / 60,
-        "bookings_cancelled_at_close": sum(cancelled.values())}
+        "bookings_cancelled_at_close": sum(cancelled.values()),
+        "overdue": sum(t.overdue_at is not None for t in rows),
+        "verified": sum(t.checked is True for t in rows),
+        "not_verified": sum(t.checked is False for t in rows)}
     return r
 
 
@@ -253,7 +317,16 @@ def text(r: Report, office_name: str) -> str:
         _table("Thời gian phục vụ theo quầy (phút) / service time by counter, minutes",
                r.tables["counters"]),
         _table("Từ chối tiếp nhận / refusals by reason", r.tables["refusals"]),
-        *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else [])])
+        _table(f"Chờ quá {r.target_min:g} phút mà chưa được gọi, theo giờ / waits past the "
+               f"{r.target_min:g}-minute target, by hour (over_min: minutes past it until "
+               "called or closed)", r.tables["overdue"]),
+        _table("Kiểm tra CCCD gắn chíp / vân tay theo dịch vụ / chip ID and fingerprint "
+               "checks by service", r.tables["checks"]),
+        *([_table("Theo ngày / by day", r.tables["days"])] if len(r.tables["days"]) > 1 else []),
+        *([_table("Thời gian chờ dự kiến in trên phiếu so với thực tế (phút) / printed wait "
+                  "estimate against the wait to the first call, minutes (bias +: printed "
+                  "longer; pct_within_5: % within ±5 min)", r.tables["estimates"])]
+          if "estimates" in r.tables else [])])
 
 
 SUMMARY = list(_summary([]))
@@ -266,9 +339,12 @@ COLUMNS = {
               "called_in_hour"],
     "counters": ["counter", *SUMMARY, "hours"],
     "refusals": ["reason", "count"],
+    "overdue": ["hour", "overdue", "called", "uncalled", "mean_over_min", "max_over_min"],
+    "checks": ["service", "requires", "called", "verified", "not_verified", "unmarked"],
     "days": ["day", "tickets", "bookings", "done", "no_show", "seen", "mean_wait", "over_15",
              "cancelled_at_close"],
     "summary": ["figure", "value"],
+    "estimates": estimates.COLUMNS,
 }
 
 
@@ -323,7 +399,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rows = load_rows(db, args.date, last, office.tz)
         report = build(rows, cancelled_at_close(db, args.date, last), args.date, last,
-                       args.saved_minutes, opening_hours(office))
+                       args.saved_minutes, opening_hours(office),
+                       {code: s.requires for code, s in office.services.items()},
+                       office.wait_target_min)
+        printed = estimates.load(db, args.date, last, office.tz)
+        report.tables["estimates"] = estimates.table(printed)
     finally:
         db.close()
     print(text(report, office.name))
@@ -331,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         from reports.charts import draw_all  # matplotlib only when charts are asked for
 
         files = write_csv(report, args.out) + draw_all(report, args.out, office.name)
+        files.append(estimates.chart(printed, args.out / "estimates.png", office.name,
+                                     report.first.isoformat() if report.first == report.last
+                                     else f"{report.first} – {report.last}"))
         print(f"\nĐã ghi / written: {', '.join(str(f) for f in files)}")
     return 0
 

@@ -6,12 +6,13 @@ import argparse
 import dataclasses
 import sys
 from datetime import date
+from pathlib import Path
 from typing import NoReturn
 
-from motcua import config
+from motcua import config, estimate
 from motcua.waits import TARGET_MIN
+from simulate import replay
 from simulate.arrivals import sim_office, working_days
-from simulate.forward import forward_estimate
 from simulate.planner import BOOKING_TARGET_MIN, plan
 from simulate.profiles import START, SimulationError, load_profile
 from simulate.stats import describe, simulate
@@ -25,6 +26,20 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"motcua simulate: tham số không hợp lệ / invalid arguments: {message}\n")
+
+
+def _replay(office: config.OfficeConfig, path: Path, day: date | None) -> int:
+    if day is None:
+        raise SimulationError("--replay cần --start (ngày cần phát lại)",
+                              "--replay needs --start (the day to replay)")
+    db = replay.open_readonly(path)
+    try:
+        issues = replay.replay(db, office, day, replay.ESTIMATORS)
+    finally:
+        db.close()
+    print(f"motcua simulate --replay: {office.name}, {path}, {day.isoformat()}\n"
+          + replay.describe(issues, list(replay.ESTIMATORS), list(office.services)))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,8 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plan", action="store_true", help="find the fewest counters for the target")
     p.add_argument("--start", type=date.fromisoformat, help="first day, YYYY-MM-DD")
     p.add_argument("--visits", type=float, help="citizens on the first day (overrides profile)")
+    p.add_argument("--replay", type=Path, metavar="DB", help="replay day --start of this "
+                   "dispatcher database: each wait estimator at every ticket's issue against "
+                   "the wait that came")
     args = p.parse_args(argv)
     office = config.load(args.config)
+    if args.replay is not None:
+        return _replay(office, args.replay, args.start)
     if not 1 <= args.days <= 60:
         raise SimulationError("--days phải từ 1 đến 60", "--days must be 1 to 60")
     if args.counters is not None and not 2 <= args.counters <= 200:
@@ -75,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
               f"lịch hẹn (Erlang C alone would say {result.erlang}).\n")
         office = sim_office(office, result.counters, result.booking_counters)
     runs = [simulate(office, profile, days, args.seed, policy,
-                     forward_estimate if policy == "motcua" else None)
+                     estimate.queue_minutes if policy == "motcua" else None)
             for policy in (args.policy, "fifo" if args.policy == "motcua" else "motcua")]
-    print(describe(runs, profile))
+    print(describe(runs, profile, "estimate.queue_minutes (the formula tickets printed before)"))
     return 0

@@ -31,7 +31,8 @@ class Visit:
     group: str  # the wait group (motcua.waits)
     issued: datetime
     est: int  # est_wait_min in the kiosk's reply
-    est_alt: float | None = None  # the forward estimate, for comparison
+    est_alt: float | None = None  # another estimator's, for comparison
+    waiting: int = 0  # tickets waiting in the hall when it was issued (itself included)
     called: datetime | None = None
     wait: float | None = None  # counted_wait, once called
     left: bool = False  # gave up before being called
@@ -154,7 +155,7 @@ class DaySim:
         view = Snapshot(self.hall, self.office, at).ticket(t)
         self.by_ticket[t.number] = p
         self.visits[t.number] = Visit(t.number, t.service, wait_group(t.kind, t.arrival), at,
-                                      view.est_wait_min)
+                                      view.est_wait_min, waiting=len(self.hall.queue))
         if self.estimator is not None:
             alt = self.estimator(self.hall, self.office, at, t.number)
             self.visits[t.number].est_alt = None if math.isnan(alt) else round(alt)

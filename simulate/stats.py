@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from motcua import erlang
+from motcua import erlang, estimate
 from motcua.config import OfficeConfig
 from motcua.erlang import Stats
 from motcua.waits import ALL, GROUP_NAMES, GROUPS, TARGET_MIN
@@ -67,7 +67,7 @@ def _row(label: str, stats: list[Stats]) -> str:
     return f"{label:<34}{cells}"
 
 
-def describe(runs: list[Run], profile: Profile) -> str:
+def describe(runs: list[Run], profile: Profile, alt_name: str = "another estimator") -> str:
     """The figures of runs over the same citizens, side by side (the policy asked for first);
     the wait estimates are measured under the motcua policy, the one they are made for."""
     first = runs[0]
@@ -97,8 +97,9 @@ def describe(runs: list[Run], profile: Profile) -> str:
                  f"after hours): {sum(d.turned_away for d in days)}; gave up waiting: "
                  f"{sum(v.left for d in days for v in d.visits)}")
     mine = next((r for r in runs if r.policy == "motcua"), None)
-    for alt, name in ((False, "estimate.wait_minutes (on tickets now)"),
-                      (True, "simulate.forward_estimate (proposed)")):
+    for alt, name in ((False, "printed on tickets (estimate.ticket_minutes: the forward play "
+                              f"up to {estimate.FORWARD_MAX_WAITING} waiting)"),
+                      (True, alt_name)):
         if mine is None or (alt and not any(v.est_alt is not None for v in mine.visits())):
             continue
         mae, bias = mine.est_error(alt=alt)

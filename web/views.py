@@ -147,6 +147,8 @@ def hall_view(hub: Hub) -> dict[str, Any]:
     names = service_names(hub)
     queues = []
     order = hub.order
+    target = hub.config.wait_target_min or OVERDUE_MIN
+    late_ones = {o.ticket: o.waited_min for o in hub.board.overdue} if hub.board else {}
     for s in hub.config.services:
         queue = order.queues.get(s.code, []) if order else []
         rows: list[dict[str, Any]] = []
@@ -154,10 +156,14 @@ def hall_view(hub: Hub) -> dict[str, Any]:
             if isinstance(q, More):
                 rows.append({"more": q.more})
                 continue
-            waited = _waited(hub, hub.tickets.get(q.ticket))
+            said = late_ones.get(q.ticket)
+            waited = said if said is not None else _waited(hub, hub.tickets.get(q.ticket))
+            # The contract's mark (state/order `overdue`, state/board `overdue`), or, from a
+            # dispatcher that sends none yet, the entry time against the target.
             rows.append({"ticket": q.ticket, "tier": q.tier, "priority": bool(q.priority),
                          "late": bool(q.late), "waited_min": waited,
-                         "overdue": waited is not None and waited >= OVERDUE_MIN})
+                         "overdue": bool(q.overdue) or said is not None
+                         or (waited is not None and waited >= target)})
         w = hub.board.waiting.get(s.code) if hub.board else None
         queues.append({"code": s.code, "name": names[s.code][0], "name_en": names[s.code][1],
                        "count": w.count if w else 0, "est_wait_min": w.est_wait_min if w else 0,
@@ -213,7 +219,7 @@ def _ticket_brief(hub: Hub, t: TicketInfo) -> dict[str, Any]:
 def counter_view(hub: Hub, counter: str, officer: str) -> dict[str, Any]:
     """The counter page of `counter`, signed in as `officer`: its state, and what its
     dialogs offer (services and counters to transfer to, refusal reasons)."""
-    from counter.texts import REASONS
+    from counter.texts import reasons
 
     view = _common(hub, "counter")
     info = next((c for c in hub.config.counters if c.id == counter), None)
@@ -236,5 +242,5 @@ def counter_view(hub: Hub, counter: str, officer: str) -> dict[str, Any]:
     view["counters"] = [{"id": c.id, "name": nfc(c.name)} for c in hub.config.counters
                         if c.id != counter and set(c.services) & (served or set(c.services))]
     view["reasons"] = [{"text": r.text, "guidance": r.guidance, "typed": r.typed}
-                       for r in REASONS]
+                       for r in reasons(hub.config)]  # the office's list, then "Khác"
     return view

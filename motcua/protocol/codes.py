@@ -28,6 +28,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_current_ticket": ("Quầy chưa gọi khách nào.", "This counter is serving nobody."),
     "counter_paused": ("Quầy đang tạm dừng. Bấm Tiếp tục trước.",
                        "This counter is paused. Resume first."),
+    "not_serving_ticket": ("Quầy không phục vụ số này; chỉ xác minh được số đang phục vụ.",
+                           "This counter is not serving that ticket; only the ticket being "
+                           "served can be checked."),
+    "check_not_required": ("Dịch vụ của số này không yêu cầu kiểm tra CCCD gắn chíp hay vân "
+                           "tay.", "This ticket's service requires no chip ID or fingerprint "
+                           "check."),
+    "already_checked": ("Số này đã được ghi kết quả xác minh; không ghi lại được.",
+                        "This ticket's check is already recorded; it cannot be changed."),
     # Officers (offices with [[officers]] in office.toml).
     "bad_pin": ("Mã cán bộ hoặc mã PIN không đúng.", "Wrong officer code or PIN."),
     "locked": ("Nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút hoặc báo quản trị.",

@@ -64,6 +64,15 @@ class Refuse:
 
 
 @dataclass(frozen=True)
+class Verify:
+    """The chip ID card / fingerprint check of `ticket`, the one this counter serves."""
+
+    ticket: str
+    verified: bool
+    reason: str | None = None  # required when not verified, refused when verified
+
+
+@dataclass(frozen=True)
 class Pause:
     pass
 
@@ -111,7 +120,8 @@ class BookingMove:
 
 
 Command = (WalkIn | CheckIn | Next | Recall | Done | NoShow | Call | Transfer | Refuse | Pause
-           | Resume | SignIn | SignOut | CloseDay | BookingAdd | BookingCancel | BookingMove)
+           | Resume | SignIn | SignOut | CloseDay | BookingAdd | BookingCancel | BookingMove
+           | Verify)
 BOOKING_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -158,6 +168,7 @@ PARSERS: dict[str, dict[str, Any]] = {
         "call": lambda b: Call(_code(b, "ticket", 12) or ""),
         "transfer": lambda b: _transfer(b),
         "refuse": lambda b: Refuse(_text(b, "reason") or "", _text(b, "guidance", False)),
+        "verify": lambda b: _verify(b),
         "pause": lambda b: Pause(),
         "resume": lambda b: Resume(),
         "sign_in": lambda b: SignIn(_code(b, "officer", 32) or "", _pin(b)),
@@ -218,6 +229,19 @@ def _flag(body: dict, name: str) -> bool:
     if not isinstance(value, bool):
         raise Rejected("bad_request", f"'{name}' must be true or false")
     return value
+
+
+def _verify(body: dict) -> Verify:
+    ticket = _code(body, "ticket", 12) or ""
+    if not isinstance(body.get("verified"), bool):
+        raise Rejected("bad_request", "'verified' must be true or false")
+    verified = bool(body["verified"])
+    reason = _text(body, "reason", required=False)
+    if verified and reason is not None:
+        raise Rejected("bad_request", "'reason' is only for a check that failed (verified false)")
+    if not verified and reason is None:
+        raise Rejected("bad_request", "'reason' is required when 'verified' is false")
+    return Verify(ticket, verified, reason)
 
 
 def _transfer(body: dict) -> Transfer:
@@ -343,6 +367,7 @@ TYPE_OF: dict[type, str] = {
     NoShow: "no_show", Call: "call", Transfer: "transfer", Refuse: "refuse", Pause: "pause",
     Resume: "resume", SignIn: "sign_in", SignOut: "sign_out", CloseDay: "close_day",
     BookingAdd: "booking_add", BookingCancel: "booking_cancel", BookingMove: "booking_move",
+    Verify: "verify",
 }
 
 COMMANDS: dict[str, type] = {name: kind for kind, name in TYPE_OF.items()}  # the other way

@@ -85,6 +85,15 @@ class BookingInfo(Message):
     name: str | None = None  # in an admin reply only: the name the booking was made under
 
 
+class CheckInfo(Message):
+    """The chip ID / fingerprint check of a ticket, as the officer recorded it."""
+
+    verified: bool
+    at: Stamp
+    counter: str
+    reason: str | None = None  # why not verified
+
+
 class TicketInfo(Message):
     number: str
     service: str
@@ -102,6 +111,9 @@ class TicketInfo(Message):
     closed_at: Stamp | None = None
     reason: str | None = None
     guidance: str | None = None
+    requires: list[str] | None = None  # its service's checks: chip_id, fingerprint
+    check: CheckInfo | None = None  # the check's result, once recorded
+    overdue_at: Stamp | None = None  # when its wait passed the target
     officer: str | None = None  # who called it last (offices with officers)
 
 
@@ -172,6 +184,15 @@ class Waiting(Message):
     est_wait_min: int = Field(ge=0)
 
 
+class OverdueInfo(Message):
+    """A waiting ticket past the target wait, never called yet."""
+
+    ticket: str
+    service: str
+    since: Stamp  # when its wait began to count
+    waited_min: int = Field(ge=0)
+
+
 class Board(Versioned):
     """state/board: what a display board shows."""
 
@@ -183,6 +204,7 @@ class Board(Versioned):
     serving: list[Serving]
     recent: list[RecentCall]
     waiting: dict[str, Waiting]
+    overdue: list[OverdueInfo] = []  # most overdue first; [] from a dispatcher without it
     counters: dict[str, str] = {}  # counter id -> open, paused or closed
 
 
@@ -191,6 +213,7 @@ class Queued(Message):
     tier: str  # booking or general: the ordering's tier
     priority: bool | None = None  # true for a priority citizen (left out otherwise)
     late: bool | None = None  # true for a booking checked in after its grace
+    overdue: bool | None = None  # true when its wait passed the target
 
 
 class More(Message):
@@ -220,6 +243,7 @@ class CounterState(Versioned):
     since: Stamp | None
     waiting: int
     next: list[str]
+    overdue: list[OverdueInfo] = []  # of this counter's services, most overdue first
     officer: OfficerInfo | None = None  # who is signed in (offices with officers)
 
 
@@ -228,6 +252,12 @@ class ServiceInfo(Message):
     name: str
     name_en: str
     prefix: str
+    requires: list[str] | None = None  # chip_id, fingerprint: checked at the counter
+
+
+class RefusalInfo(Message):
+    reason: str
+    guidance: str
 
 
 class CounterInfo(Message):
@@ -264,6 +294,8 @@ class OfficeInfo(Versioned):
     booking: BookingRulesInfo
     kiosk: KioskInfo
     display: DisplayInfo
+    wait_target_min: float | None = None  # past it a waiting ticket is overdue
+    refusals: list[RefusalInfo] | None = None  # the reasons a counter offers
 
 
 # -- events -----------------------------------------------------------------------------

@@ -51,7 +51,7 @@ SCHEMA = [(table, key) for table, model in config.TABLES.items() for key in mode
 def test_the_schema_is_what_the_office_file_documents() -> None:
     assert list(config.TABLES) == ["office", "broker", "storage", "limits", "booking",
                                    "services", "counters", "devices", "kiosk", "printer",
-                                   "display", "web", "officers"]
+                                   "display", "web", "waits", "refusals", "officers"]
     assert sorted(config.ARRAYS) == ["counters", "officers", "services"]
     assert len(SCHEMA) > 50
 

@@ -99,6 +99,7 @@ def test_every_command_field_is_in_the_contract_and_goes_out_as_it_comes_back() 
         protocol.SignIn("cb01", "0042"), protocol.SignOut(), protocol.CloseDay(),
         protocol.BookingAdd("A", at("09:00"), id="BK-1", name="Trần T. B"),
         protocol.BookingCancel("BK-1"), protocol.BookingMove("BK-1", at("10:00")),
+        protocol.Verify("A012", True), protocol.Verify("A012", False, "thẻ không đọc được"),
     ]
     assert {type(c) for c in examples} == set(protocol.TYPE_OF)
     role_of = {t: role for role, parsers in protocol.PARSERS.items() for t in parsers}

@@ -101,16 +101,20 @@ def main() -> None:
         view: dict[str, Any] = {
             k: getattr(s, k) for k in ("title", "status", "paused", "banner", "number",
                                        "service", "kind", "served", "priority", "message",
-                                       "message_tone", "waiting_total", "busy")}
+                                       "message_tone", "waiting_total", "busy", "check",
+                                       "check_tone", "overdue_title")}
         view.update(next_here=list(s.next_here), waiting=list(s.waiting),
+                    overdue=list(s.overdue),
                     enabled=dict(s.enabled), dialog=d.name if d else None,
                     dialog_error=d.error if d else "", keys_seen=len(app.key_log),
                     buttons={k[4:]: not w.disabled for k, w in s.ids.items()
                              if k.startswith("btn_")})
         if d is not None:
-            for k in ("digits", "prefix", "preview", "hint", "selected", "custom", "number"):
+            for k in ("digits", "prefix", "preview", "hint", "selected", "custom", "number",
+                      "failed", "choices"):
                 if hasattr(d, k):
-                    view[f"dialog_{k}"] = getattr(d, k)
+                    value = getattr(d, k)
+                    view[f"dialog_{k}"] = list(value) if k == "choices" else value
             if "guidance" in d.ids:
                 view["dialog_guidance"] = d.ids.guidance.text
         return view

@@ -19,4 +19,4 @@ def test_the_counter_fills_a_1280x720_screen_without_a_window_manager(
     report = run_fullscreen("counter", ["--config", str(office_file), "--counter", "1",
                                         "--broker", "mqtt://127.0.0.1:1"], tmp_path, artifacts)
     assert_fills_the_screen(report)
-    assert len([n for n in report["widgets"] if n.startswith("btn_")]) == 8
+    assert len([n for n in report["widgets"] if n.startswith("btn_")]) == 9  # with Xác minh

@@ -15,7 +15,7 @@ def test_every_key_of_the_keypad(hall: LiveOffice, make_token) -> None:  # type:
     assert v["title"] == "Quầy 1 · BHXH thành phố Thủ Dầu Một"
     assert v["buttons"] == {"next": True, "call": True, "pause_resume": True, "recall": False,
                             "done": False, "no_show": False, "transfer": False,
-                            "refuse": False}
+                            "refuse": False, "verify": False}
     t.shot("keys-01-empty")
 
     for service in ("A", "A", "A"):

@@ -10,7 +10,7 @@ import pytest
 
 from counter import keymap
 from counter.remote import Remote
-from counter.texts import NOBODY, duration, error_text, result_text
+from counter.texts import NOBODY, duration, error_text, reasons, result_text
 from counter.view import (
     DeskState,
     call_prefixes,
@@ -21,7 +21,7 @@ from counter.view import (
     waiting_counts,
 )
 from motcua.config import OfficeConfig
-from motcua.protocol import CounterState, Order, Reply
+from motcua.protocol import CounterState, Order, RefusalInfo, Reply
 from motcua.views import office_info
 from tests.conftest import TZ
 
@@ -52,7 +52,8 @@ def test_every_keypad_key_has_a_name_and_every_button_a_key() -> None:
     for code, name in numpad.items():
         assert keymap.key_name(code) == name
     assert set(keymap.MAIN_KEYS.values()) == {"next", "recall", "done", "no_show",
-                                              "pause_resume", "transfer", "refuse", "call"}
+                                              "pause_resume", "transfer", "refuse", "call",
+                                              "verify"}
     assert keymap.key_for("pause") == keymap.key_for("resume") == "/"
     text = keymap.markdown()
     for label in ("Gọi tiếp", "Gọi lại", "Xong", "Vắng mặt", "Chuyển", "Từ chối", "Gọi số",
@@ -64,8 +65,14 @@ def test_what_applies_when(office: OfficeConfig) -> None:
     serving = ticket()
     assert enabled(state(office)) == {"next": True, "call": True, "pause_resume": True,
                                       "recall": False, "done": False, "no_show": False,
-                                      "transfer": False, "refuse": False}
-    assert all(enabled(state(office, current=serving)).values())
+                                      "transfer": False, "refuse": False, "verify": False}
+    assert all(v for k, v in enabled(state(office, current=serving)).items() if k != "verify")
+    assert not enabled(state(office, current=serving))["verify"]  # its service asks no check
+    checked = ticket(requires=["chip_id"])
+    assert enabled(state(office, current=checked))["verify"]
+    done = ticket(requires=["chip_id"], check={"verified": True, "counter": "1",
+                                               "at": "2026-11-25T09:13:00+07:00"})
+    assert not enabled(state(office, current=done))["verify"]  # once
     paused = enabled(state(office, current=serving, status="paused"))
     assert not paused["next"] and not paused["call"] and paused["done"]
     assert paused["pause_resume"]
@@ -158,3 +165,40 @@ def test_unreadable_state_is_ignored(office: OfficeConfig, payload: bytes) -> No
                     lambda p: None)  # never started: no broker needed
     remote._message(Order, "order", "motcua/demo/state/order", payload)
     assert remote.latest().order is None
+
+
+def test_the_check_and_the_overdue_waits_read_plainly(office: OfficeConfig) -> None:
+    todo = screenful(state(office, current=ticket(requires=["chip_id", "fingerprint"])), NOW)
+    assert (todo.check, todo.check_tone) == (
+        "Cần kiểm tra: thẻ CCCD gắn chíp + vân tay — bấm 4\nCheck: chip ID card + "
+        "fingerprint (press 4)", "todo")
+    bad = ticket(requires=["chip_id"], check={"verified": False, "counter": "1",
+                                              "at": "2026-11-25T09:13:00+07:00",
+                                              "reason": "Chíp hỏng"})
+    s = screenful(state(office, current=bad), NOW)
+    assert (s.check, s.check_tone) == ("Không xác minh được: Chíp hỏng\nNot verified: chip "
+                                       "ID card", "bad")
+    assert screenful(state(office, current=ticket()), NOW).check == ""
+    cs = CounterState.model_validate({
+        "v": 1, "counter": "1", "status": "open", "current": None, "since": None,
+        "waiting": 9, "next": [],
+        "overdue": [{"ticket": f"A00{i}", "service": "A", "since": "2026-11-25T08:00:00+07:00",
+                     "waited_min": 40 - i} for i in range(1, 9)]})
+    st = DeskState("1", office_info(office), counter_state=cs, connected=True)
+    s = screenful(st, NOW)
+    assert s.overdue_title == "CHỜ QUÁ 15 PHÚT · WAITING OVER 15 MIN (8)"
+    assert s.overdue[:2] == ["A001   39′", "A002   38′"] and s.overdue[-1] == "+2 …"
+    assert len(s.overdue) == 7
+    assert screenful(state(office), NOW).overdue == []
+
+
+def test_refusal_reasons_come_from_the_office(office: OfficeConfig) -> None:
+    default = reasons(office_info(office))
+    assert [r.text for r in default] == ["Ngoài thẩm quyền giải quyết", "Hồ sơ chưa đầy đủ",
+                                         "Sai đơn vị BHXH", "Khác"]
+    own = office_info(office).model_copy(update={"refusals": [
+        RefusalInfo(reason="Thiếu tờ khai", guidance="Khai mẫu TK1-TS.")]})
+    assert [(r.text, r.guidance, r.typed) for r in reasons(own)] == [
+        ("Thiếu tờ khai", "Khai mẫu TK1-TS.", False), ("Khác", "", True)]
+    older = office_info(office).model_copy(update={"refusals": None})  # an older dispatcher
+    assert [r.text for r in reasons(older)] == [r.text for r in default]

@@ -62,6 +62,7 @@ def screen_state() -> dict[str, Any]:
         "office": view.office_name, "time": view.time_text, "date": view.date_text,
         "banner": list(view.banner), "banner_kind": app.banner_kind(), "dim": view.dim,
         "placeholder": view.placeholder, "notice": view.notice,
+        "notice_line": notice_line(view),
         "serving": [[r.ticket, r.counter, r.fresh] for r in view.serving_rows if r.ticket],
         "recent": [[r.ticket, r.counter] for r in view.recent_rows  # the ones drawn
                    if r.ticket and r.parent is not None and view.show_recent],
@@ -72,6 +73,18 @@ def screen_state() -> dict[str, Any]:
         "unfit": unfit(view),
         "tickets": ticket_boxes(view), "side_font": side_font(view),
     }
+
+
+def notice_line(view: Any) -> dict[str, Any]:
+    """The notice as drawn: its font size, whether it scrolls, how far, and the boxes (x,
+    y, width, height in window pixels) of its line and of its text."""
+    line = view.ids.notice
+    label = line.label
+    x, y = line.to_window(line.x, line.y)
+    tx, ty = label.to_window(label.x, label.y)
+    return {"font": label.font_size, "scrolling": line.scrolling, "offset": line.offset,
+            "pass_s": line.pass_s(), "line": [x, y, line.width, line.height],
+            "text": [tx, ty, *label.texture_size]}
 
 
 def ticket_boxes(view: Any) -> list[dict[str, Any]]:

@@ -287,7 +287,65 @@ def faults(k: Kiosk) -> None:
     k.home()
 
 
-SCENARIOS = {"flows": flows, "faults": faults}
+def checks(k: Kiosk) -> None:
+    """Service A asks for the chip ID card and the fingerprint (office.toml `requires`)."""
+    app, p = k.app, k.p
+    k.ready()
+    p.tap(("home", "walkin"))
+    p.wait_screen("services")
+    button = p.do(lambda: next(b for b in app.root.get_screen("services").buttons()
+                               if b.code == "A"))
+    assert "Vui lòng chuẩn bị thẻ CCCD gắn chíp" in p.do(lambda: button.info)
+    k.shot("services-requires")
+    k.home()
+    k.walk_in("B")  # asks for nothing: issued at once
+    assert k.result().ticket.number == "B001"
+    assert k.text("result", "prepare") == ""
+    k.home()
+    k.walk_in("A")
+    k.notice("prepare")
+    assert k.text("notice", "title") == "Vui lòng chuẩn bị thẻ CCCD gắn chíp"
+    assert "cần kiểm tra thẻ CCCD gắn chíp và vân tay tại quầy" in k.text("notice", "body")
+    assert p.do(lambda: app.last.ticket.number) == "B001", "no number before it is read"
+    k.shot("notice-prepare")
+    p.tap(("notice", "home"))  # changed their mind: no number
+    p.wait_screen("home")
+    k.walk_in("A")
+    k.notice("prepare")
+    p.tap(("notice", "action"))
+    issued = k.result()
+    assert issued.ticket.number == "A001" and issued.ticket.requires == ["chip_id",
+                                                                         "fingerprint"]
+    assert k.text("result", "prepare").startswith("Vui lòng chuẩn bị thẻ CCCD gắn chíp\n")
+    k.shot("result-prepare")
+
+    def heading_inside() -> bool:  # the lines added must not push the heading off
+        from kivy.core.window import Window
+
+        label = app.root.get_screen("result").ids.heading
+        return bool(label.to_window(label.x, label.top)[1] <= Window.height)
+
+    assert p.do(heading_inside), "the result heading is cut off"
+    k.home()
+    p.tap(("home", "lang"))  # the same in English
+    p.wait_for(lambda: app.lang == "en")
+    k.walk_in("A")
+    k.notice("prepare")
+    assert k.text("notice", "title") == "Please have your chip ID card (CCCD) ready"
+    k.shot("notice-prepare-en")
+    p.tap(("notice", "action"))
+    assert k.result().ticket.number == "A002"
+    k.home()
+    k.show(token("BK-2026-000301", "09:00"))  # a booking for A: checked in, then told
+    booked = k.result()
+    k.source.clear()
+    assert booked.ticket.number == "H001"
+    assert k.text("result", "prepare").startswith("Vui lòng chuẩn bị thẻ CCCD gắn chíp")
+    k.home()
+    k.report["tickets"] = ["B001", "A001", "A002", "H001"]
+
+
+SCENARIOS = {"flows": flows, "faults": faults, "checks": checks}
 
 
 def main() -> int:
@@ -299,8 +357,11 @@ def main() -> int:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     loop = LoopbackPrinter()
+    requires = ({'prefix = "A"\n': 'prefix = "A"\nrequires = ["chip_id", "fingerprint"]\n'}
+                if args.scenario == "checks" else {})
     office_file = write_office(args.work, **{'kind = "file"': 'kind = "network"',
-                                             '"192.168.1.50:9100"': f'"{loop.address}"'})
+                                             '"192.168.1.50:9100"': f'"{loop.address}"',
+                                             **requires})
     office = load(office_file)
     from dispatcher.store import Store
 

@@ -57,3 +57,12 @@ def test_printer_faults_no_reply_and_a_closed_office(broker, tmp_path, display, 
             "faults-result-paper-ran-out.png", "faults-busy-slow.png",
             "faults-notice-no-reply.png", "faults-notice-office-closed.png"} <= \
         set(report["screens"])
+
+
+def test_a_service_that_checks_the_chip_id_card_says_so_before_issuing(
+        broker, tmp_path, display, artifacts) -> None:  # type: ignore[no-untyped-def]
+    report = run_scenario("checks", broker.url, tmp_path, display, artifacts)
+    assert report["printed"] == 4  # B001, A001, A002, H001: going back printed nothing
+    for shot in ("services-requires", "notice-prepare", "result-prepare", "notice-prepare-en"):
+        assert f"checks-{shot}.png" in report["screens"], shot
+    assert len(list(tmp_path.glob("printed-*.png"))) == 4

@@ -34,15 +34,18 @@ def payload(step: Step, n: int) -> bytes:
     return json.dumps({"v": 1, "id": cmd_id, "type": step.type, **step.fields}).encode()
 
 
-def replay_in_process(office: OfficeConfig, steps: list[Step]) -> tuple[
+def replay_in_process(office: OfficeConfig, steps: list[Step], tick: bool = False) -> tuple[
         list[tuple[str, str, str]], Dispatcher]:
-    """Every step through Dispatcher.handle; returns the calls (ticket, counter, at) it made."""
+    """Every step through Dispatcher.handle; returns the calls (ticket, counter, at) it made.
+    With `tick`, the dispatcher's clock tick runs before each step, as its worker would."""
     clock = ManualClock(steps[0].at)
     d = Dispatcher(office, Store(office.storage), clock)
     calls = []
     for n, step in enumerate(steps):
         clock.now = step.at
-        for out in d.handle(topics.cmd(office.id, step.role, step.device), payload(step, n)):
+        ticked = d.tick() if tick else []
+        for out in ticked + d.handle(topics.cmd(office.id, step.role, step.device),
+                                     payload(step, n)):
             if out.topic.endswith("/event/call"):
                 m = json.loads(out.payload)
                 if m["kind"] == "call":

@@ -91,7 +91,8 @@ def test_hand_made_day(day: DayScript, office: OfficeConfig, office_file: Path, 
                        "no_shows": "1", "refused": "1", "unserved": "1",
                        "bookings_checked_in": "2", "booking_share": "0.29",
                        "bookings_served": "2", "hours_saved": "0.5",
-                       "bookings_cancelled_at_close": "1"}
+                       "bookings_cancelled_at_close": "1",
+                       "overdue": "0", "verified": "0", "not_verified": "0"}
     tickets = {(r["service"], r["kind"]): r for r in _csv(out / "tickets.csv")}
     assert tickets[("A", "walk_in")] == {"service": "A", "kind": "walk_in", "tickets": "3",
                                         "done": "2", "no_show": "0", "refused": "0",

@@ -129,7 +129,7 @@ def test_command_line(office_file: Path, capsys) -> None:  # type: ignore[no-unt
                      "--counters", "4", "--days", "2", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert "motcua policy" in out and "fifo policy" in out and "Erlang C" in out
-    assert "Hẹn đúng giờ" in out and "forward_estimate" in out
+    assert "Hẹn đúng giờ" in out and "printed on tickets" in out and "queue_minutes" in out
     assert run_main(sim.main, "motcua simulate", ["--config", str(office_file), "--counters",
                                                   "3", "--booking-counters", "4"]) == 2
     err = capsys.readouterr().err

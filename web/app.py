@@ -57,13 +57,11 @@ def check(args: argparse.Namespace) -> tuple[office_config.OfficeConfig, str, tu
 
 def make(office: office_config.OfficeConfig, url: str, cache: Path | None = None):  # type: ignore[no-untyped-def]
     """The ASGI app of one office (the hub starts with it)."""
-    from display.voice import Voice
     from web.audio import Sounds
     from web.hub import Hub
     from web.server import Web, build_app
 
-    voice = Voice.find(cache) if office.display.voice == "espeak-ng" else None
-    web = Web(office, Hub(office, url), Sounds(voice, office.display.chime))
+    web = Web(office, Hub(office, url), Sounds.for_office(office.display, cache))
     return build_app(web), web
 
 

@@ -110,14 +110,14 @@ class Web:
 
     # -- calls ------------------------------------------------------------------------------
     def _call(self, call: CallEvent) -> None:
-        key = self.sounds.key_for(call)
+        keys = self.sounds.keys_for(call)
         message = {"type": "call", "ticket": call.ticket, "counter": call.counter,
                    "counter_name": nfc(call.counter_name), "kind": call.kind, "at": call.at,
                    "text": call_text(call.ticket, call.counter_name),
-                   "audio": f"/audio/{key}.wav" if key else None,
+                   "audio": [f"/audio/{k}.wav" for k in keys], "repeat": self.sounds.repeat,
                    "chime": "/audio/chime.wav" if self.sounds.chime else None}
         self.hub.push("board", message)
-        self.hub.push("ticket", {**message, "audio": None}, key=call.ticket)
+        self.hub.push("ticket", {**message, "audio": [], "repeat": 1}, key=call.ticket)
 
     def _order(self, order: Order) -> None:
         names = {c.id: c.name for c in self.hub.config.counters}

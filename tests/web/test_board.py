@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from display.speech import call_phrase
-from display.voice import Voice
+from display.voice import REGION_VOICES, Voice
 from tests.waiting import wait_until
 from tests.web.support import SIZES, WebOffice, shot
 
@@ -47,16 +47,20 @@ def test_a_call_is_drawn_chimed_and_said(live: WebOffice, browser: Any) -> None:
     page.goto(live.base + "/board")
     page.wait_for_selector("body[data-ready='1'][data-connection='online']", timeout=15000)
     # The voice of the call about to come is made before it comes (from state/order).
-    voice = Voice(shutil.which("espeak-ng") or "espeak-ng", live.workdir / "voice-cache")
-    ahead = voice.path_for(call_phrase("A001", "2", "Quầy 2"))
+    d = live.office.display  # the demo office: the Southern voice
+    voice = Voice(shutil.which("espeak-ng") or "espeak-ng", live.workdir / "voice-cache",
+                  REGION_VOICES[d.region])
+    ahead = voice.path_for(call_phrase("A001", "2", "Quầy 2", d.number_reading, d.region))
     wait_until(ahead.exists, timeout=20, what="the next call's WAV made in advance")
     live.counter("2", "next")
     page.wait_for_selector("#newest .num[data-ticket='A001']", timeout=5000)
     assert "Quầy 2" in newest(page)
-    # The chime, then the voice: both played to the end by the browser (kiosk autoplay).
-    played = wait_until(lambda: (p := page.evaluate("window.__played || []")) and len(p) >= 2
-                        and p, timeout=20, what="the chime and the voice played")
+    # The chime, then the voice said twice ([display] repeat = 2), each played to the end
+    # by the browser (kiosk autoplay).
+    played = wait_until(lambda: (p := page.evaluate("window.__played || []")) and len(p) >= 3
+                        and p, timeout=30, what="the chime and the voice twice played")
     assert played[0] == "/audio/chime.wav" and played[1].startswith("/audio/")
+    assert played[2] == played[1]
     assert page.evaluate("window.__blocked || 0") == 0
     status, body = live.web.get(played[1])
     assert status == 200 and body[:4] == b"RIFF"
@@ -70,9 +74,9 @@ def test_a_call_is_drawn_chimed_and_said(live: WebOffice, browser: Any) -> None:
     assert 1.5 < seconds < 8 and rms > 0.01, (seconds, rms)  # a spoken phrase, not silence
     # A recall is said again; the same text is the same cached file.
     live.counter("2", "recall")
-    wait_until(lambda: len(page.evaluate("window.__played || []")) >= 4, timeout=20,
+    wait_until(lambda: len(page.evaluate("window.__played || []")) >= 5, timeout=30,
                what="the recall played")
-    assert page.evaluate("window.__played")[3] == played[1]
+    assert page.evaluate("window.__played")[3:5] == ["/audio/chime.wav", played[1]]
     page.close()
 
 

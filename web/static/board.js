@@ -46,7 +46,9 @@
     void box.offsetWidth; box.classList.add("flash");
     flashKey = null;
     window.__calls = (window.__calls || []).concat([{ticket: c.ticket, at: Date.now()}]);
-    Motcua.play([c.chime, c.audio]);
+    // The chime, then the call said `repeat` times (the later sayings only while no other
+    // call waits to be said, as the Kivy board does).
+    Motcua.play([c.chime, ...c.audio], c.repeat > 1 ? {again: c.audio, times: c.repeat - 1} : null);
   }
   Motcua.connect("/ws/board", (m) => {
     if (m.type === "board") draw(m);

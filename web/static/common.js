@@ -63,13 +63,30 @@ const Motcua = (() => {
   }
   // Sounds one after another, never cut off (the board's chime then voice).
   const queue = []; let playing = false;
-  function play(urls) {
-    queue.push(...urls.filter(Boolean));
+  function play(urls, repeat) {
+    queue.push({urls: urls.filter(Boolean), repeat});
     if (!playing) next();
   }
+  let current = [];
   function next() {
-    const url = queue.shift();
-    if (!url) { playing = false; return; }
+    if (!current.length) {
+      const item = queue.shift();
+      if (!item) { playing = false; return; }
+      current = item.urls.slice();
+      if (item.repeat && item.repeat.times > 0 && item.repeat.again.length) {
+        // said again only if no other call is waiting by then
+        current.push({again: item.repeat.again, times: item.repeat.times});
+      }
+    }
+    let url = current.shift();
+    if (url && typeof url === "object") {
+      if (queue.length) { current = []; next(); return; }
+      const more = url.times - 1;
+      current = url.again.slice();
+      if (more > 0) current.push({again: url.again, times: more});
+      url = current.shift();
+    }
+    if (!url) { next(); return; }
     playing = true;
     const a = new Audio(url);
     document.body.dataset.playing = url;

@@ -18,7 +18,7 @@ from motcua.errors import MotcuaError
 
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 # The roles that hold an account; "dispatcher" is the office's one writer.
-ROLES = ("dispatcher", "admin", "counter", "kiosk", "display", "rating")
+ROLES = ("dispatcher", "admin", "counter", "kiosk", "display", "rating", "web")
 DEVICE_LISTS = {"kiosks": "kiosk", "displays": "display", "admins": "admin",
                 "ratings": "rating"}
 DEFAULT_ADMINS = ("cli",)  # `motcua close-day --device cli`
@@ -71,6 +71,9 @@ def office_devices(office_file: Path, counters: list[str]) -> list[Account]:
             f"{office_file}: [devices] has unknown keys {unknown}; use {sorted(DEVICE_LISTS)}")
     found = [Account("dispatcher", DISPATCHER_DEVICE)]
     found += [Account("counter", c) for c in counters]
+    web = data.get("web")
+    if isinstance(web, dict):  # `motcua web`: one account, web-<device> (config checks it)
+        found.append(Account("web", str(web.get("device", "web"))))
     for key, role in DEVICE_LISTS.items():
         ids = table.get(key, list(DEFAULT_ADMINS) if role == "admin" else [])
         if not isinstance(ids, list):
@@ -102,8 +105,9 @@ def _under(topic: str, levels: int) -> str:
     return "/".join([*topic.split("/")[:levels], "#"])
 
 
-def grants(office: str, a: Account) -> list[tuple[str, str]]:
-    """(access, topic filter) pairs: what this account may read and write, nothing more."""
+def grants(office: str, a: Account, counters: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(access, topic filter) pairs: what this account may read and write, nothing more.
+    `counters`: the office's counters, for whom the web server relays (its counter page)."""
     state = _under(topics.state_config(office), 3)
     events = _under(topics.event_call(office), 3)
     own_presence = ("readwrite", topics.presence(office, a.role, a.device))
@@ -113,6 +117,14 @@ def grants(office: str, a: Account) -> list[tuple[str, str]]:
         return [("readwrite", _under(topics.state_config(office), 2))]
     if a.role == "display":
         return [("read", state), ("read", events), own_presence, dispatcher_up]
+    if a.role == "web":
+        # The pages show everything an office head watches; the counter page sends each
+        # counter's commands, counter by counter (never a wildcard to write).
+        relay = [g for c in counters for g in (("write", topics.cmd(office, "counter", c)),
+                                               ("read", topics.reply(office, "counter", c)))]
+        return [("read", state), ("read", events),
+                ("read", _under(topics.presence(office, "web", a.device), 3)), own_presence,
+                *relay]
     mine = [("write", topics.cmd(office, a.role, a.device)),
             ("read", topics.reply(office, a.role, a.device)), own_presence, dispatcher_up]
     if a.role == "kiosk":
@@ -138,9 +150,10 @@ def render_acl(office: str, accounts: list[Account]) -> str:
              "# Least privilege: an account may use only the topics listed under it; a",
              "# device speaks only for itself. Anything not listed is denied. Re-run setup",
              "# rather than editing this file, then reload the broker (SIGHUP).", ""]
+    counters = tuple(a.device for a in accounts if a.role == "counter")
     for a in sorted(accounts, key=lambda a: (ROLES.index(a.role), a.device)):
         lines.append(f"user {a.username}")
-        lines += [f"topic {access} {t}" for access, t in grants(office, a)]
+        lines += [f"topic {access} {t}" for access, t in grants(office, a, counters)]
         lines.append("")
     return "\n".join(lines)
 

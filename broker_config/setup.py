@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "device_dir": "/etc/motcua/broker",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-SERVER_ROLES = ("dispatcher", "admin")  # run on the broker's own machine, over loopback
+SERVER_ROLES = ("dispatcher", "admin", "web")  # run on the broker's own machine, over loopback
 # max_connections of each listener, and the open-file limit recommended for the broker
 # (mosquitto.prod.conf explains them). Loopback and TLS with Mosquitto's own files stay
 # below the stock 1024, so a flood of the TLS listener never shuts out the loopback one

@@ -9,6 +9,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -21,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from cli.demo_windows import Tiles
+from cli.demo_windows import Box, Tiles
 from motcua import calendar, logs, tokens, topics
 from motcua import config as office_config
 from motcua.clock import ShiftedClock
@@ -222,6 +223,7 @@ class TerminalView:
     def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, crowd: Crowd,
                  tiles: Tiles | None = None):
         self.office, self.clock, self.crowd, self.tiles = office, clock, crowd, tiles
+        self.web = ""  # the web server's address, when it runs
         self.board: Board | None = None
         self.order: Order | None = None
         self.link = Link(url, office.id, "display", "terminal", persistent=False, clock=clock)
@@ -243,6 +245,8 @@ class TerminalView:
         board, order = self.board, self.order
         lines = [f"\033[1m{o.name}\033[0m — motcua demo".ljust(width - 20)
                  + f"{self.clock():%a %d/%m %H:%M}", "─" * width]
+        if self.web:
+            lines.insert(1, f"Trình duyệt / browser: {self.web}/board  {self.web}/hall")
         if not board or not order:
             return "\n".join([*lines, "Đang chờ bộ điều phối… / waiting for the dispatcher…"])
         lines.append("\033[1mĐANG PHỤC VỤ / SERVING\033[0m")
@@ -271,6 +275,49 @@ class TerminalView:
 
     def close(self) -> None:
         self.link.stop()
+
+
+def start_web(office: OfficeConfig, url: str, data: Path
+              ) -> tuple[subprocess.Popen[bytes], str]:
+    """`motcua web` for the demo office on a free port: the board in any browser. Opened
+    as a window (Chromium, kiosk autoplay) when there is a screen."""
+    from broker_config.dev import free_port
+
+    address = f"http://127.0.0.1:{free_port()}"
+    with open(data / "logs" / "web.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "web", "--config", str(office.path.resolve()), "--broker",
+             url, "--listen", address.removeprefix("http://"), "--cache",
+             str(data / "voice")], stdout=log, stderr=log, cwd=data, process_group=0)
+    return proc, address
+
+
+def page_box(tiles: Tiles) -> Box | None:
+    """Where the board page goes: the corner the tiled windows leave free (right of the
+    board and kiosk, below the counter), when it is big enough to read."""
+    right = tiles.board.left + max(tiles.board.width, tiles.kiosk.width)
+    below = max((b.top + b.height for b in tiles.counters.values()), default=0)
+    width, height = tiles.screen[0] - right, tiles.screen[1] - below
+    return Box(width, height, right, below) if width >= 320 and height >= 240 else None
+
+
+def open_board_page(address: str, data: Path, tiles: Tiles | None
+                    ) -> subprocess.Popen[bytes] | None:
+    """The board page in Chromium (kiosk autoplay), where there is a screen and Chromium."""
+    browser = shutil.which("chromium")
+    if not browser or tiles is None:
+        return None
+    box = page_box(tiles)
+    place = ([f"--window-position={box.left},{box.top}", f"--window-size={box.width},"
+              f"{box.height}"] if box else ["--window-size=960,540"])
+    if os.geteuid() == 0:  # Chromium refuses to run as root with its sandbox (and would
+        place += ["--no-sandbox", "--test-type"]  # say so in a bar over the board)
+    with open(data / "logs" / "chromium.log", "ab") as log:
+        return subprocess.Popen(
+            [browser, f"--app={address}/board", "--autoplay-policy=no-user-gesture-required",
+             f"--user-data-dir={data / 'chromium'}", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-features=Translate", "--lang=vi", *place], stdout=log, stderr=log, process_group=0)
 
 
 DEMO_MARK = ".motcua-demo"
@@ -322,10 +369,15 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
     service = serve(office, broker.url, clock, demo=True)  # the demo key is expected here
     windows = (open_windows(office.path, broker.url, clock, data, tiles)
                if tiles else None)
+    web, address = start_web(office, broker.url, data)
+    print(f"motcua web: {address}/board (bảng gọi số trong trình duyệt / the board in a "
+          f"browser), {address}/hall, {address}/counter", flush=True)
+    page = open_board_page(address, data, tiles)
     crowd = Crowd(office, broker.url, clock, seed, stop, staffed,
                   data / "camera" if windows else None)
     crowd.start()
     screen = TerminalView(office, broker.url, clock, crowd, tiles)
+    screen.web = address
     started = time.monotonic()
     try:
         while not stop.wait(0.5):
@@ -342,8 +394,17 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
         final = screen.render()
         crowd.close()
         screen.close()
+        web.terminate()
+        if page is not None:
+            page.terminate()
         if windows:
             windows.close()
+        for proc in (web, page):
+            if proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(10)
+                if proc.poll() is None:
+                    proc.kill()
         service.stop()
         broker.stop()
     print("\n" + final if not view else "", flush=True)

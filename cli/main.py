@@ -281,6 +281,7 @@ COMMANDS: dict[str, Command] = {
     "counter": room("counter.app", "a counter terminal for staff (Kivy)"),
     "rating": room("rating.app", "a rating screen facing the citizen at one counter (Kivy)"),
     "display": room("display.app", "the wall display board, with chime and voice (Kivy)"),
+    "web": room("web.app", "the browser pages: board, counter, citizen's ticket, hall"),
     "report": room("reports.report", "daily statistics from the dispatcher's database"),
     "simulate": room("simulate", "simulate peak days; --plan: how many counters"),
     "install": room("cli.install", "install a role (server, kiosk, display, counter) with systemd"),

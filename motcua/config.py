@@ -107,6 +107,25 @@ class RatingConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """[web]: the browser pages' server (web/), and the ticket links printed as QR codes."""
+    listen: str = "127.0.0.1:8080"  # host:port the web server binds
+    public_url: str = ""  # what a phone opens, e.g. https://bhxh-tdm.local:8443; "": no link
+    secret: str | None = None  # the HMAC key of ticket links (secret_file's text)
+    cert_file: Path | None = None  # HTTPS: the server's certificate (office CA) and its key
+    key_file: Path | None = None
+    device: str = "web"  # its MQTT account web-<device> and presence presence/web/<device>
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]") or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     priority_button: bool = True
     languages: tuple[str, ...] = ("vi", "en")
@@ -178,6 +197,7 @@ class OfficeConfig:
     limits: Limits = Limits()
     keep_command_days: int = 30  # replies kept for retries and audits, then pruned
     backups: BackupConfig = BackupConfig()
+    web: WebConfig = WebConfig()
     wait_target_min: float = TARGET_MIN  # [waits] target_minutes: past it, a wait is overdue
     refusals: tuple[RefusalReason, ...] = DEFAULT_REFUSALS
     # Who may sign in at a counter (code -> officer); none: counters work without sign-in.
@@ -475,6 +495,23 @@ class RatingTable(_Table):
         RatingConfig.window_minutes
 
 
+Listen = Annotated[str, _checked(
+    lambda v: re.match(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$", v)
+    and 0 < int(v.rpartition(":")[2]) < 65536,
+    lambda v: f"{v!r} must look like 127.0.0.1:8080 or 0.0.0.0:8443")]
+PublicUrl = Annotated[str, _checked(lambda v: not v or re.match(r"^https?://[^/\s?#]+/?$", v),
+                                    lambda v: f"{v!r} must look like https://host:8443")]
+
+
+class WebTable(_Table):
+    listen: Listen = WebConfig.listen
+    public_url: PublicUrl = ""
+    secret_file: Annotated[str | None, PlainValidator(_secret)] = None
+    cert_file: str = ""
+    key_file: str = ""
+    device: Id = WebConfig.device
+
+
 class OfficeFile(_Table):
     """Every table an office file may hold; `[[services]]` and `[[counters]]` are arrays."""
     office: OfficeTable
@@ -488,6 +525,7 @@ class OfficeFile(_Table):
     kiosk: KioskTable = KioskTable()
     printer: PrinterTable = PrinterTable()
     display: DisplayTable = DisplayTable()
+    web: WebTable = WebTable()
     waits: WaitsTable = WaitsTable()
     refusals: RefusalsTable = RefusalsTable()
     officers: list[OfficerTable] = []
@@ -665,6 +703,17 @@ def _rule_served(p: _Parts) -> Iterator[Problem]:
             yield (("services", i), "no counter serves it", f"services.{sv.code}")
 
 
+def _rule_web(p: _Parts) -> Iterator[Problem]:
+    if (w := p.tables.get("web")) is not None:
+        if bool(w.cert_file) != bool(w.key_file):
+            yield (("web", "key_file" if w.cert_file else "cert_file"),
+                   "HTTPS needs both cert_file and key_file")
+        if w.public_url and not w.secret_file:
+            yield (("web", "secret_file"), "public_url needs secret_file (the ticket links' key)")
+        if w.secret_file is not None and len(w.secret_file) < 16:
+            yield (("web", "secret_file"), "the secret must be at least 16 characters")
+
+
 def _rule_officers(p: _Parts) -> Iterator[Problem]:
     codes: set[str] = set()
     for i, row in enumerate(p.raw["officers"]):  # a row wrong elsewhere still takes its code
@@ -675,7 +724,7 @@ def _rule_officers(p: _Parts) -> Iterator[Problem]:
             codes.add(code)
 
 
-_RULES = (_rule_booking_times, _rule_printer_address, _rule_services, _rule_counters,
+_RULES = (_rule_web, _rule_booking_times, _rule_printer_address, _rule_services, _rule_counters,
           _rule_served, _rule_officers)
 
 
@@ -780,4 +829,11 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
         refusals=tuple(RefusalReason(r.reason, r.guidance) for r in t["refusals"].reasons),
         officers={x.code: Officer(x.code, x.name, x.pin, tuple(x.roles))
                   for x in p.rows["officers"].values()},
-        rating=_as(RatingConfig, t["rating"]))
+        rating=_as(RatingConfig, t["rating"]),
+        web=_web(t["web"], beside))
+
+
+def _web(w: WebTable, beside: Callable[[str], Path]) -> WebConfig:
+    return WebConfig(listen=w.listen, public_url=w.public_url.rstrip("/"), secret=w.secret_file,
+                     cert_file=beside(w.cert_file) if w.cert_file else None,
+                     key_file=beside(w.key_file) if w.key_file else None, device=w.device)

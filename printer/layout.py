@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from motcua import checks
 from motcua.config import OfficeConfig
 from motcua.protocol import BookingInfo, TicketInfo
+from motcua.ticket_links import ticket_url
 
 FONT_DIR = Path(__file__).parent / "fonts"
 REGULAR = FONT_DIR / "DejaVuSans.ttf"
@@ -207,8 +208,14 @@ def issued_at(ticket: TicketInfo, office: OfficeConfig) -> datetime:
 
 
 def qr_content(ticket: TicketInfo, office: OfficeConfig) -> str:
-    """What staff scan: enough to find the ticket of the day without any personal data."""
-    return f"motcua:{office.id}:{issued_at(ticket, office):%Y-%m-%d}:{ticket.number}"
+    """What staff scan: enough to find the ticket of the day without any personal data.
+    With `[web] public_url` set, the ticket's own page (its day and number are in it), which
+    the citizen's phone opens to follow the queue."""
+    day = f"{issued_at(ticket, office):%Y-%m-%d}"
+    if office.web.public_url and office.web.secret:
+        return ticket_url(office.web.public_url, office.web.secret, office.id, day,
+                          ticket.number)
+    return f"motcua:{office.id}:{day}:{ticket.number}"
 
 
 def ticket_name(ticket: TicketInfo, office: OfficeConfig) -> str:
@@ -336,6 +343,10 @@ def render_ticket(ticket: TicketInfo, office: OfficeConfig, width_px: int,
     s.space(4)
     s.text(f"{WEEKDAYS_EN[when.weekday()]} {when.day} {MONTHS_EN[when.month - 1]} {when.year}",
            18, align="left", left=text_left, width=column)
+    if office.web.public_url and office.web.secret and not test_print:
+        s.space(6)
+        s.text("Quét mã để theo dõi lượt · Scan to follow your turn", 17, bold=True,
+               align="left", left=text_left, width=column)
     s.y = max(s.y + quiet, top + code.height) - quiet
 
     s.rule(before=4, after=12)

@@ -51,7 +51,8 @@ SCHEMA = [(table, key) for table, model in config.TABLES.items() for key in mode
 def test_the_schema_is_what_the_office_file_documents() -> None:
     assert list(config.TABLES) == ["office", "broker", "storage", "limits", "booking",
                                    "services", "counters", "devices", "kiosk", "printer",
-                                   "display", "waits", "refusals", "officers", "rating"]
+                                   "display", "web", "waits", "refusals", "officers",
+                                   "rating"]
     assert sorted(config.ARRAYS) == ["counters", "officers", "services"]
     assert len(SCHEMA) > 50
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo import BY_ITSELF, YOURS, legend, who
+from cli.demo import BY_ITSELF, YOURS, legend, page_box, who
 from cli.demo_windows import COUNTER_SIZE, demo_office_file, tile, toml_text
 from motcua import config
 from tests.conftest import EXAMPLE, ROOT, motcua_command, write_office
@@ -115,6 +116,8 @@ def test_the_demo_tiles_its_windows_and_stops_quietly(tmp_path: Path, artifacts:
         reader.start()
         data = demo_dir / "motcua-demo-demo"
         expected = tile((1920, 1080), ["1", "2", "3"])
+        page = page_box(expected) if shutil.which("chromium") else None  # the board page
+        count = 3 + (page is not None)
 
         def called() -> int:
             try:
@@ -128,12 +131,13 @@ def test_the_demo_tiles_its_windows_and_stops_quietly(tmp_path: Path, artifacts:
         def shown() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"the demo exited early:\n{''.join(lines)}")
-            return len(windows(display)) >= 3 and called() >= 2
+            return len(windows(display)) >= count and called() >= 2
         try:
             wait_until(shown, timeout=90, what="the demo's windows up and calling",
                        interval=0.5)
             wait_until(lambda: (data / "logs" / "kiosk.log").exists()
-                       and len(windows(display)) == 3, timeout=30, what="three windows")
+                       and len(windows(display)) == count, timeout=30,
+                       what=f"{count} windows")
             shot = screenshot(display, artifacts / "demo-tiled.png")
             placed = sorted((w.left, w.top, w.width, w.height) for w in windows(display))
         finally:
@@ -142,7 +146,8 @@ def test_the_demo_tiles_its_windows_and_stops_quietly(tmp_path: Path, artifacts:
             reader.join(10)
     out = "".join(lines)
     assert proc.returncode == 0, out
-    boxes = [expected.board, expected.kiosk, *expected.counters.values()]
+    boxes = [expected.board, expected.kiosk, *expected.counters.values(),
+             *([page] if page else [])]
     assert placed == sorted((b.left, b.top, b.width, b.height) for b in boxes), placed
     assert shot.stat().st_size > 50_000  # the windows drawn, not a black screen
     assert "Quầy 1: cửa sổ của bạn" in out and "Quầy 2, Quầy 3: tự gọi" in out
@@ -151,8 +156,12 @@ def test_the_demo_tiles_its_windows_and_stops_quietly(tmp_path: Path, artifacts:
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
     assert not re.search(r"\[INFO|INFO kivy|INFO motcua|INFO dispatcher", out), out
     logs = {p.name: p.read_text(encoding="utf-8") for p in (data / "logs").glob("*.log")}
-    assert set(logs) == {"demo.log", "display.log", "kiosk.log", "counter-1.log"}, logs
+    assert set(logs) == {"demo.log", "display.log", "kiosk.log", "counter-1.log", "web.log",
+                         *(["chromium.log"] if page else [])}, logs
+    assert "motcua web: http://127.0.0.1:" in out
     for name, text in logs.items():
+        if name == "chromium.log":
+            continue  # Chromium's own words, in its own format
         assert "Traceback" not in text and "KeyboardInterrupt" not in text, (name, text)
         for line in text.splitlines():  # one format, one line per fact
             assert LOG_LINE.match(line) or line.startswith(NATIVE), (name, line)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import threading
+import urllib.request
 from contextlib import closing
 from pathlib import Path
 
@@ -55,6 +59,16 @@ def test_demo_runs_an_office_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         return (kinds.get("walk_in", 0) > 0 and kinds.get("booking", 0) > 0 and called > 0
                 and "ĐANG PHỤC VỤ / SERVING" in out and "Quầy 1" in out)
     wait_until(busy, timeout=60, what="the demo serving walk-ins and bookings", interval=0.2)
+    # The board in a browser too: the web server's address is printed, and it is live.
+    address = re.search(r"motcua web: (http://\S+)/board", "".join(lines))
+    assert address, "".join(lines)
+
+    def web_online() -> bool:
+        with contextlib.suppress(OSError), \
+                urllib.request.urlopen(address.group(1) + "/health", timeout=2) as r:
+            return bool(json.loads(r.read())["online"])
+        return False
+    wait_until(web_online, timeout=30, what="the demo's web server online")
     proc.send_signal(signal.SIGINT)
     proc.wait(30)
     reader.join(10)

@@ -125,3 +125,20 @@ def test_a_test_print_says_so_above_and_below(width: int, office: OfficeConfig,
     assert band(test, range(0, 70)) and not band(real, range(0, 70))  # the band on top
     assert band(test, range(test.height - 90, test.height))  # and the one at the foot
     test.save(artifacts / f"ticket-test-print-{width}.png")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_with_a_public_url_the_qr_opens_the_tickets_page(width: int, office: OfficeConfig,
+                                                        walk_in: TicketInfo,
+                                                        artifacts: Path) -> None:
+    from motcua.config import WebConfig
+    from motcua.ticket_links import key_ok
+
+    web = WebConfig(public_url="https://bhxh-tdm.local:8443", secret="k" * 32)
+    office = dataclasses.replace(office, web=web)
+    im = render_ticket(walk_in, office, width)
+    im.save(artifacts / f"ticket-link-{width}.png")
+    [url] = read_qr(im)
+    base, _, key = url.partition("?k=")
+    assert base == f"https://bhxh-tdm.local:8443/t/2026-11-24/{walk_in.number}"
+    assert key_ok(web.secret or "", "bd-tdm", "2026-11-24", walk_in.number, key)

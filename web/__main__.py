@@ -1,0 +1,5 @@
+import sys
+
+from web.app import main
+
+sys.exit(main())

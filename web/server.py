@@ -1,0 +1,421 @@
+"""The ASGI app: pages, their WebSockets, the sound files. Starlette on uvicorn (docs/web.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from display.speech import call_text, nfc
+from motcua import officers
+from motcua.config import OfficeConfig
+from motcua.protocol import CMD_ID_RE, MESSAGES, CallEvent, Order
+from motcua.ticket_links import key_ok
+from web import views
+from web.audio import Sounds
+from web.hub import Hub, Page
+from web.staff import COOKIE, SESSION_S, Session, Sessions
+from web.views import counter_view
+
+log = logging.getLogger(__name__)
+OnText = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+STATIC = Path(__file__).resolve().parent / "static"
+FONTS = Path(__file__).resolve().parent.parent / "printer" / "fonts"  # DejaVu, shipped
+HEARTBEAT_S = 5.0  # a page that hears nothing for 3 of these says "connection lost"
+# Pages load nothing from elsewhere; a ticket's key never leaves in a Referer.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self'; "
+                               "media-src 'self'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY", "Cache-Control": "no-store",
+}
+
+
+def page(name: str) -> Response:
+    return FileResponse(STATIC / name, media_type="text/html; charset=utf-8", headers=HEADERS)
+
+
+NOT_FOUND = ("<!doctype html><html lang=vi><meta charset=utf-8>"
+             "<meta name=viewport content='width=device-width,initial-scale=1'>"
+             "<title>404</title><link rel=stylesheet href=/static/common.css>"
+             "<body class=notfound><main><h1>Không tìm thấy</h1><p>Not found</p>"
+             "<p>Vui lòng xem số trên phiếu và hỏi cán bộ tại quầy.<br>"
+             "Please look at your printed ticket or ask at a counter.</p></main></body></html>")
+
+
+def not_found() -> Response:
+    return HTMLResponse(NOT_FOUND, status_code=404, headers=HEADERS)
+
+
+# What this server itself refuses (the dispatcher's own codes come in its replies).
+WEB_ERRORS: dict[str, tuple[str, str]] = {
+    "not_this_counter": ("Trang này chỉ thao tác cho quầy đã đăng nhập.",
+                         "This page acts only for the counter it signed in at."),
+    "not_allowed": ("Thao tác này không có trên trang quầy.",
+                    "This action is not available on the counter page."),
+    "signed_out": ("Đã có cán bộ khác đăng nhập tại quầy này. Vui lòng đăng nhập lại.",
+                   "Another officer signed in at this counter. Please sign in again."),
+    "no_officers": ("Đơn vị chưa khai báo cán bộ ([[officers]] trong office.toml): trang quầy "
+                    "cần cán bộ đăng nhập.", "This office lists no officers ([[officers]] in "
+                    "office.toml): the counter page needs an officer to sign in."),
+    "no_reply": ("Chưa có trả lời — đang gửi lại đúng lệnh này (không gọi trùng)",
+                 "No reply yet — resending this same command (never a second call)"),
+    "bad_origin": ("Yêu cầu không đến từ trang của đơn vị.",
+                   "The request did not come from this office's page."),
+    "not_head": ("Chỉ lãnh đạo (vai trò head) mới xem được trang này.",
+                 "Only an office head (role head) may open this page."),
+    "bad_request": ("Yêu cầu không hợp lệ.", "Invalid request."),
+}
+# The counter page's actions and the fields each may carry (the counter is the session's).
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "next": (), "recall": (), "done": (), "no_show": (), "pause": (), "resume": (),
+    "call": ("ticket",), "transfer": ("service", "counter"), "refuse": ("reason", "guidance"),
+}
+
+
+def web_error(code: str, status: int = 400, **extra: Any) -> JSONResponse:
+    vi, en = WEB_ERRORS[code]
+    return JSONResponse({"ok": False, "error": {"code": code, "message": vi, "message_en": en},
+                         **extra}, status_code=status, headers=HEADERS)
+
+
+def error_body(code: str) -> dict[str, Any]:
+    vi, en = WEB_ERRORS[code]
+    return {"code": code, "message": vi, "message_en": en}
+
+
+class Web:
+    """The hub, the sounds and the routes of one office."""
+
+    def __init__(self, office: OfficeConfig, hub: Hub, sounds: Sounds):
+        self.office, self.hub, self.sounds = office, hub, sounds
+        self.sessions = Sessions()
+        self.hall_failures: dict[str, list[datetime]] = {}
+        hub.on_call.append(self._call)
+        hub.on_order.append(self._order)
+
+    # -- calls ------------------------------------------------------------------------------
+    def _call(self, call: CallEvent) -> None:
+        keys = self.sounds.keys_for(call)
+        message = {"type": "call", "ticket": call.ticket, "counter": call.counter,
+                   "counter_name": nfc(call.counter_name), "kind": call.kind, "at": call.at,
+                   "text": call_text(call.ticket, call.counter_name),
+                   "audio": [f"/audio/{k}.wav" for k in keys], "repeat": self.sounds.repeat,
+                   "chime": "/audio/chime.wav" if self.sounds.chime else None}
+        self.hub.push("board", message)
+        self.hub.push("ticket", {**message, "audio": [], "repeat": 1}, key=call.ticket)
+
+    def _order(self, order: Order) -> None:
+        names = {c.id: c.name for c in self.hub.config.counters}
+        self.sounds.ahead([(c.next[0], cid, names.get(cid, cid))
+                           for cid, c in order.counters.items()
+                           if c.next and c.status == "open"])
+
+    # -- pages ------------------------------------------------------------------------------
+    async def board(self, request: Request) -> Response:
+        return page("board.html")
+
+    def ticket_ok(self, day: str, number: str, key: str) -> bool:
+        """A real ticket of today: the same 404 for a wrong key, another day or a guess."""
+        secret = self.office.web.secret
+        return (secret is not None and key_ok(secret, self.office.id, day, number, key)
+                and day == self.hub.day)
+
+    async def ticket(self, request: Request) -> Response:
+        p = request.path_params
+        if not self.ticket_ok(p["day"], p["number"], request.query_params.get("k", "")):
+            return not_found()
+        return page("ticket.html")
+
+    async def wav(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name == "chime" and self.sounds.chime:
+            return FileResponse(self.sounds.chime, media_type="audio/wav",
+                                headers={"Cache-Control": "max-age=86400"})
+        path = await self.sounds.wav(name)
+        if path is None:
+            return not_found()
+        return FileResponse(path, media_type="audio/wav",
+                            headers={"Cache-Control": "max-age=86400"})
+
+    async def index(self, request: Request) -> Response:
+        return page("index.html")
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"online": self.hub.online, "broker": self.hub.broker_up,
+                             "pages": len(self.hub.pages)})
+
+    # -- websockets -----------------------------------------------------------------------
+    async def ws_board(self, ws: WebSocket) -> None:
+        await self.serve(ws, Page(views.board_view, "board"))
+
+    async def ws_ticket(self, ws: WebSocket) -> None:
+        p = ws.path_params
+        number = p["number"]
+        if not self.ticket_ok(p["day"], number, ws.query_params.get("k", "")):
+            await ws.accept()  # so that the page reads why (a refused handshake is 1006)
+            await ws.close(code=4404)
+            return
+        await self.serve(ws, Page(lambda hub: views.ticket_view(hub, number), "ticket",
+                                  key=number))
+
+    async def serve(self, ws: WebSocket, pg: Page, on_text: OnText | None = None) -> None:
+        """Push the page's view and every change until it goes; `on_text` takes what the
+        page sends (a counter's presses)."""
+        await ws.accept()
+        self.hub.add(pg)
+        sender = asyncio.create_task(self._send(ws, pg))
+        try:
+            while True:
+                text = await ws.receive_text()
+                if on_text is None:
+                    continue
+                try:
+                    body = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(body, dict):
+                    asyncio.create_task(on_text(body))
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            self.hub.remove(pg)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+    async def _send(self, ws: WebSocket, pg: Page) -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            while True:
+                try:
+                    text = await asyncio.wait_for(pg.queue.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    text = '{"type":"ping"}'
+                if text == '{"type":"close"}':
+                    await ws.close(code=4000)
+                    return
+                await ws.send_text(text)
+
+    # -- staff: the counter page ---------------------------------------------------------
+    def same_origin(self, request: Request | WebSocket) -> bool:
+        """A page of this server (a cross-site form or socket is refused)."""
+        origin = request.headers.get("origin")
+        host = request.headers.get("host", "")
+        return origin is not None and origin.split("://", 1)[-1] == host
+
+    def _cookie(self, response: Response, session: Session | None) -> Response:
+        secure = self.office.web.cert_file is not None
+        if session is None:
+            response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
+                                   secure=secure)
+        else:
+            response.set_cookie(COOKIE, session.id, max_age=SESSION_S, path="/", httponly=True,
+                                samesite="strict", secure=secure)
+        return response
+
+    async def _form(self, request: Request) -> dict[str, str] | None:
+        try:
+            body = await request.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict) or not all(isinstance(v, str) and len(v) <= 64
+                                                 for v in body.values()):
+            return None
+        return body
+
+    async def counter_page(self, request: Request) -> Response:
+        return page("counter.html")
+
+    async def counter_list(self, request: Request) -> Response:
+        """What the sign-in form offers: the office's counters, and whether it has officers."""
+        return JSONResponse({"office": nfc(self.hub.config.name),
+                             "officers": bool(self.office.officers),
+                             "counters": [{"id": c.id, "name": nfc(c.name)}
+                                          for c in self.hub.config.counters]}, headers=HEADERS)
+
+    async def counter_sign_in(self, request: Request) -> Response:
+        if not self.same_origin(request):
+            return web_error("bad_origin", 403)
+        if not self.office.officers:
+            return web_error("no_officers", 400)
+        body = await self._form(request)
+        if body is None:
+            return web_error("bad_request")
+        counter = body.get("counter", "")
+        if counter not in self.office.counters:
+            vi, en = MESSAGES["unknown_counter"]
+            return JSONResponse({"ok": False, "error": {"code": "unknown_counter", "message": vi,
+                                                        "message_en": en}}, status_code=400)
+        reply = await self.hub.command(counter, "sign_in", officer=body.get("officer", ""),
+                                       pin=body.get("pin", ""))
+        if reply is None:
+            return web_error("no_reply", 503)
+        if not reply.ok or reply.officer is None:
+            return JSONResponse(reply.model_dump(mode="json"), status_code=401)
+        self.sessions.end_counter(counter)
+        session = self.sessions.new("counter", reply.officer.code, reply.officer.name, counter)
+        self.hub.changed()
+        return self._cookie(JSONResponse({"ok": True, "counter": counter,
+                                          "officer": reply.officer.model_dump()}), session)
+
+    async def counter_sign_out(self, request: Request) -> Response:
+        if not self.same_origin(request):
+            return web_error("bad_origin", 403)
+        session = self.sessions.get(request.cookies.get(COOKIE), "counter")
+        if session is None:
+            return self._cookie(JSONResponse({"ok": True}), None)
+        reply = await self.hub.command(session.counter, "sign_out")
+        if reply is None:
+            return web_error("no_reply", 503)
+        if not reply.ok:
+            return JSONResponse(reply.model_dump(mode="json"), status_code=409)
+        self.sessions.end(session.id)
+        return self._cookie(JSONResponse({"ok": True}), None)
+
+    async def ws_counter(self, ws: WebSocket) -> None:
+        session = self.sessions.get(ws.cookies.get(COOKIE), "counter")
+        if session is None or not self.same_origin(ws):
+            await ws.accept()
+            await ws.close(code=4401)
+            return
+        pg = Page(lambda hub: counter_view(hub, session.counter, session.officer), "counter",
+                  key=session.counter)
+
+        async def press(body: dict[str, Any]) -> None:
+            await self._press(session, pg, body)
+
+        await self.serve(ws, pg, press)
+
+    async def _press(self, session: Session, pg: Page, body: dict[str, Any]) -> None:
+        """One press of the counter page: checked here, then sent as this session's counter
+        with the page's own command id (the page resends that id until it is answered)."""
+        cmd_id = body.get("id")
+        if not isinstance(cmd_id, str) or not CMD_ID_RE.fullmatch(cmd_id):
+            return
+        ctype = body.get("type")
+        fields = {k: v for k, v in body.items() if k not in ("id", "type")}
+
+        def answer(message: dict[str, Any]) -> None:
+            pg.offer(json.dumps({"type": "reply", "id": cmd_id, **message},
+                                ensure_ascii=False))
+
+        if self.sessions.get(session.id, "counter") is None:
+            return answer({"ok": False, "error": error_body("signed_out")})
+        if "counter" in fields and ctype != "transfer":
+            return answer({"ok": False, "error": error_body("not_this_counter")})
+        if not isinstance(ctype, str) or ctype not in ACTIONS or \
+                set(fields) - set(ACTIONS[ctype]):
+            return answer({"ok": False, "error": error_body("not_allowed")})
+        st = self.hub.counters.get(session.counter)
+        if st is not None and st.officer is not None and st.officer.code != session.officer:
+            self.sessions.end(session.id)
+            return answer({"ok": False, "error": error_body("signed_out")})
+        reply = await self.hub.command(session.counter, ctype, cmd_id, **fields)
+        if reply is None:
+            return answer({"ok": False, "pending": True, "error": error_body("no_reply")})
+        answer(reply.model_dump(mode="json"))
+
+    # -- staff: the hall view -----------------------------------------------------------
+    async def hall_page(self, request: Request) -> Response:
+        return page("hall.html")
+
+    async def hall_sign_in(self, request: Request) -> Response:
+        """An office head's code and PIN, checked here (motcua.officers.verify); wrong tries
+        lock that code for 5 minutes, as the counters do."""
+        if not self.same_origin(request):
+            return web_error("bad_origin", 403)
+        if not self.office.officers:
+            return web_error("no_officers", 400)
+        body = await self._form(request)
+        if body is None:
+            return web_error("bad_request")
+        code = body.get("officer", "")
+        now = datetime.now().astimezone()
+        tries = self.hall_failures.setdefault(code[:32], [])
+        if (until := officers.locked(tries, now)) is not None:
+            vi, en = MESSAGES["locked"]
+            return JSONResponse({"ok": False, "error": {"code": "locked", "message": vi,
+                                                        "message_en": en},
+                                 "retry_after": (until - now).total_seconds()},
+                                status_code=429)
+        officer = await asyncio.to_thread(officers.verify, self.office, code,
+                                          body.get("pin", ""))
+        if officer is None:
+            tries.append(now)
+            del tries[:-officers.MAX_TRIES]
+            vi, en = MESSAGES["bad_pin"]
+            return JSONResponse({"ok": False, "error": {"code": "bad_pin", "message": vi,
+                                                        "message_en": en}}, status_code=401)
+        if "head" not in officer.roles:
+            return web_error("not_head", 403)
+        tries.clear()
+        session = self.sessions.new("hall", officer.code, officer.name)
+        return self._cookie(JSONResponse({"ok": True, "officer": {
+            "code": officer.code, "name": officer.name}}), session)
+
+    async def hall_sign_out(self, request: Request) -> Response:
+        if not self.same_origin(request):
+            return web_error("bad_origin", 403)
+        self.sessions.end(request.cookies.get(COOKIE))
+        return self._cookie(JSONResponse({"ok": True}), None)
+
+    async def ws_hall(self, ws: WebSocket) -> None:
+        session = self.sessions.get(ws.cookies.get(COOKIE), "hall")
+        if session is None or not self.same_origin(ws):
+            await ws.accept()
+            await ws.close(code=4401)
+            return
+        name = session.name
+        await self.serve(ws, Page(lambda hub: {**views.hall_view(hub), "me": name}, "hall"))
+
+    def routes(self) -> list[Any]:
+        return [
+            Route("/", self.index),
+            Route("/hall", self.hall_page),
+            Route("/hall/sign-in", self.hall_sign_in, methods=["POST"]),
+            Route("/hall/sign-out", self.hall_sign_out, methods=["POST"]),
+            WebSocketRoute("/ws/hall", self.ws_hall),
+            Route("/counter", self.counter_page),
+            Route("/counter/counters", self.counter_list),
+            Route("/counter/sign-in", self.counter_sign_in, methods=["POST"]),
+            Route("/counter/sign-out", self.counter_sign_out, methods=["POST"]),
+            WebSocketRoute("/ws/counter", self.ws_counter),
+            Route("/board", self.board),
+            Route("/t/{day}/{number}", self.ticket),
+            Route("/audio/{name}.wav", self.wav),
+            Route("/health", self.health),
+            WebSocketRoute("/ws/board", self.ws_board),
+            WebSocketRoute("/ws/t/{day}/{number}", self.ws_ticket),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            Mount("/fonts", StaticFiles(directory=FONTS), name="fonts"),
+        ]
+
+
+def build_app(web: Web, extra: list[Any] | None = None) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        web.hub.start(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            await web.hub.stop()
+
+    async def missing(request: Request, exc: Exception) -> Response:
+        return not_found()
+
+    return Starlette(routes=[*web.routes(), *(extra or [])], lifespan=lifespan,
+                     exception_handlers={404: missing})

@@ -317,7 +317,8 @@ def open_board_page(address: str, data: Path, tiles: Tiles | None
             [browser, f"--app={address}/board", "--autoplay-policy=no-user-gesture-required",
              f"--user-data-dir={data / 'chromium'}", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-features=Translate", "--lang=vi", *place], stdout=log, stderr=log, process_group=0)
+             "--disable-features=Translate", "--lang=vi", *place], stdout=log, stderr=log,
+            process_group=0)
 
 
 DEMO_MARK = ".motcua-demo"

@@ -125,6 +125,7 @@ class Checked:
     at: datetime
     verified: bool
     reason: str | None = None
+    officer: str | None = None  # who checked (offices with officers)
 
 
 Fact = (Issued | Called | Closed | Transferred | CounterSet | SignedIn | SignedOut
@@ -221,7 +222,7 @@ def _mark(hall: Hall, fact: Overdue | Checked) -> Ticket:
         t.overdue_at = fact.at
     else:
         t.checked, t.check_reason, t.checked_at = fact.verified, fact.reason, fact.at
-        t.check_counter = fact.counter
+        t.check_counter, t.check_officer = fact.counter, fact.officer
     return t
 
 

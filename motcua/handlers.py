@@ -206,7 +206,8 @@ def verify(hall: Hall, cmd: protocol.Verify, ctx: Context) -> Decision:
         raise Rejected("check_not_required", ticket.service)
     if ticket.checked is not None:
         raise Rejected("already_checked", current)
-    fact = Checked(current, ctx.device, ctx.now, cmd.verified, cmd.reason)
+    fact = Checked(current, ctx.device, ctx.now, cmd.verified, cmd.reason,
+                   officer=hall.counters[ctx.device].officer)
     return Decision([fact], current, True)
 
 

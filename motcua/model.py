@@ -97,6 +97,7 @@ class Ticket:
     check_reason: str | None = None  # why it could not be verified
     checked_at: datetime | None = None
     check_counter: str | None = None  # where it was checked (it may be transferred after)
+    check_officer: str | None = None  # who checked it (offices with officers)
     officer: str | None = None  # the officer who called it last (None: no sign-in here)
 
 

@@ -102,7 +102,8 @@ class Snapshot:
             optional["check"] = m.CheckInfo(
                 verified=t.checked, at=stamp(t.checked_at, office),
                 counter=t.check_counter or t.counter or "",
-                **({"reason": t.check_reason} if t.check_reason else {}))
+                **({"reason": t.check_reason} if t.check_reason else {}),
+                **({"officer": t.check_officer} if t.check_officer else {}))
         if t.overdue_at is not None:
             optional["overdue_at"] = stamp(t.overdue_at, office)
         if t.officer:

@@ -92,6 +92,7 @@ class CheckInfo(Message):
     at: Stamp
     counter: str
     reason: str | None = None  # why not verified
+    officer: str | None = None  # who checked (offices with officers)
 
 
 class TicketInfo(Message):

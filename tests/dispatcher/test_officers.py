@@ -172,3 +172,21 @@ roles = ["boss"]
     text = str(found.value)
     assert "officers[0].pin: must be a PIN hash made by `motcua officer pin`" in text
     assert "officers[1].roles" in text and "duplicate officer code 'cb01'" in text
+
+
+def test_a_chip_id_check_records_the_officer_who_made_it(tmp_path: Path) -> None:
+    path = write_office(tmp_path)
+    text = path.read_text(encoding="utf-8").replace(
+        'code = "A"\n', 'code = "A"\nrequires = ["chip_id"]\n', 1)
+    path.write_text(text + "\n" + officer_rows(), encoding="utf-8")
+    desk = LocalDispatcher(config.load(path), ManualClock(at("09:00")))
+    try:
+        desk.ok("kiosk", "k1", "walk_in", service="A")
+        desk.ok("counter", "1", "sign_in", officer="cb01", pin="4321")
+        desk.ok("counter", "1", "next")
+        check = desk.ok("counter", "1", "verify", ticket="A001", verified=True)["ticket"]["check"]
+        assert check["officer"] == "cb01" and check["counter"] == "1"
+        desk.restart()
+        assert desk.d.hall.tickets["A001"].check_officer == "cb01"
+    finally:
+        desk.close()

@@ -41,6 +41,9 @@ NOT_RUN = {
                                "under Xvfb)",
     ".venv/bin/motcua display ": "a window that runs until it is closed (tests/display)",
     ".venv/bin/motcua rating ": "a window that runs until it is closed (tests/rating)",
+    ".venv/bin/motcua web ": "a server that runs until it is stopped (tests/web start it and "
+                             "drive every page in Chromium)",
+    "chromium --kiosk ": "a full-screen browser for a TV (tests/web drive Chromium headless)",
     ".venv/bin/motcua broker setup ": "writes /etc/mosquitto/motcua, a server's install step "
                                       "(tests/security run it into scratch folders)",
     ".venv/bin/motcua broker bridge ": "needs a central broker to bridge to (tests/security)",

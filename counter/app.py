@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import subprocess
 import sys
 import time
@@ -15,10 +14,9 @@ from motcua import config as office_config
 from motcua import logs
 from motcua.errors import UsageError, run_main
 from motcua.mqtt import BrokerAddress
-from motcua.screen import fullscreen_config
+from motcua.screen import GEOMETRY_RE, window_config
 
 MIN_SIZE = (1024, 700)  # below this the ticket number and the dialogs no longer fit
-GEOMETRY_RE = re.compile(r"^(\d{3,5})x(\d{3,5})(?:\+(\d{1,5})\+(\d{1,5}))?$")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,19 +39,7 @@ def kivy_settings(geometry: str, fullscreen: bool) -> None:
 
     m = GEOMETRY_RE.match(geometry)
     assert m is not None  # checked by main
-    Config.set("graphics", "width", m.group(1))
-    Config.set("graphics", "height", m.group(2))
-    if m.group(3) is not None:
-        Config.set("graphics", "position", "custom")
-        Config.set("graphics", "left", m.group(3))
-        Config.set("graphics", "top", m.group(4))
-    Config.set("graphics", "fullscreen", "0")
-    if fullscreen:  # the screen's real size, with or without a window manager (issue 15)
-        fullscreen_config(Config, (int(m.group(1)), int(m.group(2))))
-    Config.set("graphics", "minimum_width", str(MIN_SIZE[0]))
-    Config.set("graphics", "minimum_height", str(MIN_SIZE[1]))
-    Config.set("kivy", "exit_on_escape", "0")  # Esc cancels a dialog, it must not quit
-    Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right click
+    window_config(Config, m, fullscreen, MIN_SIZE)  # Esc cancels a dialog, it must not quit
 
 
 def screen_available() -> bool:

@@ -22,6 +22,7 @@ import ctypes.util
 import importlib.util
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +88,27 @@ def fullscreen_config(config: Any, fallback: tuple[int, int]) -> tuple[int, int]
     config.set("graphics", "top", "0")
     config.set("graphics", "fullscreen", "auto")
     return size
+
+
+GEOMETRY_RE = re.compile(r"^(\d{3,5})x(\d{3,5})(?:\+(\d{1,5})\+(\d{1,5}))?$")
+
+
+def window_config(config: Any, geometry: re.Match[str], fullscreen: bool,
+                  minimum: tuple[int, int] | None = None) -> None:
+    """A staff or citizen window's Kivy settings from WIDTHxHEIGHT[+X+Y] (GEOMETRY_RE),
+    before Kivy creates its window: no quitting on Esc, no red dots on a right click."""
+    m = geometry
+    config.set("graphics", "width", m.group(1))
+    config.set("graphics", "height", m.group(2))
+    if m.group(3) is not None:
+        config.set("graphics", "position", "custom")
+        config.set("graphics", "left", m.group(3))
+        config.set("graphics", "top", m.group(4))
+    config.set("graphics", "fullscreen", "0")
+    if fullscreen:  # the screen's real size, with or without a window manager
+        fullscreen_config(config, (int(m.group(1)), int(m.group(2))))
+    if minimum is not None:
+        config.set("graphics", "minimum_width", str(minimum[0]))
+        config.set("graphics", "minimum_height", str(minimum[1]))
+    config.set("kivy", "exit_on_escape", "0")
+    config.set("input", "mouse", "mouse,multitouch_on_demand")

@@ -11,9 +11,8 @@ import sys
 from motcua import config as office_config
 from motcua.errors import UsageError, run_main
 from motcua.mqtt import BrokerAddress
-from motcua.screen import fullscreen_config
+from motcua.screen import GEOMETRY_RE, window_config
 
-GEOMETRY_RE = re.compile(r"^(\d{3,5})x(\d{3,5})(?:\+(\d{1,5})\+(\d{1,5}))?$")
 MIN_SIZE = (480, 320)  # a 5-inch touchscreen; the four faces still take a finger each
 
 
@@ -34,17 +33,7 @@ def kivy_settings(m: re.Match[str], fullscreen: bool) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     from kivy.config import Config
 
-    Config.set("graphics", "width", m.group(1))
-    Config.set("graphics", "height", m.group(2))
-    if m.group(3) is not None:
-        Config.set("graphics", "position", "custom")
-        Config.set("graphics", "left", m.group(3))
-        Config.set("graphics", "top", m.group(4))
-    Config.set("graphics", "fullscreen", "0")
-    if fullscreen:
-        fullscreen_config(Config, (int(m.group(1)), int(m.group(2))))
-    Config.set("kivy", "exit_on_escape", "0")  # a citizen's screen: nothing quits it
-    Config.set("input", "mouse", "mouse,multitouch_on_demand")
+    window_config(Config, m, fullscreen)  # a citizen's screen: nothing quits it
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from motcua import config
-from rating.app import GEOMETRY_RE, kivy_settings
+from motcua.screen import GEOMETRY_RE
+from rating.app import kivy_settings
 
 PREFIX = "@@ "
 

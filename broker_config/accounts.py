@@ -122,9 +122,12 @@ def grants(office: str, a: Account, counters: tuple[str, ...] = ()) -> list[tupl
         # counter's commands, counter by counter (never a wildcard to write).
         relay = [g for c in counters for g in (("write", topics.cmd(office, "counter", c)),
                                                ("read", topics.reply(office, "counter", c)))]
+        # A phone page's rating goes as the web service itself (cmd/web/<device>).
+        rate = [("write", topics.cmd(office, "web", a.device)),
+                ("read", topics.reply(office, "web", a.device))]
         return [("read", state), ("read", events),
                 ("read", _under(topics.presence(office, "web", a.device), 3)), own_presence,
-                *relay]
+                *relay, *rate]
     mine = [("write", topics.cmd(office, a.role, a.device)),
             ("read", topics.reply(office, a.role, a.device)), own_presence, dispatcher_up]
     if a.role == "kiosk":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 ROOT = "motcua"
-ROLES = ("kiosk", "counter", "admin", "rating")
+ROLES = ("kiosk", "counter", "admin", "rating", "web")
 ID_RE = re.compile(r"^[a-z0-9-]{1,32}$")
 
 

@@ -112,7 +112,7 @@ class Hub:
         for topic in (topics.state_config(o), topics.state_board(o), topics.state_order(o),
                       topics.state_counter(o, "+"), topics.event_call(o),
                       topics.event_ticket(o), f"{topics.ROOT}/{o}/presence/+/+",
-                      topics.reply(o, "counter", "+")):
+                      topics.reply(o, "counter", "+"), topics.reply(o, "web", web.device)):
             self.link.subscribe(topic, self._from_paho)
         self._presence = presence
 
@@ -181,7 +181,7 @@ class Hub:
 
     def _take(self, what: list[str], payload: bytes) -> None:
         match what:
-            case ["reply", "counter", _]:
+            case ["reply", "counter" | "web", _]:
                 return self._reply(payload)
             case ["presence", role, device]:
                 if payload:
@@ -266,6 +266,16 @@ class Hub:
                       **fields: Any) -> Reply | None:
         """Send one command as counter `counter` and wait for its reply, resending with the
         same id every second; None when none came in time (the page resends the same id)."""
+        return await self.send("counter", counter, ctype, cmd_id, **fields)
+
+    async def rate(self, number: str, level: str) -> Reply | None:
+        """A phone page's rating of its ticket, sent as this service (role web). One id per
+        ticket and day: a second tap, or a retry, gets the first one's reply."""
+        return await self.send("web", self.office.web.device, "rate",
+                               f"rate-{self.day}-{number}", ticket=number, level=level)
+
+    async def send(self, role: str, device: str, ctype: str, cmd_id: str | None = None,
+                   **fields: Any) -> Reply | None:
         cmd_id = cmd_id or new_command_id()
         loop = asyncio.get_running_loop()
         future = self._pending.get(cmd_id)
@@ -276,7 +286,7 @@ class Hub:
         try:
             while loop.time() < deadline:
                 if self.link.connected.is_set():
-                    self.link.publish(topics.cmd(self.office.id, "counter", counter), body)
+                    self.link.publish(topics.cmd(self.office.id, role, device), body)
                 with contextlib.suppress(TimeoutError):
                     return await asyncio.wait_for(asyncio.shield(future), RETRY_S)
         finally:

@@ -22,6 +22,7 @@ from display.speech import call_text, nfc
 from motcua import officers
 from motcua.config import OfficeConfig
 from motcua.protocol import CMD_ID_RE, MESSAGES, CallEvent, Order
+from motcua.ratings import CODES
 from motcua.ticket_links import key_ok
 from web import views
 from web.audio import Sounds
@@ -105,6 +106,7 @@ class Web:
         self.office, self.hub, self.sounds = office, hub, sounds
         self.sessions = Sessions()
         self.hall_failures: dict[str, list[datetime]] = {}
+        self.rating: set[str] = set()  # tickets whose rating is being sent
         hub.on_call.append(self._call)
         hub.on_order.append(self._order)
 
@@ -170,8 +172,37 @@ class Web:
             await ws.accept()  # so that the page reads why (a refused handshake is 1006)
             await ws.close(code=4404)
             return
-        await self.serve(ws, Page(lambda hub: views.ticket_view(hub, number), "ticket",
-                                  key=number))
+        pg = Page(lambda hub: views.ticket_view(hub, number), "ticket", key=number)
+
+        async def rate(body: dict[str, Any]) -> None:
+            await self._rate(pg, number, body)
+        await self.serve(ws, pg, rate)
+
+    async def _rate(self, pg: Page, number: str, body: dict[str, Any]) -> None:
+        """The citizen's rating from their phone: the one thing a ticket page may send."""
+        level = body.get("level")
+        if body.get("type") != "rate" or not isinstance(level, str) or level not in CODES:
+            pg.offer(json.dumps({"type": "rated", "ok": False,
+                                 "error": error_body("bad_request")}))
+            return
+        if number in self.rating:  # one in flight per ticket: a flood of taps sends one
+            return
+        self.rating.add(number)
+        try:
+            reply = await self.hub.rate(number, level)
+        finally:
+            self.rating.discard(number)
+        if reply is None:
+            answer: dict[str, Any] = {"type": "rated", "ok": False,
+                                      "error": error_body("no_reply")}
+        elif reply.ok:
+            answer = {"type": "rated", "ok": True, "level": level}
+        else:
+            assert reply.error is not None
+            answer = {"type": "rated", "ok": False, "error": {
+                "code": reply.error.code, "message": reply.error.message,
+                "message_en": reply.error.message_en}}
+        pg.offer(json.dumps(answer, ensure_ascii=False))
 
     async def serve(self, ws: WebSocket, pg: Page, on_text: OnText | None = None) -> None:
         """Push the page's view and every change until it goes; `on_text` takes what the

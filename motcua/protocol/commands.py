@@ -186,6 +186,10 @@ PARSERS: dict[str, dict[str, Any]] = {
     "rating": {
         "rate": lambda b: _rate(b),
     },
+    # The web service (`motcua web`), for the holder of a ticket's link: its phone page.
+    "web": {
+        "rate": lambda b: _rate(b),
+    },
     "admin": {
         "close_day": lambda b: CloseDay(),
         "booking_add": lambda b: _booking_add(b),

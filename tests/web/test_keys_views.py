@@ -127,6 +127,9 @@ def test_the_web_account_reads_all_and_writes_only_as_each_counter(tmp_path: Pat
                      "topic readwrite motcua/demo/presence/web/web-1",
                      *[line for c in "123" for line in (
                          f"topic write motcua/demo/cmd/counter/{c}",
-                         f"topic read motcua/demo/reply/counter/{c}")]]
+                         f"topic read motcua/demo/reply/counter/{c}")],
+                     # a phone page's rating, as the web service itself
+                     "topic write motcua/demo/cmd/web/web-1",
+                     "topic read motcua/demo/reply/web/web-1"]
     assert not any(" write " in line and ("+" in line or "#" in line) for line in block)
     assert Account("web", "web") not in office_devices(write_office(tmp_path), ["1"])

@@ -103,3 +103,51 @@ def test_ticket_screenshots(live: WebOffice, browser: Any, size: str) -> None:
     wait_until(lambda: "2 người" in status(page), timeout=10, what="two ahead")
     shot(page, f"ticket-waiting-{size}")
     page.context.close()
+
+
+def test_after_the_service_the_phone_rates_it_once(live: WebOffice, browser: Any) -> None:
+    """The four levels on the phone once the service ended as done; one tap is the ticket's
+    rating (stored by the dispatcher with the counter that served it); a second page of the
+    same ticket is told it is already rated; a ticket still waiting cannot be rated."""
+    import json
+    import sqlite3
+
+    mine, other = live.walk_in("A"), live.walk_in("A")
+    page = open_ticket(live, browser, mine)
+    assert page.is_hidden("#rate")  # waiting: nothing to rate yet
+    live.counter("2", "next")
+    live.counter("2", "done")
+    page.wait_for_selector("body[data-status='done']", timeout=5000)
+    page.wait_for_selector("#rate:not([hidden])", timeout=5000)
+    shot(page, "ticket-rate-phone")
+    page.click("#rate button[data-level='satisfied']")
+    wait_until(lambda: page.evaluate("window.__rated || null"), timeout=15,
+               what="the rating answered")
+    assert page.evaluate("window.__rated.ok") is True
+    assert page.is_hidden("#rate") and "Cảm ơn ông/bà đã đánh giá" in status(page)
+    shot(page, "ticket-rated-phone")
+    with sqlite3.connect(f"file:{live.office.storage}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT * FROM ratings").fetchall()
+    assert len(rows) == 1 and "satisfied" in rows[0] and mine in rows[0], rows
+    again = open_ticket(live, browser, mine)  # a second phone (or a reload) tries again
+    again.wait_for_selector("#rate:not([hidden])", timeout=5000)
+    again.click("#rate button[data-level='unsatisfied']")
+    wait_until(lambda: again.evaluate("window.__rated || null"), timeout=15,
+               what="the second rating answered")
+    assert again.evaluate("window.__rated.ok") is True  # the same command id: the first reply
+    with sqlite3.connect(f"file:{live.office.storage}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT count(*), min(level) FROM ratings").fetchone() == (
+            1, "satisfied")
+    waiting = open_ticket(live, browser, other)
+    waiting.evaluate("1")
+    sent = waiting.evaluate("""() => new Promise((done) => {
+      const ws = new WebSocket(location.href.replace('http', 'ws').replace('/t/', '/ws/t/'));
+      ws.onmessage = (ev) => { const m = JSON.parse(ev.data);
+        if (m.type === 'rated') done(m); };
+      ws.onopen = () => { ws.send(JSON.stringify({type: 'rate', level: 'nonsense'}));
+        ws.send(JSON.stringify({type: 'rate', level: 'very_satisfied'})); };
+    })""")
+    assert sent["ok"] is False and sent["error"]["code"] in ("bad_request", "not_rateable")
+    assert sent["error"]["message"] and sent["error"]["message_en"], json.dumps(sent)
+    for p in (page, again, waiting):
+        p.context.close()

@@ -38,7 +38,30 @@
     } else {
       s.innerHTML = both("<p>Đang cập nhật…</p>", "<p>Updating…</p>");
     }
+    // After a service that ended as done: the four levels, once (the dispatcher keeps one).
+    $("rate").hidden = v.status !== "done" || rated;
     lastStatus = v.status;
+  }
+  let rated = false, conn = null;
+  for (const b of document.querySelectorAll("#rate button")) {
+    b.addEventListener("click", () => {
+      if (conn && conn.send({type: "rate", level: b.dataset.level})) {
+        for (const x of document.querySelectorAll("#rate button")) x.disabled = true;
+        $("rated").innerHTML = both("Đang gửi…", "Sending…");
+      }
+    });
+  }
+  function answered(m) {
+    window.__rated = m;
+    for (const x of document.querySelectorAll("#rate button")) x.disabled = false;
+    if (m.ok || (m.error && m.error.code === "already_rated")) {
+      rated = true;
+      $("rate").hidden = true;
+      $("status").insertAdjacentHTML("beforeend", both("<p>Cảm ơn ông/bà đã đánh giá.</p>",
+                                                       "<p>Thank you for your rating.</p>"));
+    } else {
+      $("rated").innerHTML = both(esc(m.error.message), esc(m.error.message_en));
+    }
   }
   let lastAlert = 0;
   function alert_() {
@@ -48,8 +71,9 @@
     if (navigator.vibrate) { try { navigator.vibrate([400, 200, 400, 200, 400]); } catch (e) { /* */ } }
     if (soundOn) Motcua.play(["/audio/chime.wav"]);
   }
-  Motcua.connect(`/ws/t/${encodeURIComponent(day)}/${encodeURIComponent(number)}?k=${encodeURIComponent(key)}`, (m) => {
+  conn = Motcua.connect(`/ws/t/${encodeURIComponent(day)}/${encodeURIComponent(number)}?k=${encodeURIComponent(key)}`, (m) => {
     if (m.type === "ticket") draw(m);
+    else if (m.type === "rated") answered(m);
     else if (m.type === "call" && m.ticket === number) {
       window.__calls = (window.__calls || []).concat([{ticket: m.ticket, at: Date.now()}]);
       alert_();

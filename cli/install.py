@@ -143,8 +143,11 @@ def _demo_key(office: config.OfficeConfig, office_file: Path) -> None:
             "portal's own public key (motcua booking keygen) and run this again.")
 
 
-def _office_text(office_file: Path, broker: dict[str, str] | None, keys: dict[str, str]) -> str:
+def _office_text(office_file: Path, broker: dict[str, str] | None, keys: dict[str, str],
+                 web: dict[str, str] | None = None) -> str:
     data = tomllib.loads(office_file.read_text(encoding="utf-8"))
+    if web:
+        data["web"] = {**data.get("web", {}), **web}
     office_id = data["office"]["id"]
     if broker is not None:
         data["broker"] = broker
@@ -178,11 +181,47 @@ def _read_bundle(folder: Path) -> tuple[str, str, dict[str, str]]:
     return role, device, broker
 
 
-def _bundle_items(plan: Plan, folder: Path) -> None:
-    plan.add(ETC / "broker", None, 0o700, USER)
+def _bundle_items(plan: Plan, folder: Path, into: str = "broker") -> None:
+    plan.add(ETC / into, None, 0o700, USER)
     for name in BUNDLE_FILES:
         if (folder / name).exists():
-            plan.add(ETC / "broker" / name, (folder / name).read_bytes(), 0o600, USER)
+            plan.add(ETC / into / name, (folder / name).read_bytes(), 0o600, USER)
+
+
+def _web_files(plan: Plan, office_file: Path) -> dict[str, str]:
+    """[web]'s link secret and HTTPS files, copied to /etc/motcua/web/: the kiosk prints
+    ticket links with the secret, the web server checks them and serves HTTPS."""
+    files: dict[str, str] = {}
+    raw = tomllib.loads(office_file.read_text(encoding="utf-8")).get("web", {})
+    for key in ("secret_file", "cert_file", "key_file"):
+        if raw.get(key):
+            source = Path(raw[key]) if Path(raw[key]).is_absolute() else (
+                office_file.parent / raw[key])
+            if not files:
+                plan.add(ETC / "web", None, 0o750, USER)
+            files[key] = str(ETC / "web" / source.name)
+            plan.add(files[key], source.read_bytes(), 0o600, USER)
+    return files
+
+
+def _web(plan: Plan, office: config.OfficeConfig, office_file: Path, bundle: Path,
+         keys: dict[str, str], files: dict[str, str], motcua: str) -> list[units.Unit]:
+    """The server's web pages (`motcua web`) when the office file has a [web] table: their
+    own broker account (devices/web-<device> of the bundle), their own office file."""
+    if "web" not in tomllib.loads(office_file.read_text(encoding="utf-8")):
+        return []
+    folder = bundle / "devices" / f"web-{office.web.device}"
+    if not folder.is_dir():
+        raise InstallError(
+            f"{bundle}: thiếu devices/web-{office.web.device} cho [web]: chạy lại `motcua "
+            "broker setup` với tệp cấu hình này",
+            f"{bundle}: no devices/web-{office.web.device} for [web]: run `motcua broker "
+            "setup` again with this office file")
+    _, _, broker = _read_bundle(folder)
+    broker = {k: v.replace(f"{ETC}/broker/", f"{ETC}/broker-web/") for k, v in broker.items()}
+    plan.add(ETC / "web.toml", _office_text(office_file, broker, keys, files), 0o640, USER)
+    _bundle_items(plan, folder, "broker-web")
+    return [units.web(motcua, office.id)]
 
 
 def _check_broker_dir(out: Path) -> None:
@@ -250,13 +289,17 @@ def build_plan(role: str, office_file: Path, bundle: Path, motcua: str) -> Plan:
         source = Path(name) if Path(name).is_absolute() else office_file.parent / name
         keys[kid] = str(ETC / "keys" / f"{kid}.pub.pem")
         plan.add(keys[kid], source.read_bytes(), 0o640, USER)
-    plan.add(ETC / "office.toml", _office_text(office_file, broker, keys), 0o640, USER)
+    web_files = _web_files(plan, office_file)
+    plan.add(ETC / "office.toml", _office_text(office_file, broker, keys, web_files), 0o640,
+             USER)
     _bundle_items(plan, device_folder)
     name = office.id
     if role == "server":
         _broker_dir(plan, bundle)
-        made = [units.dispatcher(motcua, name), *units.backup(motcua, name)]
-        plan.units = ["motcua-dispatcher.service", "motcua-backup.timer"]
+        made = [units.dispatcher(motcua, name), *units.backup(motcua, name),
+                *_web(plan, office, office_file, bundle, keys, web_files, motcua)]
+        plan.units = ["motcua-dispatcher.service", "motcua-backup.timer",
+                      *(["motcua-web.service"] if len(made) > 3 else [])]
     else:
         args = {"kiosk": f"--kiosk {device}", "counter": f"--counter {device}",
                 "display": f"--device {device}"}[role]

@@ -80,6 +80,18 @@ def dispatcher(motcua: str, office_id: str) -> Unit:
         ["WantedBy=multi-user.target"]))
 
 
+def web(motcua: str, office_id: str) -> Unit:
+    """The browser pages' server: its own office file (its own broker account)."""
+    return Unit("motcua-web.service", _unit(
+        f"motcua web pages of office {office_id}",
+        ["Wants=network-online.target motcua-dispatcher.service",
+         "After=network-online.target motcua-dispatcher.service", *START_LIMIT],
+        ["Type=simple", f"User={USER}", f"Group={USER}",
+         f"ExecStart={motcua} web --config {ETC}/web.toml", *RESTART,
+         "TimeoutStopSec=15", *HOME, *_journal("motcua-web"), *HARDENING, *HEADLESS],
+        ["WantedBy=multi-user.target"]))
+
+
 def backup(motcua: str, office_id: str) -> list[Unit]:
     """A oneshot (no Restart=: the timer's Persistent= runs a missed one at the next boot)."""
     service = Unit("motcua-backup.service", _unit(

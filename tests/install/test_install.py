@@ -194,3 +194,39 @@ def test_registered_in_the_cli() -> None:
     assert COMMANDS["install"].module == "cli.install"
     args, rest = build_parser().parse_known_args(["install", "kiosk", "--root", "/tmp/x"])
     assert rest == ["kiosk", "--root", "/tmp/x"]
+
+
+def test_the_server_with_web_pages_gets_their_own_account_secret_and_unit(
+        tmp_path: Path, broker: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """[web] in the office file: the server role also runs `motcua web`, with the web
+    account of the bundle (devices/web-<device>), the link secret copied beside it."""
+    src = office_file(tmp_path / "src")
+    (src.parent / "web.secret").write_text("s3cret-of-at-least-16-chars\n")
+    src.write_text(src.read_text(encoding="utf-8") + '\n[web]\nlisten = "0.0.0.0:8080"\n'
+                   'public_url = "http://bhxh-tdm.local:8080"\nsecret_file = "web.secret"\n',
+                   encoding="utf-8")
+    root = scratch_root(tmp_path / "root")
+    with pytest.raises(install.InstallError) as refused:  # no web account in the bundle yet
+        _install("server", root, src, broker)
+    assert "devices/web-web" in refused.value.message_en
+    assert "broker setup" in refused.value.message
+    account = broker / "devices" / "web-web"
+    account.mkdir()
+    (account / "broker.toml").write_text(
+        '[broker]\nurl = "mqtt://127.0.0.1:1883"\nusername = "web-web"\n', encoding="utf-8")
+    for name in ("password", "ca.crt"):
+        (account / name).write_text(f"web-web {name}\n")
+    assert _install("server", root, src, broker) == 0
+    out = capsys.readouterr().out
+    assert any(line.startswith("would run: systemctl enable ") and "motcua-web.service" in line
+               for line in out.splitlines()), out
+    web = tomllib.loads((root / "etc/motcua/web.toml").read_text(encoding="utf-8"))
+    assert web["broker"]["username"] == "web-web"
+    assert web["broker"]["password_file"] == "/etc/motcua/broker-web/password"
+    assert web["web"]["secret_file"] == "/etc/motcua/web/web.secret"
+    assert (root / "etc/motcua/web/web.secret").read_text() == "s3cret-of-at-least-16-chars\n"
+    assert (root / "etc/motcua/broker-web/password").read_text() == "web-web password\n"
+    unit = (root / "etc/systemd/system/motcua-web.service").read_text()
+    assert "ExecStart=" in unit and "web --config /etc/motcua/web.toml" in unit
+    main = tomllib.loads((root / "etc/motcua/office.toml").read_text(encoding="utf-8"))
+    assert main["broker"]["username"] == "dispatcher-main"  # the dispatcher's own, unchanged

@@ -29,7 +29,7 @@ from cli import units
 from motcua import config, tokens
 from motcua.errors import MotcuaError, run_main
 
-ROLES = ("server", "kiosk", "display", "counter")
+ROLES = ("server", "kiosk", "display", "counter", "rating")
 USER = units.USER
 ETC = PurePosixPath(units.ETC)
 VAR = PurePosixPath(units.VAR)
@@ -42,7 +42,8 @@ BUNDLE_FILES = ("broker.toml", "password", "ca.crt", "client.crt", "client.key")
 # (input), the ticket printer on USB or a serial line (lp, dialout), the board's sound.
 GROUPS = {"server": (), "kiosk": ("video", "render", "input", "lp", "dialout"),
           "counter": ("video", "render", "input"),
-          "display": ("video", "render", "input", "audio")}
+          "display": ("video", "render", "input", "audio"),
+          "rating": ("video", "render", "input")}  # a touchscreen facing the citizen
 BROKER_READS = {".", "ca", "server", "conf.d", "passwd", "acl", "ca/ca.crt", "ca/crl.pem",
                 "server/server.crt", "server/server.key"}
 
@@ -302,7 +303,7 @@ def build_plan(role: str, office_file: Path, bundle: Path, motcua: str) -> Plan:
                       *(["motcua-web.service"] if len(made) > 3 else [])]
     else:
         args = {"kiosk": f"--kiosk {device}", "counter": f"--counter {device}",
-                "display": f"--device {device}"}[role]
+                "display": f"--device {device}", "rating": f"--counter {device}"}[role]
         made = [units.screen(role, motcua, args, name)]
         plan.units = [made[0].name]
         plan.add(PurePosixPath("/etc/pam.d") / units.PAM_NAME, units.PAM, 0o644)
@@ -413,7 +414,8 @@ def _manifest(t: Target) -> dict[str, Any] | None:
 
 
 NEEDS = {"server": (units.MOSQUITTO, "mosquitto"), "kiosk": (units.CAGE, "cage"),
-         "counter": (units.CAGE, "cage"), "display": (units.CAGE, "cage")}
+         "counter": (units.CAGE, "cage"), "display": (units.CAGE, "cage"),
+         "rating": (units.CAGE, "cage")}
 
 
 def install(t: Target, plan: Plan) -> None:

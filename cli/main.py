@@ -284,7 +284,8 @@ COMMANDS: dict[str, Command] = {
     "web": room("web.app", "the browser pages: board, counter, citizen's ticket, hall"),
     "report": room("reports.report", "daily statistics from the dispatcher's database"),
     "simulate": room("simulate", "simulate peak days; --plan: how many counters"),
-    "install": room("cli.install", "install a role (server, kiosk, display, counter) with systemd"),
+    "install": room("cli.install", "install a role (server, kiosk, display, counter, "
+                   "rating) with systemd"),
     "demo": Command("a whole office on this machine", cmd_demo, demo_options),
     "doctor": room("cli.doctor", "is this device ready? broker, dispatcher, printer, clock..."),
 }

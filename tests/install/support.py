@@ -15,7 +15,8 @@ from cli import install
 from tests.conftest import ROOT, write_office
 
 DEMO_KEY = f'"{ROOT}/examples/keys/demo-portal.pub.pem"'
-DEVICES = ("dispatcher-main", "admin-cli", "kiosk-k1", "counter-1", "display-board-1")
+DEVICES = ("dispatcher-main", "admin-cli", "kiosk-k1", "counter-1", "display-board-1",
+           "rating-1")
 # What a Debian machine already has: the install creates only what it owns below these.
 SYSTEM_DIRS = ("etc/systemd/system", "etc/pam.d", "etc/udev/rules.d", "etc/mosquitto",
                "var/lib", "usr/bin")
@@ -65,7 +66,7 @@ def broker_folder(out: Path, office_id: str = "demo") -> Path:
 
 def bundle_for(role: str, broker: Path) -> Path:
     account = {"server": None, "kiosk": "kiosk-k1", "counter": "counter-1",
-               "display": "display-board-1"}[role]
+               "display": "display-board-1", "rating": "rating-1"}[role]
     return broker if account is None else broker / "devices" / account
 
 

@@ -28,9 +28,10 @@ from tests.install.support import (
     snapshot,
 )
 
-ROLES = ("server", "kiosk", "display", "counter")
+ROLES = ("server", "kiosk", "display", "counter", "rating")
 UNIT = {"server": "motcua-dispatcher.service", "kiosk": "motcua-kiosk.service",
-        "display": "motcua-display.service", "counter": "motcua-counter.service"}
+        "display": "motcua-display.service", "counter": "motcua-counter.service",
+        "rating": "motcua-rating.service"}
 
 
 @pytest.fixture
@@ -95,7 +96,7 @@ def test_role_writes_config_credentials_and_units(role: str, tmp_path: Path, off
         assert "LimitNOFILE=65536" in drop_in
     else:
         device = {"kiosk": "--kiosk k1", "counter": "--counter 1",
-                  "display": "--device board-1"}[role]
+                  "display": "--device board-1", "rating": "--counter 1"}[role]
         assert "ExecStart=/usr/bin/cage -d -- " in unit and f"{device} --fullscreen" in unit
         assert "PAMName=motcua" in unit and "TTYPath=/dev/tty1" in unit
         assert "Conflicts=getty@tty1.service" in unit

@@ -505,11 +505,15 @@ def check_voice(cfg: DisplayConfig, which: Callable[[str], str | None] = shutil.
         return fail("voice", "Chưa cài espeak-ng: bảng sẽ không đọc số — apt-get install -y "
                     "espeak-ng", "espeak-ng is not installed: the board will not speak — "
                     "apt-get install -y espeak-ng")
-    from display.voice import Voice, VoiceError, duration
+    from display.voice import REGION_VOICES, Voice, VoiceError, duration
 
+    # The office's own voice: [display] voice_name, else its region's (vi-vn-x-south...).
+    variant = cfg.voice_name or REGION_VOICES[cfg.region]
     with tempfile.TemporaryDirectory(prefix="motcua-doctor-") as tmp:
         try:
-            seconds = duration(Voice(espeak, Path(tmp)).wav(phrase))
+            voice = Voice(espeak, Path(tmp), variant)
+            voice.check()
+            seconds = duration(voice.wav(phrase))
         except (VoiceError, OSError, EOFError) as exc:
             return fail("voice", f"espeak-ng không đọc được câu thử: {exc}",
                         f"espeak-ng cannot render the test phrase: {exc}",
@@ -519,8 +523,9 @@ def check_voice(cfg: DisplayConfig, which: Callable[[str], str | None] = shutil.
                     "— apt-get install -y sox", "The voice works, but sox is missing (it "
                     "makes the chime when the shipped one is gone) — apt-get install -y sox",
                     f"test phrase {seconds:.1f} s")
-    return ok("voice", f"espeak-ng đọc được câu thử ({seconds:.1f} giây), có sox",
-              f"espeak-ng renders the test phrase ({seconds:.1f} s); sox present")
+    return ok("voice", f"espeak-ng đọc được câu thử bằng giọng {variant} ({seconds:.1f} giây), "
+              "có sox", f"espeak-ng renders the test phrase in voice {variant} "
+              f"({seconds:.1f} s); sox present")
 
 
 # -- the checklist ----------------------------------------------------------------------

@@ -246,6 +246,15 @@ def test_espeak_renders_the_test_phrase_and_sox_missing_warns() -> None:
     assert check.status == WARN and "sox" in check.message_en
 
 
+@pytest.mark.process
+def test_the_office_s_own_voice_is_the_one_checked() -> None:
+    south = doctor.check_voice(DisplayConfig(region="south"))
+    assert south.status == OK and "vi-vn-x-south" in south.message_en
+    missing = doctor.check_voice(DisplayConfig(voice_name="vi-vn-x-nowhere"))
+    assert missing.status == FAIL and "vi-vn-x-nowhere" in missing.message_en
+    assert "vi-vn-x-nowhere" in missing.message_vi  # and in Vietnamese
+
+
 # -- the checklist ----------------------------------------------------------------------
 def test_warnings_exit_0_unless_strict() -> None:
     checks = [Check("a", OK, "", ""), Check("b", WARN, "", ""), Check("c", SKIP, "", "")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +28,8 @@ from motcua.protocol import CallEvent
 
 log = logging.getLogger(__name__)
 
-NOTICE_S = 12.0  # each notice stays this long, then the next one
+# each notice stays this long, then the next one; MOTCUA_NOTICE_S changes it (tests)
+NOTICE_S = float(os.environ.get("MOTCUA_NOTICE_S") or 12.0)
 COALESCE_S = 0.1  # state changes (not calls) wait this long for the rest of their burst
 RSS_EVERY_S = 5.0
 BANNERS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
@@ -105,7 +106,9 @@ class NoticeLine(StencilView):
 
     text = StringProperty("")
     fill = NumericProperty(0.8)
-    speed = NumericProperty(3.0)  # line heights a second: about 7 characters
+    # line heights a second: about 7 characters; MOTCUA_NOTICE_SPEED changes it (tests scroll
+    # faster to see a whole pass in a few seconds)
+    speed = NumericProperty(float(os.environ.get("MOTCUA_NOTICE_SPEED") or 3.0))
     scrolling = BooleanProperty(False)
     offset = NumericProperty(0.0)  # pixels scrolled
 

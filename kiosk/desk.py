@@ -89,8 +89,11 @@ class Desk:
                  reply_timeout: float = 10.0, health_every: float = 5.0,
                  on_change: Callable[[], None] | None = None,
                  on_outcome: Callable[[Outcome], None] | None = None,
-                 presence_extra: Callable[[], dict[str, Any]] | None = None):
+                 presence_extra: Callable[[], dict[str, Any]] | None = None,
+                 stale_s: float = STALE_S, grace_s: float = GRACE_S):
+        # stale_s, grace_s: STALE_S and GRACE_S for this desk (tests wait seconds less)
         self.office, self.printer = office, printer
+        self.stale_s, self.grace_s = stale_s, grace_s
         self.clock = clock or SystemClock(office.tz)
         self.reply_timeout, self.health_every = reply_timeout, health_every
         self.on_change = on_change or (lambda: None)
@@ -191,11 +194,11 @@ class Desk:
             heard = list(self._dispatchers.values())
         waited = now - linked_at
         if not self.connected:  # a broker that went away: at once; at start, after a grace
-            return Service("connecting" if not ever and waited < GRACE_S else "unavailable")
-        live = [records for online, records, at in heard if online and now - at < STALE_S]
+            return Service("connecting" if not ever and waited < self.grace_s else "unavailable")
+        live = [records for online, records, at in heard if online and now - at < self.stale_s]
         if not live:
             fresh = any(at >= linked_at for _, _, at in heard)
-            return Service("connecting" if waited < GRACE_S and not fresh else "unavailable")
+            return Service("connecting" if waited < self.grace_s and not fresh else "unavailable")
         if not all(live):
             return Service("unavailable")
         if board is not None and (board.closed or board.open is False):

@@ -164,7 +164,7 @@ def test_a_call_arriving_mid_saying_waits_for_that_saying_only(tmp_path: Path) -
     voice = Voice.find(tmp_path / "cache")
     assert voice is not None
     out = tmp_path / "out"
-    announcer = Announcer(FileSpeaker(out, pace=0.5), voice, CHIME,
+    announcer = Announcer(FileSpeaker(out, pace=0.25), voice, CHIME,
                           saying=Saying(repeat=2, gap_s=1.5)).start()
     announcer.announce(BURST[0])
     wait_until(lambda: [p["kind"] for p in plays(out)] == ["chime"], timeout=20,

@@ -466,7 +466,7 @@ def service(k: Kiosk) -> None:
     p.wait_for(lambda: not app.portrait, 5, "a landscape window")
     k.dispatcher.stop()
 
-    k.dispatcher = dispatcher_at(k, "2026-11-26T07:29:45+07:00")
+    k.dispatcher = dispatcher_at(k, "2026-11-26T07:29:50+07:00")  # 10 s before opening
     home_says(k, "closed", "home-closed-morning", "Mở cửa lại lúc 07:30 hôm nay")
     # opening time comes: the board says so and the home screen clears by itself
     p.wait_for(lambda: app.root.get_screen("home").mode == "ok", 40, "open by itself")

@@ -63,7 +63,8 @@ def test_outside_opening_hours_the_kiosk_knows_when_it_opens(office: OfficeConfi
 
 def test_a_dispatcher_that_cannot_record_or_never_came_is_unavailable(  # type: ignore[no-untyped-def]
         office: OfficeConfig, broker) -> None:
-    desk = Desk(office, broker.url, "k1", open_printer(office.printer)).start()
+    # a 3 s silence (the office's 7 s, shortened for the test; heartbeats come every 2 s)
+    desk = Desk(office, broker.url, "k1", open_printer(office.printer), stale_s=3.0).start()
     try:
         assert desk.service.state == "connecting"  # a moment to hear from the dispatcher
         says(desk, "unavailable")  # nobody ever answered
@@ -82,7 +83,7 @@ def test_a_dispatcher_that_cannot_record_or_never_came_is_unavailable(  # type: 
         assert desk.service.state == "unavailable"
         desk._on_dispatcher(topic, protocol.encode(alive))
         says(desk, "ok")
-        says(desk, "unavailable", timeout=12)  # and then no heartbeat for 7 s
+        says(desk, "unavailable", timeout=8)  # and then no heartbeat for 3 s
     finally:
         desk.stop()
 

@@ -251,6 +251,7 @@ class Web:
 
     def _cookie(self, response: Response, session: Session | None) -> Response:
         secure = self.office.web.cert_file is not None
+        response.headers.update(HEADERS)  # a session's answer is never stored on the way
         if session is None:
             response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                                    secure=secure)
@@ -292,13 +293,14 @@ class Web:
         if counter not in self.office.counters:
             vi, en = MESSAGES["unknown_counter"]
             return JSONResponse({"ok": False, "error": {"code": "unknown_counter", "message": vi,
-                                                        "message_en": en}}, status_code=400)
+                                                        "message_en": en}}, status_code=400,
+                                headers=HEADERS)
         reply = await self.hub.command(counter, "sign_in", officer=body.get("officer", ""),
                                        pin=body.get("pin", ""))
         if reply is None:
             return web_error("no_reply", 503)
         if not reply.ok or reply.officer is None:
-            return JSONResponse(reply.model_dump(mode="json"), status_code=401)
+            return JSONResponse(reply.model_dump(mode="json"), status_code=401, headers=HEADERS)
         self.sessions.end_counter(counter)
         session = self.sessions.new("counter", reply.officer.code, reply.officer.name, counter)
         self.hub.changed()
@@ -315,7 +317,7 @@ class Web:
         if reply is None:
             return web_error("no_reply", 503)
         if not reply.ok:
-            return JSONResponse(reply.model_dump(mode="json"), status_code=409)
+            return JSONResponse(reply.model_dump(mode="json"), status_code=409, headers=HEADERS)
         self.sessions.end(session.id)
         return self._cookie(JSONResponse({"ok": True}), None)
 
@@ -382,13 +384,16 @@ class Web:
             return web_error("bad_request")
         code = body.get("officer", "")
         now = datetime.now().astimezone()
+        if len(self.hall_failures) > 1000:  # guessed codes: keep only those still locking
+            self.hall_failures = {c: t for c, t in self.hall_failures.items()
+                                  if t and now - t[-1] < officers.LOCK_WINDOW}
         tries = self.hall_failures.setdefault(code[:32], [])
         if (until := officers.locked(tries, now)) is not None:
             vi, en = MESSAGES["locked"]
             return JSONResponse({"ok": False, "error": {"code": "locked", "message": vi,
                                                         "message_en": en},
                                  "retry_after": (until - now).total_seconds()},
-                                status_code=429)
+                                status_code=429, headers=HEADERS)
         officer = await asyncio.to_thread(officers.verify, self.office, code,
                                           body.get("pin", ""))
         if officer is None:
@@ -396,7 +401,8 @@ class Web:
             del tries[:-officers.MAX_TRIES]
             vi, en = MESSAGES["bad_pin"]
             return JSONResponse({"ok": False, "error": {"code": "bad_pin", "message": vi,
-                                                        "message_en": en}}, status_code=401)
+                                                        "message_en": en}}, status_code=401,
+                                headers=HEADERS)
         if "head" not in officer.roles:
             return web_error("not_head", 403)
         tries.clear()

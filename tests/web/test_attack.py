@@ -197,3 +197,30 @@ def test_stolen_forged_and_replayed_cookies(staffed: WebOffice) -> None:
         except ConnectionClosed as exc:
             assert exc.rcvd is not None and exc.rcvd.code == 4401
     assert "Traceback" not in (live.workdir / "web.log").read_text()
+
+
+def test_hall_lockout_and_headers(staffed: WebOffice) -> None:
+    live = staffed
+    for i in range(5):
+        status, answer, headers = post(live, "/hall/sign-in",
+                                       json.dumps({"officer": "ld01", "pin": f"000{i}"}).encode())
+        assert status == 401 and answer["error"]["code"] == "bad_pin", answer
+        assert headers["cache-control"] == "no-store"
+    status, answer, headers = post(live, "/hall/sign-in", b'{"officer": "ld01", "pin": "2468"}')
+    assert status == 429 and answer["error"]["code"] == "locked", answer  # even the right PIN
+    assert 0 < answer["retry_after"] <= 300 and answer["error"]["message_en"]
+    # Guessed codes lock nothing else, and answer as a wrong PIN does (no code is revealed).
+    status, answer, _ = post(live, "/hall/sign-in", b'{"officer": "zz99", "pin": "2468"}')
+    assert status == 401 and answer["error"]["code"] == "bad_pin"
+    status, answer, headers = post(live, "/counter/sign-in",
+                                   b'{"counter": "1", "officer": "cb01", "pin": "1234"}')
+    assert status == 200 and headers["cache-control"] == "no-store"
+    assert "httponly" in headers["set-cookie"].lower()
+    assert "samesite=strict" in headers["set-cookie"].lower()
+    number = live.walk_in()
+    status, page = live.web.get(live.ticket_path(number))
+    with urllib.request.urlopen(live.base + live.ticket_path(number), timeout=10) as r:
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        assert r.headers["Cache-Control"] == "no-store"
+        assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert status == 200 and b"http" not in page.split(b"<body")[0].replace(b"http-equiv", b"")

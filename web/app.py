@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger(__name__).info("motcua web for %s on %s://%s:%s (broker %s)", office.id,
                                      scheme, host, port, url)
     uvicorn.run(app, host=host, port=port, log_level="warning", ws="websockets-sansio",
+                ws_max_size=65536,  # a page sends presses of a few hundred bytes
                 ws_ping_interval=None, proxy_headers=False, server_header=False,
                 ssl_certfile=str(w.cert_file) if tls else None,
                 ssl_keyfile=str(w.key_file) if tls else None)

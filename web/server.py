@@ -35,6 +35,8 @@ OnText = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 STATIC = Path(__file__).resolve().parent / "static"
 FONTS = Path(__file__).resolve().parent.parent / "printer" / "fonts"  # DejaVu, shipped
+MAX_FRAME = 16384  # characters of one frame a page sends (a refusal reason, escaped, < 4000)
+MAX_IN_FLIGHT = 8  # presses of one page waiting for their replies; more are refused "busy"
 HEARTBEAT_S = 5.0  # a page that hears nothing for 3 of these says "connection lost"
 # Pages load nothing from elsewhere; a ticket's key never leaves in a Referer.
 HEADERS = {
@@ -80,6 +82,8 @@ WEB_ERRORS: dict[str, tuple[str, str]] = {
     "not_head": ("Chỉ lãnh đạo (vai trò head) mới xem được trang này.",
                  "Only an office head (role head) may open this page."),
     "bad_request": ("Yêu cầu không hợp lệ.", "Invalid request."),
+    "busy": ("Trang đang chờ trả lời cho các thao tác trước. Vui lòng thử lại.",
+             "This page is still waiting for replies to its earlier actions. Please retry."),
 }
 # The counter page's actions and the fields each may carry (the counter is the session's).
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -92,6 +96,15 @@ def web_error(code: str, status: int = 400, **extra: Any) -> JSONResponse:
     vi, en = WEB_ERRORS[code]
     return JSONResponse({"ok": False, "error": {"code": code, "message": vi, "message_en": en},
                          **extra}, status_code=status, headers=HEADERS)
+
+
+def utf8(body: dict[str, Any]) -> bool:
+    """Whether the body can go out as UTF-8 JSON (no lone surrogate in any text of it)."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def error_body(code: str) -> dict[str, Any]:
@@ -209,18 +222,36 @@ class Web:
         page sends (a counter's presses)."""
         await ws.accept()
         self.hub.add(pg)
+        busy: set[asyncio.Task[None]] = set()
         sender = asyncio.create_task(self._send(ws, pg))
         try:
             while True:
-                text = await ws.receive_text()
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None or len(text) > MAX_FRAME:  # a page sends short JSON text only
+                    await ws.close(code=1003 if text is None else 1009)
+                    break
                 if on_text is None:
                     continue
                 try:
                     body = json.loads(text)
-                except ValueError:
-                    continue
-                if isinstance(body, dict):
-                    asyncio.create_task(on_text(body))
+                except ValueError:  # not JSON, a 5,000-digit number, 1e999999 as a value
+                    body = None
+                if not isinstance(body, dict):
+                    pg.offer(json.dumps({"type": "reply", "id": None, "ok": False,
+                                         "error": error_body("bad_request")}))
+                elif len(busy) >= MAX_IN_FLIGHT:
+                    cmd_id = body.get("id")
+                    pg.offer(json.dumps({"type": "reply", "ok": False,
+                                         "id": cmd_id if isinstance(cmd_id, str)
+                                         and CMD_ID_RE.fullmatch(cmd_id) else None,
+                                         "error": error_body("busy")}))
+                else:
+                    task = asyncio.create_task(on_text(body))
+                    busy.add(task)
+                    task.add_done_callback(busy.discard)
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
@@ -246,10 +277,12 @@ class Web:
         """A page of this server (a cross-site form or socket is refused)."""
         origin = request.headers.get("origin")
         host = request.headers.get("host", "")
-        return origin is not None and origin.split("://", 1)[-1] == host
+        scheme = "https" if self.office.web.cert_file is not None else "http"
+        return bool(host) and origin == f"{scheme}://{host}"
 
     def _cookie(self, response: Response, session: Session | None) -> Response:
         secure = self.office.web.cert_file is not None
+        response.headers.update(HEADERS)  # a session's answer is never stored on the way
         if session is None:
             response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                                    secure=secure)
@@ -264,7 +297,8 @@ class Web:
         except ValueError:
             return None
         if not isinstance(body, dict) or not all(isinstance(v, str) and len(v) <= 64
-                                                 for v in body.values()):
+                                                 for v in body.values()) \
+                or not utf8(body):
             return None
         return body
 
@@ -290,13 +324,14 @@ class Web:
         if counter not in self.office.counters:
             vi, en = MESSAGES["unknown_counter"]
             return JSONResponse({"ok": False, "error": {"code": "unknown_counter", "message": vi,
-                                                        "message_en": en}}, status_code=400)
+                                                        "message_en": en}}, status_code=400,
+                                headers=HEADERS)
         reply = await self.hub.command(counter, "sign_in", officer=body.get("officer", ""),
                                        pin=body.get("pin", ""))
         if reply is None:
             return web_error("no_reply", 503)
         if not reply.ok or reply.officer is None:
-            return JSONResponse(reply.model_dump(mode="json"), status_code=401)
+            return JSONResponse(reply.model_dump(mode="json"), status_code=401, headers=HEADERS)
         self.sessions.end_counter(counter)
         session = self.sessions.new("counter", reply.officer.code, reply.officer.name, counter)
         self.hub.changed()
@@ -313,7 +348,7 @@ class Web:
         if reply is None:
             return web_error("no_reply", 503)
         if not reply.ok:
-            return JSONResponse(reply.model_dump(mode="json"), status_code=409)
+            return JSONResponse(reply.model_dump(mode="json"), status_code=409, headers=HEADERS)
         self.sessions.end(session.id)
         return self._cookie(JSONResponse({"ok": True}), None)
 
@@ -335,14 +370,16 @@ class Web:
         """One press of the counter page: checked here, then sent as this session's counter
         with the page's own command id (the page resends that id until it is answered)."""
         cmd_id = body.get("id")
-        if not isinstance(cmd_id, str) or not CMD_ID_RE.fullmatch(cmd_id):
-            return
         ctype = body.get("type")
         fields = {k: v for k, v in body.items() if k not in ("id", "type")}
 
         def answer(message: dict[str, Any]) -> None:
-            pg.offer(json.dumps({"type": "reply", "id": cmd_id, **message},
-                                ensure_ascii=False))
+            # ASCII escapes: a lone surrogate the page sent cannot break the socket's UTF-8
+            pg.offer(json.dumps({"type": "reply", "id": cmd_id, **message}))
+
+        if not isinstance(cmd_id, str) or not CMD_ID_RE.fullmatch(cmd_id):
+            cmd_id = None
+            return answer({"ok": False, "error": error_body("bad_request")})
 
         if self.sessions.get(session.id, "counter") is None:
             return answer({"ok": False, "error": error_body("signed_out")})
@@ -351,6 +388,8 @@ class Web:
         if not isinstance(ctype, str) or ctype not in ACTIONS or \
                 set(fields) - set(ACTIONS[ctype]):
             return answer({"ok": False, "error": error_body("not_allowed")})
+        if not utf8(fields):  # a lone surrogate cannot go out as UTF-8 JSON
+            return answer({"ok": False, "error": error_body("bad_request")})
         st = self.hub.counters.get(session.counter)
         if st is not None and st.officer is not None and st.officer.code != session.officer:
             self.sessions.end(session.id)
@@ -376,13 +415,16 @@ class Web:
             return web_error("bad_request")
         code = body.get("officer", "")
         now = datetime.now().astimezone()
+        if len(self.hall_failures) > 1000:  # guessed codes: keep only those still locking
+            self.hall_failures = {c: t for c, t in self.hall_failures.items()
+                                  if t and now - t[-1] < officers.LOCK_WINDOW}
         tries = self.hall_failures.setdefault(code[:32], [])
         if (until := officers.locked(tries, now)) is not None:
             vi, en = MESSAGES["locked"]
             return JSONResponse({"ok": False, "error": {"code": "locked", "message": vi,
                                                         "message_en": en},
                                  "retry_after": (until - now).total_seconds()},
-                                status_code=429)
+                                status_code=429, headers=HEADERS)
         officer = await asyncio.to_thread(officers.verify, self.office, code,
                                           body.get("pin", ""))
         if officer is None:
@@ -390,7 +432,8 @@ class Web:
             del tries[:-officers.MAX_TRIES]
             vi, en = MESSAGES["bad_pin"]
             return JSONResponse({"ok": False, "error": {"code": "bad_pin", "message": vi,
-                                                        "message_en": en}}, status_code=401)
+                                                        "message_en": en}}, status_code=401,
+                                headers=HEADERS)
         if "head" not in officer.roles:
             return web_error("not_head", 403)
         tries.clear()

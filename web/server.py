@@ -93,9 +93,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 
 
 def web_error(code: str, status: int = 400, **extra: Any) -> JSONResponse:
-    vi, en = WEB_ERRORS[code]
-    return JSONResponse({"ok": False, "error": {"code": code, "message": vi, "message_en": en},
-                         **extra}, status_code=status, headers=HEADERS)
+    """This server's refusal, or one of the contract's codes (MESSAGES) it says itself."""
+    return JSONResponse({"ok": False, "error": error_body(code), **extra}, status_code=status,
+                        headers=HEADERS)
 
 
 def utf8(body: dict[str, Any]) -> bool:
@@ -108,7 +108,7 @@ def utf8(body: dict[str, Any]) -> bool:
 
 
 def error_body(code: str) -> dict[str, Any]:
-    vi, en = WEB_ERRORS[code]
+    vi, en = WEB_ERRORS.get(code) or MESSAGES[code]
     return {"code": code, "message": vi, "message_en": en}
 
 
@@ -302,6 +302,15 @@ class Web:
             return None
         return body
 
+    async def _sign_in_form(self, request: Request) -> dict[str, str] | Response:
+        """The form of a staff sign-in (counter or hall), or the refusal to answer with."""
+        if not self.same_origin(request):
+            return web_error("bad_origin", 403)
+        if not self.office.officers:
+            return web_error("no_officers", 400)
+        body = await self._form(request)
+        return web_error("bad_request") if body is None else body
+
     async def counter_page(self, request: Request) -> Response:
         return page("counter.html")
 
@@ -313,19 +322,12 @@ class Web:
                                           for c in self.hub.config.counters]}, headers=HEADERS)
 
     async def counter_sign_in(self, request: Request) -> Response:
-        if not self.same_origin(request):
-            return web_error("bad_origin", 403)
-        if not self.office.officers:
-            return web_error("no_officers", 400)
-        body = await self._form(request)
-        if body is None:
-            return web_error("bad_request")
+        body = await self._sign_in_form(request)
+        if isinstance(body, Response):
+            return body
         counter = body.get("counter", "")
         if counter not in self.office.counters:
-            vi, en = MESSAGES["unknown_counter"]
-            return JSONResponse({"ok": False, "error": {"code": "unknown_counter", "message": vi,
-                                                        "message_en": en}}, status_code=400,
-                                headers=HEADERS)
+            return web_error("unknown_counter")
         reply = await self.hub.command(counter, "sign_in", officer=body.get("officer", ""),
                                        pin=body.get("pin", ""))
         if reply is None:
@@ -406,13 +408,9 @@ class Web:
     async def hall_sign_in(self, request: Request) -> Response:
         """An office head's code and PIN, checked here (motcua.officers.verify); wrong tries
         lock that code for 5 minutes, as the counters do."""
-        if not self.same_origin(request):
-            return web_error("bad_origin", 403)
-        if not self.office.officers:
-            return web_error("no_officers", 400)
-        body = await self._form(request)
-        if body is None:
-            return web_error("bad_request")
+        body = await self._sign_in_form(request)
+        if isinstance(body, Response):
+            return body
         code = body.get("officer", "")
         now = datetime.now().astimezone()
         if len(self.hall_failures) > 1000:  # guessed codes: keep only those still locking
@@ -420,20 +418,13 @@ class Web:
                                   if t and now - t[-1] < officers.LOCK_WINDOW}
         tries = self.hall_failures.setdefault(code[:32], [])
         if (until := officers.locked(tries, now)) is not None:
-            vi, en = MESSAGES["locked"]
-            return JSONResponse({"ok": False, "error": {"code": "locked", "message": vi,
-                                                        "message_en": en},
-                                 "retry_after": (until - now).total_seconds()},
-                                status_code=429, headers=HEADERS)
+            return web_error("locked", 429, retry_after=(until - now).total_seconds())
         officer = await asyncio.to_thread(officers.verify, self.office, code,
                                           body.get("pin", ""))
         if officer is None:
             tries.append(now)
             del tries[:-officers.MAX_TRIES]
-            vi, en = MESSAGES["bad_pin"]
-            return JSONResponse({"ok": False, "error": {"code": "bad_pin", "message": vi,
-                                                        "message_en": en}}, status_code=401,
-                                headers=HEADERS)
+            return web_error("bad_pin", 401)
         if "head" not in officer.roles:
             return web_error("not_head", 403)
         tries.clear()

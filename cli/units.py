@@ -69,27 +69,25 @@ def _journal(name: str) -> list[str]:
     return ["StandardOutput=journal", "StandardError=journal", f"SyslogIdentifier={name}"]
 
 
-def dispatcher(motcua: str, office_id: str) -> Unit:
-    return Unit("motcua-dispatcher.service", _unit(
-        f"motcua dispatcher of office {office_id}",
-        ["Wants=network-online.target mosquitto.service",
-         "After=network-online.target mosquitto.service", *START_LIMIT],
-        ["Type=simple", f"User={USER}", f"Group={USER}",
-         f"ExecStart={motcua} dispatcher --config {OFFICE}", *RESTART,
-         "TimeoutStopSec=30", *HOME, *_journal("motcua-dispatcher"), *HARDENING, *HEADLESS],
+def _daemon(name: str, description: str, after: str, command: str, stop_s: int) -> Unit:
+    """A headless service of the server that restarts on failure and starts at boot."""
+    return Unit(f"{name}.service", _unit(
+        description, [f"Wants=network-online.target {after}",
+                      f"After=network-online.target {after}", *START_LIMIT],
+        ["Type=simple", f"User={USER}", f"Group={USER}", f"ExecStart={command}", *RESTART,
+         f"TimeoutStopSec={stop_s}", *HOME, *_journal(name), *HARDENING, *HEADLESS],
         ["WantedBy=multi-user.target"]))
+
+
+def dispatcher(motcua: str, office_id: str) -> Unit:
+    return _daemon("motcua-dispatcher", f"motcua dispatcher of office {office_id}",
+                   "mosquitto.service", f"{motcua} dispatcher --config {OFFICE}", 30)
 
 
 def web(motcua: str, office_id: str) -> Unit:
     """The browser pages' server: its own office file (its own broker account)."""
-    return Unit("motcua-web.service", _unit(
-        f"motcua web pages of office {office_id}",
-        ["Wants=network-online.target motcua-dispatcher.service",
-         "After=network-online.target motcua-dispatcher.service", *START_LIMIT],
-        ["Type=simple", f"User={USER}", f"Group={USER}",
-         f"ExecStart={motcua} web --config {ETC}/web.toml", *RESTART,
-         "TimeoutStopSec=15", *HOME, *_journal("motcua-web"), *HARDENING, *HEADLESS],
-        ["WantedBy=multi-user.target"]))
+    return _daemon("motcua-web", f"motcua web pages of office {office_id}",
+                   "motcua-dispatcher.service", f"{motcua} web --config {ETC}/web.toml", 15)
 
 
 def backup(motcua: str, office_id: str) -> list[Unit]:

@@ -33,6 +33,11 @@ MARGIN_DB = 0.1  # the limiter aims this far under the ceiling: rounding never l
 MAX_GAIN_DB = 20.0  # a nearly silent file is not blown up into noise
 LEVEL_VERSION = 1  # in the cache key: a change of levelling makes every phrase again
 REGION_VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
+# The prefix of a Voice whose sounds are background work (the web service, on the office
+# server beside the dispatcher): they run only on CPU time nobody else wants, so making one
+# never delays a command or a call being drawn; an idle machine makes them at full speed.
+IDLE = (["chrt", "--idle", "0"] if shutil.which("chrt")
+        else ["nice", "-n", "19"] if shutil.which("nice") else [])
 STATS_RE = re.compile(r"^(Pk lev dB|RMS lev dB)\s+(-?[\d.]+|-inf)", re.MULTILINE)
 
 
@@ -55,6 +60,7 @@ class Voice:
         self.cache = cache
         self.cache.mkdir(parents=True, exist_ok=True)
         self.made = 0  # phrases synthesised (not taken from the cache)
+        self.prefix: list[str] = []  # IDLE: made in the background (web/audio.py)
 
     @classmethod
     def find(cls, cache: Path | None = None, variant: str = "vi") -> Voice | None:
@@ -102,14 +108,15 @@ class Voice:
         fd, tmp = tempfile.mkstemp(suffix=".wav", dir=self.cache)
         os.close(fd)
         try:
-            done = subprocess.run([self.binary, "-v", self.variant, "-s", str(self.speed),
-                                   "-w", tmp, "--", phrase], capture_output=True, timeout=20)
+            done = subprocess.run([*self.prefix, self.binary, "-v", self.variant, "-s",
+                                   str(self.speed), "-w", tmp, "--", phrase],
+                                  capture_output=True, timeout=20)
             if done.returncode != 0 or Path(tmp).stat().st_size <= 44:
                 raise VoiceError(f"espeak-ng không đọc được câu ({done.returncode})",
                                  f"espeak-ng failed ({done.returncode})",
                                  detail=done.stderr.decode(errors="replace").strip()[:200])
             if self.sox:
-                level(Path(tmp), Path(tmp), self.sox)
+                level(Path(tmp), Path(tmp), self.sox, prefix=self.prefix)
             os.replace(tmp, path)  # whole files only: a concurrent reader never sees half a WAV
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise VoiceError(f"espeak-ng không chạy được: {exc}",
@@ -149,10 +156,11 @@ def find_voice(cache: Path | None, name: str, fallback: str) -> Voice | None:
     return None
 
 
-def levels(path: Path, sox: str = "sox") -> tuple[float, float]:
+def levels(path: Path, sox: str = "sox", prefix: list[str] | None = None
+           ) -> tuple[float, float]:
     """(RMS, peak) of a WAV in dBFS, from `sox FILE -n stats`."""
-    done = subprocess.run([sox, str(path), "-n", "stats"], capture_output=True, text=True,
-                          timeout=20)
+    done = subprocess.run([*(prefix or []), sox, str(path), "-n", "stats"],
+                          capture_output=True, text=True, timeout=20)
     found = dict(STATS_RE.findall(done.stderr))
     if done.returncode != 0 or len(found) < 2:
         raise VoiceError(f"sox không đo được {path.name}", f"sox could not measure {path.name}",
@@ -162,12 +170,12 @@ def levels(path: Path, sox: str = "sox") -> tuple[float, float]:
 
 
 def level(src: Path, dst: Path, sox: str = "sox", target: float = TARGET_RMS_DB,
-          ceiling: float = PEAK_DB) -> None:
+          ceiling: float = PEAK_DB, prefix: list[str] | None = None) -> None:
     """Bring a WAV to `target` dB RMS with its peaks at most `ceiling` dBFS (src may be dst).
 
     The gain goes through sox's limiter at 0 dBFS, 1 dB hotter than wanted, then 1 dB comes
     off: a peak the gain would push over the ceiling is limited instead of clipped."""
-    rms, peak = levels(src, sox)
+    rms, peak = levels(src, sox, prefix)
     if rms < -150:  # digital silence: nothing to bring up (sox's dither would add a hiss)
         if src != dst:
             shutil.copyfile(src, dst)
@@ -179,8 +187,8 @@ def level(src: Path, dst: Path, sox: str = "sox", target: float = TARGET_RMS_DB,
         under = ceiling - MARGIN_DB
         args = ["gain", "-l", f"{gain - under:.2f}", "gain", f"{under:.2f}"] \
             if peak + gain > ceiling else ["gain", f"{gain:.2f}"]
-        done = subprocess.run([sox, str(src), "-b", "16", tmp, *args], capture_output=True,
-                              text=True, timeout=20)
+        done = subprocess.run([*(prefix or []), sox, str(src), "-b", "16", tmp, *args],
+                              capture_output=True, text=True, timeout=20)
         if done.returncode != 0:
             raise VoiceError("sox không chỉnh được âm lượng", "sox could not level the sound",
                              detail=done.stderr.strip()[:200])

@@ -3,18 +3,26 @@ the Kivy board's own text and voice (display/speech.py, display/voice.py) and th
 [display] settings (region, number reading, voice, second language, repeat), cached by text.
 
 A page is given `/audio/<key>.wav` for a call; the key names a phrase this server made
-from a call it heard, so nobody can make it say anything else."""
+from a call it heard, so nobody can make it say anything else.
+
+The server is the dispatcher's machine too, so sounds are made one at a time, on one thread,
+at the lowest CPU priority (display.voice.IDLE): a call's own phrase first, those of the calls
+about to come (`ahead`) only once the ordering has been still for a moment — never in the
+milliseconds in which a call is being handled and drawn."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
-from collections import OrderedDict
+import os
+from collections import OrderedDict, deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from display.speech import call_phrase, call_phrase_en
-from display.voice import REGION_VOICES, Voice, VoiceError, chime_file, find_voice
+from display.voice import IDLE, REGION_VOICES, Voice, VoiceError, chime_file, find_voice
 from motcua.config import DisplayConfig
 from motcua.protocol import CallEvent
 
@@ -22,6 +30,7 @@ log = logging.getLogger(__name__)
 
 KEEP = 400  # phrases this server remembers (the voice's own cache keeps the files)
 AHEAD = 8  # calls made in advance at most per change of the ordering
+AHEAD_AFTER_S = 0.5  # ... once the ordering has not changed for this long
 
 
 class Sounds:
@@ -31,7 +40,12 @@ class Sounds:
         self.display = display or DisplayConfig()
         self.chime: Path | None = chime_file(voice.cache if voice else None) if chime else None
         self.phrases: OrderedDict[str, tuple[Voice, str]] = OrderedDict()
-        self._making: dict[str, asyncio.Future[Path | None]] = {}
+        self._making: dict[str, asyncio.Future[Path | None]] = {}  # queued or being made
+        self._urgent: deque[str] = deque()  # keys of calls made now (a page will ask)
+        self._later: deque[str] = deque()  # keys of calls about to come
+        self._worker: asyncio.Task[None] | None = None
+        self._ahead: asyncio.TimerHandle | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="voice")
 
     @classmethod
     def for_office(cls, display: DisplayConfig, cache: Path | None) -> Sounds:
@@ -40,6 +54,9 @@ class Sounds:
             voice = find_voice(cache, display.voice_name, REGION_VOICES[display.region])
             if voice is not None and display.second_language:
                 second = find_voice(cache, display.second_language, "")
+        for v in (voice, second):
+            if v is not None:
+                v.prefix = IDLE
         return cls(voice, display.chime, second, display)
 
     @property
@@ -48,16 +65,27 @@ class Sounds:
 
     def keys_for(self, call: CallEvent) -> list[str]:
         """The audio keys of one saying of a call (Vietnamese, then the second language),
-        their WAVs started in the background; [] without a voice."""
+        their WAVs queued first; [] without a voice."""
         return self.prepare(call.ticket, call.counter, call.counter_name)
 
     def ahead(self, calls: list[tuple[str, str, str]]) -> None:
         """Make the WAVs of the calls about to come (each counter's next ticket, from
-        state/order) while the hall is quiet, so a call's voice is ready when it comes."""
-        for ticket, counter, name in calls[:AHEAD]:
-            self.prepare(ticket, counter, name)
+        state/order) once the hall is quiet, so a call's voice is ready when it comes. A new
+        ordering within AHEAD_AFTER_S replaces the plan of the one before."""
+        if self.voice is None:
+            return
+        if self._ahead is not None:
+            self._ahead.cancel()
+        self._ahead = asyncio.get_running_loop().call_later(
+            AHEAD_AFTER_S, self._prepare_all, calls[:AHEAD])
 
-    def prepare(self, ticket: str, counter: str, counter_name: str) -> list[str]:
+    def _prepare_all(self, calls: list[tuple[str, str, str]]) -> None:
+        self._ahead = None
+        for ticket, counter, name in calls:
+            self.prepare(ticket, counter, name, urgent=False)
+
+    def prepare(self, ticket: str, counter: str, counter_name: str,
+                urgent: bool = True) -> list[str]:
         d = self.display
         said = []
         if self.voice is not None:
@@ -71,24 +99,54 @@ class Sounds:
             known = key in self.phrases
             self.phrases[key] = (voice, phrase)
             self.phrases.move_to_end(key)
-            if not known and not voice.path_for(phrase).exists():
-                asyncio.get_running_loop().create_task(self.wav(key))
+            if (urgent or not known) and not voice.path_for(phrase).exists():
+                self._queue(key, urgent)
             keys.append(key)
         while len(self.phrases) > KEEP:
             self.phrases.popitem(last=False)
         return keys
 
+    def _queue(self, key: str, urgent: bool) -> asyncio.Future[Path | None]:
+        """The future of a key's WAV: queued (a call's own ahead of the calls to come)."""
+        loop = asyncio.get_running_loop()
+        made = self._making.get(key)
+        if made is None:
+            made = self._making[key] = loop.create_future()
+            (self._urgent if urgent else self._later).append(key)
+        elif urgent and key in self._later:
+            self._later.remove(key)
+            self._urgent.append(key)
+        if self._worker is None or self._worker.done():
+            self._worker = loop.create_task(self._work())
+        return made
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._urgent or self._later:
+            key = (self._urgent or self._later).popleft()
+            said = self.phrases.get(key)
+            path = None
+            try:
+                if said is not None:
+                    path = await loop.run_in_executor(self._pool, self._make, *said)
+            except Exception:  # never stuck: the page is told there is no sound
+                log.exception("the voice failed on a phrase (giọng đọc lỗi)")
+            made = self._making.pop(key, None)
+            if made is not None and not made.done():
+                made.set_result(path)
+
     async def wav(self, key: str) -> Path | None:
-        """The WAV of a known key, made once (in a thread: espeak-ng takes a moment)."""
+        """The WAV of a known key: made already, or as soon as the calls before it."""
         said = self.phrases.get(key)
         if said is None:
             return None
-        made = self._making.get(key)
-        if made is None:
-            made = self._making[key] = asyncio.ensure_future(
-                asyncio.to_thread(self._make, *said))
-            made.add_done_callback(lambda _: self._making.pop(key, None))
-        return await asyncio.shield(made)
+        voice, phrase = said
+        path = voice.path_for(phrase)
+        if key not in self._making and path.exists():
+            with contextlib.suppress(OSError):
+                os.utime(path)  # recently used: the cache's pruning keeps it
+            return path
+        return await asyncio.shield(self._queue(key, urgent=True))
 
     def _make(self, voice: Voice, phrase: str) -> Path | None:
         try:

@@ -51,6 +51,31 @@ def test_a_ticket_follows_its_place_and_its_call(live: WebOffice, browser: Any) 
     assert first == "A001"
 
 
+def test_the_phone_sounds_its_call_once_the_citizen_turned_sound_on(
+        live: WebOffice, browser: Any) -> None:
+    """A phone makes sound only after a tap ("Bật âm thanh"): the tap sounds the chime (so
+    the citizen hears it works, and the page may play later); the call sounds it again. The
+    page beside it, never tapped, stays silent at its own call."""
+    first, mine = live.walk_in("A"), live.walk_in("A")
+    quiet, page = open_ticket(live, browser, first), open_ticket(live, browser, mine)
+    played = "window.__played || []"
+    page.tap("#sound")
+    wait_until(lambda: page.evaluate(played) == ["/audio/chime.wav"], timeout=10,
+               what="the chime played to its end at the tap")
+    assert page.get_attribute("#sound", "class") == "sound on"
+    live.counter("1", "next")
+    quiet.wait_for_selector("body[data-status='called']", timeout=5000)
+    live.counter("2", "next")
+    page.wait_for_selector("body[data-status='called']", timeout=5000)
+    wait_until(lambda: page.evaluate(played) == ["/audio/chime.wav"] * 2, timeout=10,
+               what="the chime played again at the call")
+    assert page.evaluate("window.__blocked || 0") == 0
+    assert page.evaluate("window.__vibrated.length") >= 1
+    assert quiet.evaluate(played) == [] and quiet.evaluate("window.__vibrated.length") >= 1
+    for p in (page, quiet):
+        p.context.close()
+
+
 def test_a_reloaded_ticket_page_is_right_at_once(live: WebOffice, browser: Any) -> None:
     live.walk_in("A")
     mine = live.walk_in("A")

@@ -61,17 +61,52 @@ const Motcua = (() => {
     open();
     return state;
   }
-  // Sounds one after another, never cut off (the board's chime then voice).
+  // Sounds one after another, never cut off (the board's chime then voice). Web Audio: each
+  // sound is fetched and decoded once, as soon as it is announced (while another still
+  // plays), then started from memory: no media element and no request per saying. A phone
+  // unlocks the one context with a tap (`unlock`); a TV in kiosk mode needs none.
+  const KEEP_SOUNDS = 40;
+  const buffers = new Map();  // url -> Promise<AudioBuffer>, the newest last
+  let ctx = null;
+  function audio() {
+    const C = window.AudioContext || window.webkitAudioContext;
+    if (!ctx && C) ctx = new C();
+    return ctx;
+  }
+  function load(url) {
+    let p = buffers.get(url);
+    if (p) { buffers.delete(url); buffers.set(url, p); return p; }
+    p = fetch(url).then((r) => {
+      if (!r.ok) throw new Error(`${url}: ${r.status}`);
+      return r.arrayBuffer();
+    }).then((b) => audio().decodeAudioData(b));
+    p.catch(() => buffers.delete(url));  // a failed one is fetched again next time
+    buffers.set(url, p);
+    while (buffers.size > KEEP_SOUNDS) buffers.delete(buffers.keys().next().value);
+    return p;
+  }
+  function running(c) {  // the context playing, or given up after a moment (no gesture yet)
+    if (c.state === "running") return Promise.resolve(true);
+    const waited = new Promise((ok) => setTimeout(() => ok(false), 800));
+    return Promise.race([c.resume().then(() => c.state === "running", () => false), waited]);
+  }
+  function unlock() {  // from a tap: lets this page make sound from now on
+    const c = audio();
+    if (c) c.resume().then(() => {}, () => {});
+  }
   const queue = []; let playing = false;
   function play(urls, repeat) {
-    queue.push({urls: urls.filter(Boolean), repeat});
+    if (!audio()) return;
+    urls = urls.filter(Boolean);
+    urls.forEach((u) => load(u).then(() => {}, () => {}));
+    queue.push({urls, repeat});
     if (!playing) next();
   }
   let current = [];
   function next() {
     if (!current.length) {
       const item = queue.shift();
-      if (!item) { playing = false; return; }
+      if (!item) { playing = false; delete document.body.dataset.playing; return; }
       current = item.urls.slice();
       if (item.repeat && item.repeat.times > 0 && item.repeat.again.length) {
         // said again only if no other call is waiting by then
@@ -88,11 +123,25 @@ const Motcua = (() => {
     }
     if (!url) { next(); return; }
     playing = true;
-    const a = new Audio(url);
     document.body.dataset.playing = url;
-    const done = () => { window.__played = (window.__played || []).concat([url]); next(); };
-    a.onended = done; a.onerror = done;
-    a.play().catch(() => { window.__blocked = (window.__blocked || 0) + 1; done(); });
+    const c = audio();
+    let finished = false;
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      window.__played = (window.__played || []).concat([url]);
+      next();
+    };
+    Promise.all([load(url), running(c)]).then(([buffer, on]) => {
+      if (!on) { window.__blocked = (window.__blocked || 0) + 1; finished = true; next(); return; }
+      const source = c.createBufferSource();
+      source.buffer = buffer;
+      source.connect(c.destination);
+      source.onended = done;
+      // never stuck: a context stopped by the system mid-sound ends the sound too
+      setTimeout(done, buffer.duration * 1000 + 2000);
+      source.start();
+    }, () => { finished = true; next(); });
   }
-  return { initLang, setLang, esc, connect, play };
+  return { initLang, setLang, esc, connect, play, unlock };
 })();

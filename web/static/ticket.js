@@ -9,7 +9,8 @@
   let soundOn = false, lastStatus = null;
   $("sound").addEventListener("click", () => {
     soundOn = true; $("sound").classList.add("on");
-    new Audio("/audio/chime.wav").play().then(() => {}, () => {});  // unlocks sound on phones
+    Motcua.unlock();  // the tap lets the page make sound (phones need one)
+    Motcua.play(["/audio/chime.wav"]);
   });
   const both = (vi, en) => `<span class="vi">${vi}</span><span class="en">${en}</span>`;
   function draw(v) {

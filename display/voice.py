@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -33,11 +34,20 @@ MARGIN_DB = 0.1  # the limiter aims this far under the ceiling: rounding never l
 MAX_GAIN_DB = 20.0  # a nearly silent file is not blown up into noise
 LEVEL_VERSION = 1  # in the cache key: a change of levelling makes every phrase again
 REGION_VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
-# The prefix of a Voice whose sounds are background work (the web service, on the office
-# server beside the dispatcher): they run only on CPU time nobody else wants, so making one
-# never delays a command or a call being drawn; an idle machine makes them at full speed.
-IDLE = (["chrt", "--idle", "0"] if shutil.which("chrt")
-        else ["nice", "-n", "19"] if shutil.which("nice") else [])
+@functools.cache
+def idle_prefix() -> list[str]:
+    """The prefix of a Voice whose sounds are background work (the web service, on the office
+    server beside the dispatcher): they run only on CPU time nobody else wants, so making one
+    never delays a command or a call being drawn; an idle machine makes them at full speed.
+    chrt's SCHED_IDLE, else nice 19, else none: tried once, as a unit's sandbox may refuse."""
+    for prefix in (["chrt", "--idle", "0"], ["nice", "-n", "19"]):
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            if shutil.which(prefix[0]) and subprocess.run(
+                    [*prefix, "true"], capture_output=True, timeout=5).returncode == 0:
+                return prefix
+    return []
+
+
 STATS_RE = re.compile(r"^(Pk lev dB|RMS lev dB)\s+(-?[\d.]+|-inf)", re.MULTILINE)
 
 
@@ -60,7 +70,7 @@ class Voice:
         self.cache = cache
         self.cache.mkdir(parents=True, exist_ok=True)
         self.made = 0  # phrases synthesised (not taken from the cache)
-        self.prefix: list[str] = []  # IDLE: made in the background (web/audio.py)
+        self.prefix: list[str] = []  # idle_prefix(): made in the background (web/audio.py)
 
     @classmethod
     def find(cls, cache: Path | None = None, variant: str = "vi") -> Voice | None:

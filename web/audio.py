@@ -5,10 +5,10 @@ the Kivy board's own text and voice (display/speech.py, display/voice.py) and th
 A page is given `/audio/<key>.wav` for a call; the key names a phrase this server made
 from a call it heard, so nobody can make it say anything else.
 
-The server is the dispatcher's machine too, so sounds are made one at a time, on one thread,
-at the lowest CPU priority (display.voice.IDLE): a call's own phrase first, those of the calls
-about to come (`ahead`) only once the ordering has been still for a moment — never in the
-milliseconds in which a call is being handled and drawn."""
+The server is the dispatcher's machine too, so sounds are made one at a time, on one
+thread, at the lowest CPU priority (display.voice.idle_prefix): a call's own phrase first,
+those of the calls about to come (`ahead`) only once the ordering has been still for a
+moment — never in the milliseconds in which a call is being handled and drawn."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from display.speech import call_phrase, call_phrase_en
-from display.voice import IDLE, REGION_VOICES, Voice, VoiceError, chime_file, find_voice
+from display.voice import REGION_VOICES, Voice, VoiceError, chime_file, find_voice, idle_prefix
 from motcua.config import DisplayConfig
 from motcua.protocol import CallEvent
 
@@ -56,7 +56,7 @@ class Sounds:
                 second = find_voice(cache, display.second_language, "")
         for v in (voice, second):
             if v is not None:
-                v.prefix = IDLE
+                v.prefix = idle_prefix()
         return cls(voice, display.chime, second, display)
 
     @property

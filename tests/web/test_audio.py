@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from display.speech import call_phrase
-from display.voice import IDLE, Voice
+from display.voice import Voice, idle_prefix
 from motcua.config import DisplayConfig
 from motcua.protocol import CallEvent
 from web.audio import AHEAD_AFTER_S, Sounds
@@ -25,7 +25,7 @@ DISPLAY = DisplayConfig(region="north", repeat=1)
 
 def sounds(cache: Path, binary: str | None = None) -> Sounds:
     voice = Voice(binary or shutil.which("espeak-ng") or "espeak-ng", cache, "vi")
-    voice.prefix = IDLE
+    voice.prefix = idle_prefix()
     return Sounds(voice, chime=False, display=DISPLAY)
 
 
@@ -42,7 +42,7 @@ def call(ticket: str, counter: str) -> CallEvent:
 def test_the_office_voices_are_background_work(tmp_path: Path) -> None:
     s = Sounds.for_office(DisplayConfig(second_language="en"), tmp_path)
     assert s.voice is not None and s.second is not None
-    assert s.voice.prefix == s.second.prefix == IDLE != []
+    assert s.voice.prefix == s.second.prefix == idle_prefix() == ["chrt", "--idle", "0"]
 
 
 def test_sounds_are_made_at_idle_priority(tmp_path: Path) -> None:

@@ -115,6 +115,7 @@ class WebConfig:
     cert_file: Path | None = None  # HTTPS: the server's certificate (office CA) and its key
     key_file: Path | None = None
     device: str = "web"  # its MQTT account web-<device> and presence presence/web/<device>
+    phones: int = 2000  # ticket pages open at once; one more is told to come back later
 
     @property
     def host(self) -> str:
@@ -510,6 +511,7 @@ class WebTable(_Table):
     cert_file: str = ""
     key_file: str = ""
     device: Id = WebConfig.device
+    phones: Annotated[int, _between(1, 100_000)] = WebConfig.phones
 
 
 class OfficeFile(_Table):
@@ -836,4 +838,5 @@ def _build(path: Path, p: _Parts) -> OfficeConfig:
 def _web(w: WebTable, beside: Callable[[str], Path]) -> WebConfig:
     return WebConfig(listen=w.listen, public_url=w.public_url.rstrip("/"), secret=w.secret_file,
                      cert_file=beside(w.cert_file) if w.cert_file else None,
-                     key_file=beside(w.key_file) if w.key_file else None, device=w.device)
+                     key_file=beside(w.key_file) if w.key_file else None, device=w.device,
+                     phones=w.phones)

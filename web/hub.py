@@ -42,6 +42,10 @@ RETRY_S = 1.0  # a relayed command is sent again with the same id until it is an
 REPLY_TIMEOUT_S = 12.0
 TICK_S = 5.0
 PAGE_QUEUE = 64  # messages waiting for one slow page before it is dropped (it reconnects)
+CLOSE = "\x00close "  # in a page's outbox (never JSON): close the socket with the code after
+CLOSE_SLOW = 4000  # a page's close codes: it read too slowly (it reconnects by itself)
+CLOSE_REPLACED = 4409  # opened again elsewhere, this was the oldest (it stays closed)
+CLOSE_FULL = 4429  # no room for one more page of its kind (it comes back in 10-30 s)
 
 
 class HubLink(Link):
@@ -70,6 +74,7 @@ class Page:
     view: Callable[[Hub], dict[str, Any]]
     kind: str  # board, ticket, counter, hall
     key: str = ""  # the ticket number or the counter id it follows
+    group: tuple[str, str] = ("", "")  # what it is one of (web.server.Web.seat)
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(PAGE_QUEUE))
     last: str = ""
 
@@ -77,9 +82,15 @@ class Page:
         try:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:  # a page that stopped reading: close it, it reconnects
-            with contextlib.suppress(asyncio.QueueFull, asyncio.QueueEmpty):
+            self.close(CLOSE_SLOW)
+
+    def close(self, code: int) -> None:
+        """Close this page's socket with `code`, after what it was sent (room is made)."""
+        text = f"{CLOSE}{code}"
+        with contextlib.suppress(asyncio.QueueFull, asyncio.QueueEmpty):
+            if self.queue.full():
                 self.queue.get_nowait()
-                self.queue.put_nowait(json.dumps({"type": "close"}))
+            self.queue.put_nowait(text)
 
 
 class Hub:

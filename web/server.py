@@ -26,7 +26,7 @@ from motcua.ratings import CODES
 from motcua.ticket_links import key_ok
 from web import views
 from web.audio import Sounds
-from web.hub import Hub, Page
+from web.hub import CLOSE, CLOSE_FULL, CLOSE_REPLACED, Hub, Page
 from web.staff import COOKIE, SESSION_S, Session, Sessions
 from web.views import counter_view
 
@@ -38,6 +38,8 @@ FONTS = Path(__file__).resolve().parent.parent / "printer" / "fonts"  # DejaVu, 
 MAX_FRAME = 16384  # characters of one frame a page sends (a refusal reason, escaped, < 4000)
 MAX_IN_FLIGHT = 8  # presses of one page waiting for their replies; more are refused "busy"
 HEARTBEAT_S = 5.0  # a page that hears nothing for 3 of these says "connection lost"
+PER_GROUP = 4  # pages of one ticket, one board address, one staff sign-in; a 5th replaces
+BOARDS = 200  # board pages at once (anyone on the LAN may open one); [web] phones: tickets
 # Pages load nothing from elsewhere; a ticket's key never leaves in a Referer.
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self'; "
@@ -120,6 +122,8 @@ class Web:
         self.sessions = Sessions()
         self.hall_failures: dict[str, list[datetime]] = {}
         self.rating: set[str] = set()  # tickets whose rating is being sent
+        self.groups: dict[tuple[str, str], list[Page]] = {}  # open pages by group, oldest first
+        self.open: dict[str, int] = {}  # open pages by kind
         hub.on_call.append(self._call)
         hub.on_order.append(self._order)
 
@@ -176,7 +180,8 @@ class Web:
 
     # -- websockets -----------------------------------------------------------------------
     async def ws_board(self, ws: WebSocket) -> None:
-        await self.serve(ws, Page(views.board_view, "board"))
+        await self.serve(ws, Page(views.board_view, "board",
+                                  group=("board", ws.client.host if ws.client else "")))
 
     async def ws_ticket(self, ws: WebSocket) -> None:
         p = ws.path_params
@@ -185,7 +190,8 @@ class Web:
             await ws.accept()  # so that the page reads why (a refused handshake is 1006)
             await ws.close(code=4404)
             return
-        pg = Page(lambda hub: views.ticket_view(hub, number), "ticket", key=number)
+        pg = Page(lambda hub: views.ticket_view(hub, number), "ticket", key=number,
+                  group=("ticket", number))
 
         async def rate(body: dict[str, Any]) -> None:
             await self._rate(pg, number, body)
@@ -221,6 +227,10 @@ class Web:
         """Push the page's view and every change until it goes; `on_text` takes what the
         page sends (a counter's presses)."""
         await ws.accept()
+        refused = self.seat(pg)
+        if refused is not None:
+            await ws.close(code=refused)
+            return
         self.hub.add(pg)
         busy: set[asyncio.Task[None]] = set()
         sender = asyncio.create_task(self._send(ws, pg))
@@ -255,10 +265,45 @@ class Web:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            self.unseat(pg)
             self.hub.remove(pg)
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
+
+    def seat(self, pg: Page) -> int | None:
+        """Room for a new page, or the close code that refuses it. The same ticket, board
+        address or staff sign-in opened a 5th time replaces its oldest page (so a reload or
+        a second phone never waits for a dead socket to time out, and one ticket link
+        cannot fill the server); past `[web] phones` ticket pages, or BOARDS boards, a new
+        one is told to come back later. Staff pages are few: only their sign-ins bound
+        them."""
+        same = self.groups.setdefault(pg.group, [])
+        if len(same) >= PER_GROUP:
+            oldest = same.pop(0)
+            oldest.close(CLOSE_REPLACED)
+            self._gone(oldest)
+        else:
+            cap = {"ticket": self.office.web.phones, "board": BOARDS}.get(pg.kind)
+            if cap is not None and self.open.get(pg.kind, 0) >= cap:
+                if not same:
+                    del self.groups[pg.group]
+                log.warning("a %s page refused: %d open already (trang đã đầy)", pg.kind, cap)
+                return CLOSE_FULL
+        same.append(pg)
+        self.open[pg.kind] = self.open.get(pg.kind, 0) + 1
+        return None
+
+    def unseat(self, pg: Page) -> None:
+        same = self.groups.get(pg.group, [])
+        if pg in same:
+            same.remove(pg)
+            self._gone(pg)
+        if not same:
+            self.groups.pop(pg.group, None)
+
+    def _gone(self, pg: Page) -> None:
+        self.open[pg.kind] -= 1
 
     async def _send(self, ws: WebSocket, pg: Page) -> None:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
@@ -267,8 +312,8 @@ class Web:
                     text = await asyncio.wait_for(pg.queue.get(), HEARTBEAT_S)
                 except TimeoutError:
                     text = '{"type":"ping"}'
-                if text == '{"type":"close"}':
-                    await ws.close(code=4000)
+                if text.startswith(CLOSE):
+                    await ws.close(code=int(text[len(CLOSE):]))
                     return
                 await ws.send_text(text)
 
@@ -361,7 +406,7 @@ class Web:
             await ws.close(code=4401)
             return
         pg = Page(lambda hub: counter_view(hub, session.counter, session.officer), "counter",
-                  key=session.counter)
+                  key=session.counter, group=("counter", session.id))
 
         async def press(body: dict[str, Any]) -> None:
             await self._press(session, pg, body)
@@ -445,7 +490,8 @@ class Web:
             await ws.close(code=4401)
             return
         name = session.name
-        await self.serve(ws, Page(lambda hub: {**views.hall_view(hub), "me": name}, "hall"))
+        await self.serve(ws, Page(lambda hub: {**views.hall_view(hub), "me": name}, "hall",
+                                  group=("hall", session.id)))
 
     def routes(self) -> list[Any]:
         return [

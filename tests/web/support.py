@@ -98,10 +98,10 @@ def with_officers(office_file: Path) -> None:
 
 class WebOffice:
     def __init__(self, broker: DevBroker, office_file: Path, workdir: Path,
-                 officers: bool = False):
+                 officers: bool = False, web: str = ""):
         self.broker, self.workdir = broker, workdir
         self.port = free_port()
-        self.office_file = with_web(office_file, self.port)
+        self.office_file = with_web(office_file, self.port, web)
         if officers:
             with_officers(self.office_file)
         self.office = load(self.office_file)

@@ -33,6 +33,17 @@ const Motcua = (() => {
       document.body.dataset.connection = isLost ? "lost" : "online";
     }
     function refresh() { lost(!(state.socket && state.online)); }
+    // The same page opened once too often (another tab, another phone): this, the oldest,
+    // stops and says so; a tap takes it back (it then replaces the oldest of the others).
+    function replaced() {
+      document.body.dataset.connection = "replaced";
+      const box = document.querySelector(".lost div");
+      if (box) box.innerHTML = '<span class="vi">Trang này đã được mở ở nơi khác</span>' +
+        '<span class="en">This page was opened elsewhere</span><small><span class="vi">Chạm ' +
+        'để xem tiếp tại đây</span><span class="en">Tap to follow it here</span></small>';
+      const layer = document.querySelector(".lost");
+      if (layer) layer.addEventListener("click", () => location.reload(), {once: true});
+    }
     function open() {
       const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
       ws = new WebSocket(url);
@@ -47,6 +58,8 @@ const Motcua = (() => {
       ws.onclose = (ev) => {
         state.socket = false; refresh();
         if (ev.code === 4404 || ev.code === 4401) { closedFor = ev.code; if (opts.onRefused) opts.onRefused(ev.code); return; }
+        if (ev.code === 4409) { closedFor = ev.code; replaced(); return; }
+        if (ev.code === 4429) { setTimeout(open, 10000 + Math.random() * 20000); return; }  // full
         setTimeout(open, delay); delay = Math.min(delay * 2, 3000);
       };
       ws.onerror = () => { try { ws.close(); } catch (e) { /* closing */ } };

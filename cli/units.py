@@ -69,13 +69,15 @@ def _journal(name: str) -> list[str]:
     return ["StandardOutput=journal", "StandardError=journal", f"SyslogIdentifier={name}"]
 
 
-def _daemon(name: str, description: str, after: str, command: str, stop_s: int) -> Unit:
+def _daemon(name: str, description: str, after: str, command: str, stop_s: int,
+            extra: tuple[str, ...] = ()) -> Unit:
     """A headless service of the server that restarts on failure and starts at boot."""
     return Unit(f"{name}.service", _unit(
         description, [f"Wants=network-online.target {after}",
                       f"After=network-online.target {after}", *START_LIMIT],
-        ["Type=simple", f"User={USER}", f"Group={USER}", f"ExecStart={command}", *RESTART,
-         f"TimeoutStopSec={stop_s}", *HOME, *_journal(name), *HARDENING, *HEADLESS],
+        ["Type=simple", f"User={USER}", f"Group={USER}", f"ExecStart={command}", *extra,
+         *RESTART, f"TimeoutStopSec={stop_s}", *HOME, *_journal(name), *HARDENING,
+         *HEADLESS],
         ["WantedBy=multi-user.target"]))
 
 
@@ -87,7 +89,10 @@ def dispatcher(motcua: str, office_id: str) -> Unit:
 def web(motcua: str, office_id: str) -> Unit:
     """The browser pages' server: its own office file (its own broker account)."""
     return _daemon("motcua-web", f"motcua web pages of office {office_id}",
-                   "motcua-dispatcher.service", f"{motcua} web --config {ETC}/web.toml", 15)
+                   "motcua-dispatcher.service", f"{motcua} web --config {ETC}/web.toml", 15,
+                   # a socket per open page: systemd's default of 1,024 would refuse phones
+                   # long before [web] phones (2,000) does
+                   (f"LimitNOFILE={NOFILE}",))
 
 
 def backup(motcua: str, office_id: str) -> list[Unit]:

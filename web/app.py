@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import ssl
 from pathlib import Path
 
@@ -55,6 +56,26 @@ def check(args: argparse.Namespace) -> tuple[office_config.OfficeConfig, str, tu
     return office, url, listen
 
 
+def room_for_pages(office: office_config.OfficeConfig) -> int:
+    """Raise this process's soft limit of open files to what its pages may need (a socket
+    each: `[web] phones`, the boards, staff and the broker), up to the hard limit; say so in
+    both languages when that stays short. The soft limit it has now."""
+    from web.server import BOARDS
+
+    need = office.web.phones + BOARDS + 256
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < need:
+        soft = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        if soft < need:
+            logging.getLogger(__name__).warning(
+                "chỉ mở được %d tệp, cần %d cho [web] phones = %d: điện thoại thêm sẽ bị từ "
+                "chối (LimitNOFILE) / only %d open files, %d needed for [web] phones = %d: "
+                "more phones will be refused (LimitNOFILE)", soft, need, office.web.phones,
+                soft, need, office.web.phones)
+    return int(soft)
+
+
 def make(office: office_config.OfficeConfig, url: str, cache: Path | None = None):  # type: ignore[no-untyped-def]
     """The ASGI app of one office (the hub starts with it)."""
     from web.audio import Sounds
@@ -72,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     office, url, (host, port) = check(args)
     import uvicorn
 
+    room_for_pages(office)
     app, _ = make(office, url, args.cache)
     w = office.web
     tls = bool(w.cert_file and w.key_file)

@@ -229,5 +229,6 @@ def test_the_server_with_web_pages_gets_their_own_account_secret_and_unit(
     assert (root / "etc/motcua/broker-web/password").read_text() == "web-web password\n"
     unit = (root / "etc/systemd/system/motcua-web.service").read_text()
     assert "ExecStart=" in unit and "web --config /etc/motcua/web.toml" in unit
+    assert "LimitNOFILE=65536" in unit  # a socket per page; [web] phones is 2,000
     main = tomllib.loads((root / "etc/motcua/office.toml").read_text(encoding="utf-8"))
     assert main["broker"]["username"] == "dispatcher-main"  # the dispatcher's own, unchanged

@@ -155,3 +155,38 @@ def test_the_replaced_phone_page_says_so_and_a_tap_takes_it_back(
                            timeout=15000)
     assert closed_with(others[0]) == 4409  # the oldest of the others made room
     page.context.close()
+
+
+def test_the_server_makes_room_for_its_pages(office_file: Path) -> None:
+    """A socket per page: the soft limit of open files is raised to what [web] phones needs
+    (systemd's default of 1,024 would refuse phones first); short of it, the log says so."""
+    import resource
+
+    from motcua import config
+    from web.app import room_for_pages
+    from web.server import BOARDS
+
+    office = config.load(office_file)
+    need = office.web.phones + BOARDS + 256
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (512, before[1]))
+        assert room_for_pages(office) == need == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, before)
+
+
+@pytest.mark.process
+def test_a_hard_limit_too_low_is_said_in_both_languages(office_file: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import logging, sys; logging.basicConfig(stream=sys.stdout); "
+            "from motcua import config; from web.app import room_for_pages; "
+            f"print(room_for_pages(config.load({str(office_file)!r})))")
+    done = subprocess.run(["prlimit", "--nofile=256:1024", sys.executable, "-c", code],
+                          capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "1024"
+    assert "chỉ mở được 1024 tệp" in done.stdout and "only 1024 open files" in done.stdout

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, assert_never
 
 from dispatcher.store import StorageUnavailable, Store
-from motcua import handlers, protocol, topics
+from motcua import handlers, officers, protocol, topics
 from motcua.clock import Clock
 from motcua.config import OfficeConfig
 from motcua.facts import (
@@ -80,6 +80,7 @@ class Dispatcher:
         # None while the database works; what is wrong with it otherwise (said in presence).
         self.storage_problem: str | None = None
         self._lost = False  # the file was deleted or replaced: never written again
+        self.pins = officers.PinChecks(office)  # sign-ins' PINs, checked off the writer
         self._prune(self.now())
 
     def _prune(self, now: datetime) -> None:
@@ -276,7 +277,7 @@ class Dispatcher:
                                                           rejected.detail))
         now = self.now()
         out = self.roll_day(now)
-        ctx = handlers.Context(self.office, now, role, device)
+        ctx = handlers.Context(self.office, now, role, device, pins=self.pins.verify)
         try:
             decision = handlers.decide(self.hall, envelope.command, ctx)
         except Rejected as exc:
@@ -539,8 +540,19 @@ class DispatcherService:
         self._stop = threading.Event()
         o = dispatcher.office.id
         self.link = link_factory(on_connect=self._on_connect, presence_detail=self._presence)
-        self.link.subscribe(topics.cmd_filter(o), self.inbox.put, on_retained=self._retained)
+        self.link.subscribe(topics.cmd_filter(o), self._command, on_retained=self._retained)
         self.worker = threading.Thread(target=self._run, name="dispatcher", daemon=True)
+
+    def _command(self, topic: str, payload: bytes) -> None:
+        """paho's thread: a command into the inbox; a sign-in only once its PIN is checked,
+        on a helper thread (past 8 waiting from one device, or 32 in all, it is dropped: a
+        counter sends its own again)."""
+        who = officers.sign_in_of(payload)
+        if who is None:
+            self.inbox.put(topic, payload)
+        elif not self.dispatcher.pins.ahead(topic, *who,
+                                            then=lambda: self.inbox.put(topic, payload)):
+            log.warning("a sign-in on %s dropped: too many PINs being checked", topic)
 
     def _presence(self) -> dict[str, Any]:
         d = self.dispatcher

@@ -190,3 +190,67 @@ def test_a_chip_id_check_records_the_officer_who_made_it(tmp_path: Path) -> None
         assert desk.d.hall.tickets["A001"].check_officer == "cb01"
     finally:
         desk.close()
+
+
+def test_a_pin_checked_ahead_is_taken_on_the_writer_without_hashing_again(
+        tmp_path: Path) -> None:
+    """PinChecks: the check runs on its helper thread, then the command goes on; the writer
+    takes the answer in microseconds, not the ~60 ms of PBKDF2 (real iterations here)."""
+    import threading
+    import time
+
+    path = write_office(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + '\n[[officers]]\ncode = "cb01"\n'
+                    f'name = "Lan"\npin = "{officers.hash_pin("4321")}"\n', encoding="utf-8")
+    checks = officers.PinChecks(config.load(path))
+    queued = threading.Event()
+    t0 = time.perf_counter()
+    assert checks.verify("cb01", "4321") is not None  # none ready: checked there and then
+    inline = time.perf_counter() - t0
+    for pin in ("4321", "0000"):
+        queued.clear()
+        assert checks.ahead("counter/1", "cb01", pin, then=queued.set)
+        assert queued.wait(10)
+    t0 = time.perf_counter()
+    right, wrong = checks.verify("cb01", "4321"), checks.verify("cb01", "0000")
+    taken = time.perf_counter() - t0
+    assert right is not None and right.code == "cb01" and wrong is None
+    assert taken < inline / 10, (taken, inline)
+
+
+def test_a_flood_of_sign_ins_waits_eight_deep_a_device_32_in_all(tmp_path: Path) -> None:
+    import threading
+
+    path = write_office(tmp_path)
+    slow = officers.hash_pin("4321", iterations=1_000_000)  # ~0.5 s: the others wait behind
+    path.write_text(path.read_text(encoding="utf-8") + '\n[[officers]]\ncode = "cb01"\n'
+                    f'name = "Lan"\npin = "{slow}"\n', encoding="utf-8")
+    checks = officers.PinChecks(config.load(path))
+    done = threading.Semaphore(0)
+    one = [checks.ahead("counter/9", "cb01" if n == 0 else f"x{n}", f"{n:04d}",
+                        then=done.release) for n in range(30)]
+    assert one[:8] == [True] * 8 and not any(one[8:])  # past its 8, one device is dropped
+    many = [checks.ahead(f"counter/{n + 10}", f"x{n}", f"{n:04d}", then=done.release)
+            for n in range(40)]
+    assert sum(many) == 32 - 8 and not any(many[24:])  # and past 32, everyone
+    assert not checks.ahead("counter/x", "\ud800", "\udfff", then=done.release)
+    for _ in range(32):
+        assert done.acquire(timeout=30)
+    # Room again once they are done; an odd code and PIN are refused there, no crash.
+    assert checks.ahead("counter/x", "\ud800", "\udfff", then=done.release)
+    assert done.acquire(timeout=10)
+    assert checks.verify("\ud800", "\udfff") is None
+    assert len(checks._ready) <= checks.READY_KEPT
+
+
+def test_only_a_sign_in_body_is_checked_ahead() -> None:
+    assert officers.sign_in_of(b'{"v":1,"id":"x","type":"sign_in","officer":"cb01",'
+                               b'"pin":"4321"}') == ("cb01", "4321")
+    for body in (b'{"type":"next"}', b'{"type":"sign_in","officer":1,"pin":"4321"}',
+                 b'{"type":"sign_in","officer":"cb01","pin":' + b"9" * 5000 + b"}",
+                 b"[" * 100_000 + b"sign_in" + b"]" * 100_000, b"\xff\xfe sign_in",
+                 b'["sign_in"]', b"sign_in", b'{"type": "sign_in"}'):
+        assert officers.sign_in_of(body) is None, body[:60]
+    # A lone surrogate is a string: it is checked (and refused there, no crash).
+    assert officers.sign_in_of(b'{"type":"sign_in","officer":"\\ud800","pin":"\\udfff"}') \
+        == ("\ud800", "\udfff")

@@ -228,9 +228,12 @@ def main() -> int:
                    help="the board page plays no sound; the server still makes it (a diagnosis)")
     p.add_argument("--voice", choices=("espeak-ng", "none"), default="espeak-ng")
     p.add_argument("--every", type=float, default=0.0, help="seconds between calls")
+    p.add_argument("--workdir", type=Path, help="keep the logs and databases here (a new "
+                   "folder; by default a temporary one, removed)")
     args = p.parse_args()
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
+    with (contextlib.nullcontext(str(args.workdir)) if args.workdir
+          else tempfile.TemporaryDirectory()) as tmp, chromium() as browser:
         for part in ("calls", "phones"):
             if getattr(args, f"skip_{part}"):
                 continue

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import secrets
+import select
 import socket
 import ssl
 import threading
@@ -46,6 +48,43 @@ class BrokerAddress:
             raise ValueError(f"broker URL {url!r} must look like mqtt://host:1883")
         tls = u.scheme == "mqtts"
         return cls(u.hostname, u.port or (8883 if tls else 1883), tls)
+
+
+class _Poll:
+    """`select` as paho's loop sees it, made with poll. select.select refuses a socket
+    numbered 1,024 or more (FD_SETSIZE); the web server holds a socket per open page, so its
+    broker connection, made again after a broker restart with 1,000 phones open, got such a
+    number and never came back. poll has no such ceiling; the answers are select's."""
+
+    error = OSError
+
+    @staticmethod
+    def select(rlist: list[Any], wlist: list[Any], xlist: list[Any],
+               timeout: float | None = None) -> tuple[list[Any], list[Any], list[Any]]:
+        def fd(obj: Any) -> int:
+            try:
+                n = obj if isinstance(obj, int) else obj.fileno()
+            except AttributeError as exc:  # None: select's TypeError, which paho expects
+                raise TypeError(f"not a socket: {obj!r}") from exc
+            if n < 0:
+                raise ValueError("file descriptor cannot be a negative integer")
+            return int(n)
+
+        reads, writes = {fd(o): o for o in rlist}, {fd(o): o for o in wlist}
+        poller = select.poll()
+        for n in reads.keys() | writes.keys():
+            poller.register(n, (select.POLLIN if n in reads else 0)
+                            | (select.POLLOUT if n in writes else 0))
+        events = poller.poll(None if timeout is None else math.ceil(max(timeout, 0) * 1000))
+        if any(ev & select.POLLNVAL for _, ev in events):
+            raise ValueError("a closed socket")  # paho: the connection is lost
+        gone = select.POLLHUP | select.POLLERR
+        return ([reads[n] for n, ev in events if n in reads and ev & (select.POLLIN | gone)],
+                [writes[n] for n, ev in events if n in writes and ev & (select.POLLOUT | gone)],
+                [])
+
+
+paho.select = _Poll  # type: ignore[assignment]  # paho's one use of select: its loop
 
 
 def new_command_id() -> str:

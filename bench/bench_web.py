@@ -1,6 +1,7 @@
 """Benchmark: the web pages (web/) against a real broker, dispatcher and `motcua web`.
 
     .venv/bin/python bench/bench_web.py [--calls 300] [--phones 500] [--chromium-phones 4]
+                                         [--restart] [--workdir DIR]
 
 1. Counter `next` sent -> the called number drawn in a real Chromium /board page (the
    frame after the DOM change, requestAnimationFrame): p50, p99, max over --calls calls,
@@ -9,7 +10,8 @@
    each with its own ticket and key, plus --chromium-phones real Chromium phone pages):
    memory (RSS) and CPU of the web server process while they are open and while every one
    of them is called; every phone must be told of its own call (no missed call) and of
-   nobody else's.
+   nobody else's. --restart: the broker restarted while they are open (the web server's
+   broker connection made again past 1,024 open files): seconds until all say "online".
 """
 
 from __future__ import annotations
@@ -131,14 +133,20 @@ def bench_calls(live: WebOffice, browser: Any, calls: int, every: float) -> dict
 
 
 async def phone(base: str, path: str, number: str, told: dict[str, list[str]],
-                opened: asyncio.Event, ready: list[str]) -> None:
+                opened: asyncio.Event, ready: list[str], back: dict[str, float]) -> None:
     import websockets
 
     ws_path = path.replace("/t/", "/ws/t/", 1)
+    lost = False
     async with websockets.connect(base.replace("http://", "ws://") + ws_path,
                                   max_size=2**20, open_timeout=60) as ws:
         async for text in ws:
             m = json.loads(text)
+            if m.get("online") is False:
+                lost = True
+            elif lost and m.get("online") is True:  # back after the broker's restart
+                lost = False
+                back[number] = time.monotonic()
             if m.get("type") == "ticket" and number not in ready and m.get("status") == "waiting":
                 ready.append(number)
             if m.get("type") == "call" or (m.get("type") == "ticket"
@@ -150,7 +158,7 @@ async def phone(base: str, path: str, number: str, told: dict[str, list[str]],
 
 
 def bench_phones(live: WebOffice, phones: int, browser: Any,
-                 in_chromium: int) -> dict[str, Any]:
+                 in_chromium: int, restart: bool) -> dict[str, Any]:
     """The phones' sockets live on an asyncio loop of their own thread (Playwright's sync
     API holds the main thread's)."""
     numbers = [live.walk_in("A" if i % 2 else "B") for i in range(phones + in_chromium)]
@@ -158,6 +166,7 @@ def bench_phones(live: WebOffice, phones: int, browser: Any,
     rss0, cpu0 = proc_stats(pid)
     told: dict[str, list[str]] = {}
     ready: list[str] = []
+    back: dict[str, float] = {}
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -165,7 +174,7 @@ def bench_phones(live: WebOffice, phones: int, browser: Any,
     t_open = time.monotonic()
 
     async def all_phones() -> None:
-        await asyncio.gather(*(phone(live.base, live.ticket_path(n), n, told, stop, ready)
+        await asyncio.gather(*(phone(live.base, live.ticket_path(n), n, told, stop, ready, back)
                                for n in numbers[:phones]), return_exceptions=True)
 
     done = asyncio.run_coroutine_threadsafe(all_phones(), loop)
@@ -182,6 +191,17 @@ def bench_phones(live: WebOffice, phones: int, browser: Any,
         pages.append((n, pg))
     time.sleep(2)
     rss_open, cpu_open = proc_stats(pid)
+    restarted: dict[str, Any] = {}
+    if restart:  # the broker restarted under them: every phone must say "online" again
+        t_restart = time.monotonic()
+        live.broker.restart()
+        while len(back) < phones and time.monotonic() - t_restart < 120:
+            time.sleep(0.2)
+        restarted = {"restart_all_back_s": round(max(back.values(), default=t_restart)
+                                                 - t_restart, 1),
+                     "restart_back": len(back)}
+        time.sleep(2)
+        rss_open, cpu_open = proc_stats(pid)
     loop.call_soon_threadsafe(stop.set)
     t_call = time.monotonic()
     called = 0
@@ -212,7 +232,7 @@ def bench_phones(live: WebOffice, phones: int, browser: Any,
             "cpu_s_calls": round(cpu_end - cpu_open, 2),
             "cpu_pct_during_calls": round(100 * (cpu_end - cpu_open) / calls_s, 1),
             "missed_calls": len(missed), "told_of_another": len(wrong),
-            "chromium_told_once_of_own_call": sum(chromium_told)}
+            "chromium_told_once_of_own_call": sum(chromium_told), **restarted}
 
 
 def main() -> int:
@@ -221,6 +241,8 @@ def main() -> int:
     p.add_argument("--phones", type=int, default=500)
     p.add_argument("--chromium-phones", type=int, default=4)
     p.add_argument("--skip-calls", action="store_true")
+    p.add_argument("--restart", action="store_true", help="restart the broker once the "
+                   "phones are open: how long until every one is back online")
     p.add_argument("--skip-phones", action="store_true")
     p.add_argument("--reduced-motion", action="store_true",
                    help="the board page without its animations (a diagnosis)")
@@ -249,7 +271,7 @@ def main() -> int:
                                                                args.every)
                     else:
                         results["phones"] = bench_phones(live, args.phones, browser,
-                                                         args.chromium_phones)
+                                                         args.chromium_phones, args.restart)
                 finally:
                     live.close()
             print(json.dumps({part: results.get("next_to_board" if part == "calls"

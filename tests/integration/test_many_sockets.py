@@ -49,7 +49,8 @@ def test_a_link_with_a_high_descriptor_connects_and_reconnects(broker: DevBroker
     link.start(wait=10)
     try:
         assert link.connected.is_set()
-        assert link.client.socket().fileno() > 1024  # what select.select would refuse
+        sock = link.client.socket()
+        assert sock is not None and sock.fileno() > 1024  # what select.select would refuse
         link.publish("motcua/demo/event/call", b'{"n": 1}')
         assert got.wait(10)
         broker.restart()  # the connection made again, with another high number

@@ -4,6 +4,7 @@ shown as a live terminal view of the board and the ordering."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import random
@@ -38,6 +39,7 @@ from motcua.protocol import (
     Order,
     Queued,
     Reply,
+    SignIn,
     Waiting,
     WalkIn,
     read,
@@ -71,9 +73,11 @@ class Crowd:
 
     def __init__(self, office: OfficeConfig, url: str, clock: ShiftedClock, seed: int,
                  stop: threading.Event, staffed: tuple[str, ...] = (),
-                 camera: Path | None = None):
+                 camera: Path | None = None,
+                 sign_ins: dict[str, tuple[str, str]] | None = None):
         self.office, self.url, self.clock, self.stop = office, url, clock, stop
         self.staffed = staffed  # counters with a window: real people press there
+        self.sign_ins = sign_ins or {}  # counter -> (officer, PIN) of its simulated staff
         self.camera = camera  # a kiosk window scans QR images written here
         self.rng = random.Random(seed)
         self.threads: list[threading.Thread] = []
@@ -182,6 +186,16 @@ class Crowd:
         desk = self.requester("counter", cid)
         mean = self.office.booking.mean_service_minutes
         self.sleep_minutes(self.rng.uniform(0, 3))
+        if cid in self.sign_ins:  # an office whose counters sign in: the simulated officer
+            code, pin = self.sign_ins[cid]
+            while not self.stop.is_set():
+                reply = self.send(desk, SignIn(code, pin))
+                if reply and reply.ok:
+                    self.note(f"Quầy {cid}: {code} signed in / đã đăng nhập")
+                    break
+                self.note(f"Quầy {cid}: sign-in refused: "
+                          f"{reply.error.message_en if reply and reply.error else 'no reply'}")
+                self.sleep_minutes(1)
         while not self.stop.is_set():
             reply = self.send(desk, Next())
             ticket = reply.ticket if reply else None
@@ -213,8 +227,11 @@ def legend(office: OfficeConfig, staffed: tuple[str, ...]) -> str:
     if not yours:
         return (f"  {', '.join(rest)}: tự gọi số tiếp theo / press next by themselves "
                 "(no screen: no windows)")
+    first = (" (đăng nhập trước bằng một cán bộ của tệp văn phòng / sign in first as an "
+             "officer of the office file)" if office.officers else "")
     return (f"  {', '.join(yours)}: cửa sổ của bạn, bấm Enter (Gọi tiếp) / your window: press "
-            f"Enter (Next) there; {', '.join(rest) or '-'}: tự gọi / press next by themselves")
+            f"Enter (Next) there{first}; {', '.join(rest) or '-'}: tự gọi / press next by "
+            "themselves")
 
 
 class TerminalView:
@@ -324,6 +341,16 @@ def open_board_page(address: str, data: Path, tiles: Tiles | None
 DEMO_MARK = ".motcua-demo"
 
 
+def simulated_sign_ins(data: Path) -> dict[str, tuple[str, str]]:
+    """counter -> (officer, PIN) of the simulated staff, when the office signs officers in."""
+    from cli.demo_windows import STAFF_FILE
+
+    path = data / STAFF_FILE
+    if not path.exists():
+        return {}
+    return {cid: (code, pin) for cid, (code, pin) in json.loads(path.read_text()).items()}
+
+
 def demo_folder(office: OfficeConfig) -> Path:
     """A folder of the demo's own, emptied at every start (an empty day, an empty broker):
     `$MOTCUA_DEMO_DIR` or the temporary folder. Only a folder the demo made is emptied."""
@@ -375,7 +402,7 @@ def run_demo(office: OfficeConfig, speed: float, duration: float, seed: int, vie
           f"browser), {address}/hall, {address}/counter", flush=True)
     page = open_board_page(address, data, tiles)
     crowd = Crowd(office, broker.url, clock, seed, stop, staffed,
-                  data / "camera" if windows else None)
+                  data / "camera" if windows else None, simulated_sign_ins(data))
     crowd.start()
     screen = TerminalView(office, broker.url, clock, crowd, tiles)
     screen.web = address

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,25 @@ def _is_tables(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(t, dict) for t in v)
 
 
+STAFF_FILE = "simulated-staff.json"  # in the demo folder: counter -> [officer, PIN]
+
+
+def simulated_staff(office: dict[str, Any]) -> dict[str, Any]:
+    """An officer for each counter, for the demo's simulated staff to sign in with (a PIN
+    of the demo's own, never one of the office file's): {"rows": office-file rows,
+    counter: [code, pin]}. The office's own officers stay for the person at a window."""
+    from motcua.officers import hash_pin
+
+    staff: dict[str, Any] = {"rows": []}
+    for counter in office.get("counters", []):
+        cid, pin = str(counter["id"]), f"{secrets.randbelow(10**6):06d}"
+        code = f"sim-{cid}"
+        staff["rows"].append({"code": code, "name": f"Mô phỏng {counter.get('name', cid)}",
+                              "pin": hash_pin(pin, iterations=10_000), "roles": ["counter"]})
+        staff[cid] = [code, pin]
+    return staff
+
+
 def demo_office_file(source: Path, data: Path, broker_url: str) -> Path:
     """`data/office.toml`: the office of `source` with the demo's own database, broker and
     ticket folder (a real office file's printer is never used), its keys' paths absolute."""
@@ -139,6 +159,10 @@ def demo_office_file(source: Path, data: Path, broker_url: str) -> Path:
                          "backup_dir": str(data / "backups")}
     office["printer"] = {**office.get("printer", {}), "kind": "file",
                          "file": str(data / "tickets")}
+    if office.get("officers"):  # counters sign in: the simulated staff need officers too
+        staff = simulated_staff(office)
+        office["officers"] = [*office["officers"], *staff.pop("rows")]
+        (data / STAFF_FILE).write_text(json.dumps(staff), encoding="utf-8")
     path = data / "office.toml"
     path.write_text(f"# The demo's copy of {source.resolve()}: its own database, broker and "
                     f"tickets.\n{toml_text(office)}", encoding="utf-8")

@@ -3,6 +3,7 @@ a quiet Ctrl-C; and the demo's own office file (its database, broker and tickets
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -184,3 +185,31 @@ def test_a_window_that_closes_is_said_once(tmp_path: Path) -> None:
     text = (tmp_path / "logs" / "counter-9.log").read_text(encoding="utf-8")
     assert "there is no counter '9'" in text and "Traceback" not in text
     w.close()
+
+
+@pytest.mark.mqtt
+@pytest.mark.process
+def test_the_demo_of_an_office_with_officers_signs_its_simulated_staff_in(
+        tmp_path: Path) -> None:
+    """examples/office-officers.toml: every counter needs an officer signed in. The
+    simulated staff sign in as officers of the demo's own (their PINs never the file's)
+    and call; without a screen all three counters are theirs."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["MOTCUA_DEMO_DIR"] = str(tmp_path)
+    done = subprocess.run([*motcua_command(), "demo", "--config",
+                           str(ROOT / "examples" / "office-officers.toml"), "--speed", "120",
+                           "--duration", "25", "--quiet"], cwd=ROOT, env=env, text=True,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = tmp_path / "motcua-demo-demo"
+    with closing(sqlite3.connect(f"file:{data / 'office.sqlite3'}?mode=ro", uri=True)) as db:
+        signed = {r[0] for r in db.execute("SELECT counter FROM events "
+                                           "WHERE change='signed_in'")}
+        called_by = {r[0] for r in db.execute("SELECT officer FROM tickets "
+                                              "WHERE officer IS NOT NULL")}
+    assert signed == {"1", "2", "3"}, done.stdout
+    assert called_by and called_by <= {"sim-1", "sim-2", "sim-3"}, called_by
+    staff = json.loads((data / "simulated-staff.json").read_text())
+    example = (ROOT / "examples" / "office-officers.toml").read_text(encoding="utf-8")
+    assert all(pin not in example for _, pin in staff.values())
+    assert "Traceback" not in done.stdout + done.stderr

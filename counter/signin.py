@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from counter.ui import CounterApp
 
 MAX_CODE, MAX_PIN = 32, 8
+ROWS = 4  # officers listed at once (what fits a 720 px window); + − and typing move the list
 
 
 class SignOutButton(ButtonBehavior, BoxLayout):
@@ -40,18 +41,21 @@ class SignInDialog(Dialog):
     pin = StringProperty("")
     dots = StringProperty("")
     choices = ListProperty([])  # (code, name)
+    more = StringProperty("")  # "7–12 / 15 · + − more" when not all are listed
 
     def __init__(self, app: CounterApp, **kw: Any):
         super().__init__(app, choices=counter_officers(app), **kw)
         self.bind(pin=lambda *_: setattr(self, "dots", "●" * len(self.pin)))
 
     def on_kv_post(self, base_widget: Any) -> None:
-        for i, (code, name) in enumerate(self.choices[:6]):  # more: typed, not listed
-            row = ChoiceRow(index=i, keycap="", text=f"{code}  ·  {name}")
+        for i in range(min(ROWS, len(self.choices))):
+            row = ChoiceRow(index=i, keycap="")
+            row.code = ""
             cap = row.children[-1]  # the key cap: these rows are picked by + −, not a digit
             cap.opacity, cap.width = 0, 0
-            row.bind(on_release=lambda r: self.pick(self.choices[r.index][0]))
+            row.bind(on_release=self._picked)
             self.ids.choice_list.add_widget(row)
+        self._show()
         for label in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "Xoá", "0"):
             key = PadKey(text=label)
             key.bind(on_release=lambda k: self.erase() if k.text == "Xoá"
@@ -63,9 +67,37 @@ class SignInDialog(Dialog):
     def code(self) -> str:
         return str(self.ids.code.text).strip().lower()
 
+    def _picked(self, row: Any) -> None:
+        if row.code:
+            self.pick(row.code)
+
+    def listed(self) -> tuple[list[tuple[str, str]], int, int]:
+        """What the rows show: the officers whose code starts with what is being typed
+        (all of them once a whole code is there, or when none does), ROWS of them around
+        the one chosen; where that window starts among them, and how many they are."""
+        typed = self.code
+        codes = [c for c, _ in self.choices]
+        pool = ([c for c in self.choices if c[0].startswith(typed)]
+                if typed and typed not in codes else [])
+        pool = pool or list(self.choices)
+        codes = [c for c, _ in pool]
+        at = codes.index(typed) if typed in codes else 0
+        start = min(max(0, at - ROWS // 2), max(0, len(pool) - ROWS))
+        return pool[start:start + ROWS], start, len(pool)
+
+    def _show(self) -> None:
+        shown, start, total = self.listed()
+        rows = sorted(self.ids.choice_list.children, key=lambda r: r.index)
+        for i, row in enumerate(rows):
+            code, name = shown[i] if i < len(shown) else ("", "")
+            row.code, row.text = code, f"{code}  ·  {name}" if code else ""
+            row.opacity, row.disabled = (1, False) if code else (0, True)
+            row.selected = bool(code) and code == self.code
+        self.more = (f"{start + 1}–{start + len(shown)} / {total}  ·  + − xem thêm / more"
+                     if total > ROWS else "")
+
     def _mark(self) -> None:
-        for row in self.ids.choice_list.children:
-            row.selected = self.choices[row.index][0] == self.code
+        self._show()
         self.error = ""
 
     def pick(self, code: str) -> None:

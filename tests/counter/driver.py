@@ -113,10 +113,14 @@ def main() -> None:
                     and not s.ids.sign_out_button.disabled)
         if d is not None:
             for k in ("digits", "prefix", "preview", "hint", "selected", "custom", "number",
-                      "failed", "choices", "step", "dots", "code"):
+                      "failed", "choices", "step", "dots", "code", "more"):
                 if hasattr(d, k):
                     value = getattr(d, k)
                     view[f"dialog_{k}"] = list(value) if k == "choices" else value
+            if "choice_list" in d.ids:  # the rows as shown (a hidden one is not)
+                view["dialog_rows"] = [r.text for r in sorted(d.ids.choice_list.children,
+                                                              key=lambda r: r.index)
+                                       if r.opacity]
             if "guidance" in d.ids:
                 view["dialog_guidance"] = d.ids.guidance.text
         return view

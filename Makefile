@@ -18,7 +18,7 @@ demo: system venv
 	$(VENV)/bin/motcua demo --config examples/office.toml
 
 test: system venv lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # The pure tests (~20 s on two cores): no Mosquitto, no Kivy window, no child process (see tests/conftest.py).
 test-fast: venv

@@ -7,10 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := mosquitto mosquitto-clients libzbar0 xvfb xauth espeak-ng sox \
 	libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libmtdev1 fonts-dejavu-core libusb-1.0-0 libxtst6 \
-	chromium chromium-driver
+	chromium
 # One command each package provides: how we tell the package is already there.
 APT_PROBES := /usr/sbin/mosquitto /usr/bin/mosquitto_pub /usr/bin/mosquitto_passwd /usr/bin/Xvfb \
-	/usr/bin/espeak-ng /usr/bin/sox /usr/bin/chromium /usr/bin/chromedriver
+	/usr/bin/espeak-ng /usr/bin/sox /usr/bin/chromium
 
 .PHONY: demo test test-fast lint bench system venv clean lock
 

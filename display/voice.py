@@ -34,6 +34,8 @@ MARGIN_DB = 0.1  # the limiter aims this far under the ceiling: rounding never l
 MAX_GAIN_DB = 20.0  # a nearly silent file is not blown up into noise
 LEVEL_VERSION = 1  # in the cache key: a change of levelling makes every phrase again
 REGION_VOICES = {"north": "vi", "central": "vi-vn-x-central", "south": "vi-vn-x-south"}
+
+
 @functools.cache
 def idle_prefix() -> list[str]:
     """The prefix of a Voice whose sounds are background work (the web service, on the office

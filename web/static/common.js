@@ -26,7 +26,7 @@ const Motcua = (() => {
   // down, silent for 15 s, or the server says the broker or dispatcher is gone.
   function connect(path, onMessage, opts) {
     opts = opts || {};
-    let ws = null, heard = 0, delay = 500, closedFor = null;
+    let ws = null, heard = 0, delay = 500;
     const state = { socket: false, online: false, send: null };
     function lost(isLost) {
       document.body.classList.toggle("is-lost", isLost);
@@ -57,8 +57,8 @@ const Motcua = (() => {
       };
       ws.onclose = (ev) => {
         state.socket = false; refresh();
-        if (ev.code === 4404 || ev.code === 4401) { closedFor = ev.code; if (opts.onRefused) opts.onRefused(ev.code); return; }
-        if (ev.code === 4409) { closedFor = ev.code; replaced(); return; }
+        if (ev.code === 4404 || ev.code === 4401) { if (opts.onRefused) opts.onRefused(ev.code); return; }
+        if (ev.code === 4409) { replaced(); return; }
         if (ev.code === 4429) { setTimeout(open, 10000 + Math.random() * 20000); return; }  // full
         setTimeout(open, delay); delay = Math.min(delay * 2, 3000);
       };

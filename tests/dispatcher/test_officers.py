@@ -192,6 +192,14 @@ def test_a_chip_id_check_records_the_officer_who_made_it(tmp_path: Path) -> None
         desk.close()
 
 
+def lan_alone(tmp_path: Path, pin_hash: str) -> config.OfficeConfig:
+    """The test office with one officer, cb01 (Lan), whose PIN hash is `pin_hash`."""
+    path = write_office(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + '\n[[officers]]\ncode = "cb01"\n'
+                    f'name = "Lan"\npin = "{pin_hash}"\n', encoding="utf-8")
+    return config.load(path)
+
+
 def test_a_pin_checked_ahead_is_taken_on_the_writer_without_hashing_again(
         tmp_path: Path) -> None:
     """PinChecks: the check runs on its helper thread, then the command goes on; the writer
@@ -199,10 +207,7 @@ def test_a_pin_checked_ahead_is_taken_on_the_writer_without_hashing_again(
     import threading
     import time
 
-    path = write_office(tmp_path)
-    path.write_text(path.read_text(encoding="utf-8") + '\n[[officers]]\ncode = "cb01"\n'
-                    f'name = "Lan"\npin = "{officers.hash_pin("4321")}"\n', encoding="utf-8")
-    checks = officers.PinChecks(config.load(path))
+    checks = officers.PinChecks(lan_alone(tmp_path, officers.hash_pin("4321")))
     queued = threading.Event()
     t0 = time.perf_counter()
     assert checks.verify("cb01", "4321") is not None  # none ready: checked there and then
@@ -221,11 +226,8 @@ def test_a_pin_checked_ahead_is_taken_on_the_writer_without_hashing_again(
 def test_a_flood_of_sign_ins_waits_eight_deep_a_device_32_in_all(tmp_path: Path) -> None:
     import threading
 
-    path = write_office(tmp_path)
     slow = officers.hash_pin("4321", iterations=1_000_000)  # ~0.5 s: the others wait behind
-    path.write_text(path.read_text(encoding="utf-8") + '\n[[officers]]\ncode = "cb01"\n'
-                    f'name = "Lan"\npin = "{slow}"\n', encoding="utf-8")
-    checks = officers.PinChecks(config.load(path))
+    checks = officers.PinChecks(lan_alone(tmp_path, slow))
     done = threading.Semaphore(0)
     one = [checks.ahead("counter/9", "cb01" if n == 0 else f"x{n}", f"{n:04d}",
                         then=done.release) for n in range(30)]

@@ -34,6 +34,15 @@ def wav_of(s: Sounds, ticket: str, counter: str) -> Path:
     return s.voice.path_for(call_phrase(ticket, counter, f"Quầy {counter}", "digits", "north"))
 
 
+def espeak_after(tmp_path: Path, shell: str) -> str:
+    """The real espeak-ng, run after a line of shell (a probe, a delay) in its process."""
+    probe = tmp_path / "espeak-probe"
+    probe.write_text(f'#!/bin/sh\n{shell}\nexec {shutil.which("espeak-ng")} "$@"\n',
+                     encoding="utf-8")
+    probe.chmod(0o755)
+    return str(probe)
+
+
 def call(ticket: str, counter: str) -> CallEvent:
     return CallEvent(ticket=ticket, counter=counter, counter_name=f"Quầy {counter}",
                      kind="call", at="2026-11-25T08:00:00+07:00")
@@ -48,11 +57,7 @@ def test_the_office_voices_are_background_work(tmp_path: Path) -> None:
 def test_sounds_are_made_at_idle_priority(tmp_path: Path) -> None:
     """What chrt says of the process espeak-ng runs as (a probe that then execs it)."""
     seen = tmp_path / "policy.txt"
-    probe = tmp_path / "espeak-probe"
-    probe.write_text(f'#!/bin/sh\nchrt -p $$ >> "{seen}"\nexec {shutil.which("espeak-ng")} '
-                     '"$@"\n', encoding="utf-8")
-    probe.chmod(0o755)
-    s = sounds(tmp_path / "cache", str(probe))
+    s = sounds(tmp_path / "cache", espeak_after(tmp_path, f'chrt -p $$ >> "{seen}"'))
 
     async def run() -> Path | None:
         key = s.keys_for(call("A001", "1"))[0]
@@ -73,17 +78,10 @@ def test_sounds_are_made_at_idle_priority(tmp_path: Path) -> None:
             p.wait()
 
 
-def slow_espeak(tmp_path: Path, seconds: float) -> str:
-    """espeak-ng as on a slow machine: each phrase takes `seconds` more."""
-    probe = tmp_path / "espeak-slow"
-    probe.write_text(f'#!/bin/sh\nsleep {seconds}\nexec {shutil.which("espeak-ng")} "$@"\n',
-                     encoding="utf-8")
-    probe.chmod(0o755)
-    return str(probe)
 
 
 def test_a_calls_own_phrase_goes_before_the_calls_to_come(tmp_path: Path) -> None:
-    s = sounds(tmp_path / "cache", slow_espeak(tmp_path, 0.3))
+    s = sounds(tmp_path / "cache", espeak_after(tmp_path, "sleep 0.3"))  # a slow machine
     coming = [(f"A{n:03d}", "1", "Quầy 1") for n in range(10, 16)]
 
     async def run() -> Path | None:
